@@ -1,0 +1,113 @@
+"""The intermediate representation: a frozen, serialisable, fully resolved workflow.
+
+Targets read only this (never the raw spec). Defaults are applied, durations are seconds,
+expressions are parsed into references and guards, and the DAG is explicit (declared
+``runAfter`` plus edges implied by references). ``kubernaut compile --emit ir`` dumps it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+IR_VERSION = "kubernaut.ai/ir/v1alpha1"
+
+DEFAULT_STEP_TIMEOUT_SECONDS = 600
+DEFAULT_WORKFLOW_TIMEOUT_SECONDS = 3600
+DEFAULT_WORKSPACE_SIZE = "1Gi"
+WORKSPACE_PATH = "/workspace"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Ref(_Frozen):
+    """A reference: ``$(steps.S.outputs.K)``, ``$(workflow.K)`` or ``$(workspace.path)``."""
+
+    kind: Literal["step", "workflow", "workspace"]
+    step: str | None = None
+    key: str
+
+    def text(self) -> str:
+        if self.kind == "step":
+            return f"$(steps.{self.step}.outputs.{self.key})"
+        return f"$({self.kind}.{self.key})"
+
+
+class Guard(_Frozen):
+    """``left op values``; ``left`` is a reference or a literal (then ``left_ref`` is None)."""
+
+    source: str
+    left_ref: Ref | None = None
+    left_literal: Any = None
+    op: Literal["==", "!=", "in", "notin"]
+    values: tuple[Any, ...]
+
+
+class Resources(_Frozen):
+    requests: dict[str, str] = Field(default_factory=dict)
+    limits: dict[str, str] = Field(default_factory=dict)
+
+
+class PolicyRule(_Frozen):
+    apiGroups: tuple[str, ...] = ()
+    resources: tuple[str, ...] = ()
+    verbs: tuple[str, ...]
+    resourceNames: tuple[str, ...] = ()
+
+
+class ContractInfo(_Frozen):
+    """What the targets need from an action contract."""
+
+    action_type: str
+    version: str | None = None
+    resources: Resources = Field(default_factory=Resources)
+    permissions: tuple[PolicyRule, ...] = ()
+    read_only_root_filesystem: bool = True
+    output_names: tuple[str, ...] | None = None
+
+
+class Step(_Frozen):
+    name: str
+    action_type: str
+    image: str
+    inputs: dict[str, Any]  # with contract defaults applied; references still in $(...) form
+    references: tuple[Ref, ...] = ()  # every reference in the inputs, in order of appearance
+    uses_workspace: bool = False
+    retries: int = 0
+    timeout_seconds: int = DEFAULT_STEP_TIMEOUT_SECONDS
+    run_after: tuple[str, ...] = ()  # declared
+    dependencies: tuple[str, ...] = ()  # declared plus implied, in workflow step order
+    guards: tuple[Guard, ...] = ()
+    has_contract: bool = False
+
+
+class WorkspaceSpec(_Frozen):
+    size: str = DEFAULT_WORKSPACE_SIZE
+    storage_class_name: str | None = None
+
+
+class Workflow(_Frozen):
+    ir_version: str = IR_VERSION
+    name: str
+    namespace: str | None = None
+    source: str = ""  # file:line of the document, for messages
+    workflow_type: str | None = None
+    engine: Literal["auto", "jobs", "tekton"] = "auto"
+    timeout_seconds: int = DEFAULT_WORKFLOW_TIMEOUT_SECONDS
+    workspace: WorkspaceSpec | None = None  # None when no step uses it
+    service_account_name: str | None = None
+    steps: tuple[Step, ...]
+    edges: tuple[tuple[str, str], ...] = ()  # (upstream, downstream), declared plus implied
+    contracts: dict[str, ContractInfo] = Field(default_factory=dict)
+
+    def step(self, name: str) -> Step:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")

@@ -1,0 +1,80 @@
+"""Pydantic models of the ``WorkflowExecution`` resource (DESIGN.md section 3).
+
+The models check *shape and types* only; value rules (names, durations, images, the DAG...) live
+in ``compiler.rules`` so each gets its own code and precise location. Unknown fields are
+rejected (``extra="forbid"``) and reported with a "did you mean" hint by the front end.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_GROUP = "workflowexecution.kubernaut.ai"
+API_VERSION = f"{API_GROUP}/v1alpha1"
+KIND = "WorkflowExecution"
+
+ACTION_API_GROUP = "actionexecution.kubernaut.ai"
+ACTION_API_VERSION = f"{ACTION_API_GROUP}/v1alpha1"
+ACTION_KIND = "ActionExecution"
+
+Engine = Literal["auto", "jobs", "tekton"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True, frozen=True)
+
+
+class ObjectMeta(_Model):
+    """The Kubernetes ObjectMeta fields a workflow may carry (server-set ones are accepted, unused)."""
+
+    name: str | None = None
+    generateName: str | None = None
+    namespace: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    uid: str | None = None
+    resourceVersion: str | None = None
+    generation: int | None = None
+    creationTimestamp: Any = None
+    deletionTimestamp: Any = None
+    deletionGracePeriodSeconds: int | None = None
+    finalizers: list[str] = Field(default_factory=list)
+    ownerReferences: list[dict[str, Any]] = Field(default_factory=list)
+    managedFields: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Workspace(_Model):
+    size: str = Field(default="1Gi", description="Size of the shared workspace volume (a quantity).")
+    storageClassName: str | None = Field(default=None, description="Storage class of the workspace PVC.")
+
+
+class Step(_Model):
+    name: str = Field(description="DNS-1123 label, unique within the workflow.")
+    actionType: str = Field(description="The action contract this step runs, e.g. git/clone.")
+    image: str = Field(description="Action container image, pinned by digest.")
+    inputs: dict[str, Any] = Field(default_factory=dict, description="JSON inputs; may hold references.")
+    runAfter: list[str] = Field(default_factory=list, description="Steps that must finish first.")
+    usesWorkspace: bool = Field(default=False, description="Mount the shared workspace at /workspace.")
+    retries: int = Field(default=0, description="Extra attempts after the first failure.")
+    timeout: str | None = Field(default=None, description="Per-attempt timeout (Go duration).")
+    when: list[str] = Field(default_factory=list, description="Guards that must all hold for the step to run.")
+
+
+class WorkflowSpec(_Model):
+    workflowType: str | None = Field(default=None, description="Free-form label used by engine routing.")
+    engine: Engine = Field(default="auto", description="auto (routing decides), jobs or tekton.")
+    timeout: str | None = Field(default=None, description="Whole-workflow timeout (Go duration).")
+    workspace: Workspace | None = None
+    serviceAccountName: str | None = Field(default=None, description="Service account for every step.")
+    cancel: bool = Field(default=False, description="Set to true to cancel a running workflow.")
+    steps: list[Step] = Field(description="The steps of the DAG.")
+
+
+class WorkflowExecution(_Model):
+    apiVersion: str
+    kind: str
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    spec: WorkflowSpec
+    status: dict[str, Any] | None = Field(default=None, description="Written by the controller only.")

@@ -1,0 +1,121 @@
+"""Parsers for the small value languages of the spec: Go durations, image references,
+DNS-1123 names and Kubernetes quantities. Each returns a result or a human message, never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS1123_LABEL_MAX = 63
+
+
+def parse_duration(text: str) -> tuple[float | None, str | None]:
+    """Go's ``time.ParseDuration`` grammar (no sign allowed here: timeouts are positive).
+
+    Returns (seconds, None) or (None, problem).
+    """
+    if not text:
+        return None, "empty duration"
+    if text[0] in "+-":
+        return None, "durations cannot be signed"
+    pos, total = 0, 0.0
+    while pos < len(text):
+        match = _DURATION_PART.match(text, pos)
+        if match is None:
+            rest = text[pos:]
+            if re.match(r"\d+(\.\d*)?$", rest):
+                return None, f"missing unit in duration '{text}'"
+            return None, f"invalid duration '{text}'"
+        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    if total <= 0:
+        return None, f"duration '{text}' must be greater than zero"
+    return total, None
+
+
+def whole_seconds(seconds: float) -> int:
+    """Kubernetes deadlines are whole seconds; round up so a timeout is never shortened."""
+    return max(1, math.ceil(seconds - 1e-9))
+
+
+def format_duration(seconds: int) -> str:
+    """Canonical Go-style rendering: ``90`` -> ``1m30s``, ``3600`` -> ``1h0m0s``."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes}m{secs}s"
+    if minutes:
+        return f"{minutes}m{secs}s"
+    return f"{secs}s"
+
+
+def dns1123_label_problem(name: str) -> str | None:
+    if not name:
+        return "name is empty"
+    if len(name) > DNS1123_LABEL_MAX:
+        return f"'{name}' is {len(name)} characters long; the limit is {DNS1123_LABEL_MAX}"
+    if not DNS1123_LABEL.match(name):
+        return (f"'{name}' is not a DNS-1123 label: lowercase letters, digits and '-', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+# -- image references -------------------------------------------------------------------------
+
+_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_HOST_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?"
+_DOMAIN = rf"(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*(?::\d+)?|\[[0-9a-fA-F:]+\](?::\d+)?)"
+_REPO = re.compile(rf"^(?:{_DOMAIN}/)?{_COMPONENT}(?:/{_COMPONENT})*$")
+_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+
+PINNED_FORM = "registry/repository[:tag]@sha256:<64 hex digits>"
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    repository: str
+    tag: str | None
+    digest: str
+
+    def __str__(self) -> str:
+        tag = f":{self.tag}" if self.tag else ""
+        return f"{self.repository}{tag}@{self.digest}"
+
+
+def parse_image(text: str) -> tuple[ImageRef | None, str | None]:
+    """Parse a digest-pinned reference; (None, problem) for tag-only or malformed ones."""
+    if "@" not in text:
+        return None, f"image '{text}' is not pinned by digest"
+    name, _, digest = text.partition("@")
+    if not _DIGEST.match(digest):
+        return None, f"image '{text}' has a malformed digest '{digest}' (expected sha256: and 64 lowercase hex digits)"
+    repository, tag = name, None
+    last = name.rsplit("/", 1)[-1]
+    if ":" in last:
+        repository, tag = name.rsplit(":", 1)
+        if not _TAG.match(tag):
+            return None, f"image '{text}' has an invalid tag '{tag}'"
+    if not _REPO.match(repository):
+        return None, f"image '{text}' has an invalid repository name '{repository}'"
+    return ImageRef(repository, tag, digest), None
+
+
+# -- quantities -------------------------------------------------------------------------------
+
+_QUANTITY = re.compile(r"^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E|[eE][+-]?\d+)?$")
+
+
+def quantity_problem(text: str) -> str | None:
+    match = _QUANTITY.match(text)
+    if match is None:
+        return f"'{text}' is not a Kubernetes quantity (for example 1Gi, 500Mi)"
+    if float(match.group(1)) <= 0:
+        return f"'{text}' must be greater than zero"
+    return None
