@@ -1,0 +1,1 @@
+"""Kubernaut reconciler: cluster adapters, the diff-based reconcile loop, engines and controllers."""

@@ -1,0 +1,184 @@
+"""Watches for the embedded cluster: a bounded change history and per-watcher event queues.
+
+Every write is one change with its own resourceVersion (as in etcd), so the history is a
+contiguous run of revisions. A watch from revision R replays the retained changes after R; if
+changes after R have already been dropped it gets one ERROR event (410 Expired) and ends, as
+client-go and kopf expect, and the caller re-lists.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import weakref
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .base import JsonObject, WatchEvent
+from .errors import ApiError
+from .selectors import Selector
+
+__all__ = ["Change", "MemoryWatch", "WatchHub"]
+
+TypeKey = tuple[str, str]  # (apiVersion, kind)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One committed write. ``obj`` is the stored object after it (for DELETED: the last state,
+    carrying the delete's resourceVersion); ``old`` the object before a MODIFIED. Both are shared
+    with the store, which never mutates a stored dict, and are copied on delivery."""
+
+    rv: int
+    type: Literal["ADDED", "MODIFIED", "DELETED"]
+    type_key: TypeKey
+    obj: JsonObject
+    old: JsonObject | None = None
+
+
+class WatchHub:
+    """The change history and the open watches. Callers hold the condition's lock."""
+
+    def __init__(self, condition: threading.Condition, history_size: int) -> None:
+        if history_size < 0:
+            raise ValueError("history_size must be >= 0")
+        self.condition = condition
+        self.history: deque[Change] = deque(maxlen=history_size)
+        #: The newest revision whose change is no longer retained (0: nothing lost yet).
+        self.compacted_through = 0
+        self.watches: weakref.WeakSet[MemoryWatch] = weakref.WeakSet()
+
+    def publish(self, change: Change) -> None:
+        if self.history.maxlen == 0:
+            self.compacted_through = change.rv
+        else:
+            if len(self.history) == self.history.maxlen:
+                self.compacted_through = self.history[0].rv
+            self.history.append(change)
+        for watch in list(self.watches):
+            watch.offer(change)
+        self.condition.notify_all()
+
+    def since(self, rv: int) -> list[Change] | None:
+        """Retained changes after ``rv``, or None when some of them were compacted away."""
+        if rv < self.compacted_through:
+            return None
+        return [c for c in self.history if c.rv > rv]
+
+    def compact(self, current_rv: int) -> None:
+        self.history.clear()
+        self.compacted_through = current_rv
+
+    def close_all(self) -> None:
+        for watch in list(self.watches):
+            watch.close()
+
+
+class MemoryWatch:
+    """A watch on one kind, filtered by namespace and label selector.
+
+    A selector is applied to both sides of a change, like the API server's watch cache: an object
+    that starts matching arrives as ADDED, one that stops matching leaves as DELETED.
+    """
+
+    def __init__(
+        self,
+        hub: WatchHub,
+        type_key: TypeKey,
+        namespace: str | None,
+        selector: Selector,
+        allow_bookmarks: bool,
+        current_rv: Callable[[], int],
+    ) -> None:
+        self._hub = hub
+        self._condition = hub.condition
+        self._type_key = type_key
+        self._namespace = namespace
+        self._selector = selector
+        self._allow_bookmarks = allow_bookmarks
+        self._current_rv = current_rv
+        self._queue: deque[WatchEvent] = deque()
+        self._closed = False
+        self._last_rv: str | None = None
+
+    # -- fed by the cluster (lock held) -------------------------------------------------------
+
+    def _matches(self, obj: JsonObject) -> bool:
+        meta = obj["metadata"]
+        if self._namespace is not None and meta.get("namespace") != self._namespace:
+            return False
+        return self._selector.matches(meta.get("labels"))
+
+    def offer(self, change: Change) -> None:
+        if self._closed or change.type_key != self._type_key:
+            return
+        now = self._matches(change.obj)
+        before = self._matches(change.old) if change.old is not None else now
+        if change.type == "MODIFIED" and before != now:
+            self._queue.append(WatchEvent("ADDED" if now else "DELETED", change.obj))
+        elif now:
+            self._queue.append(WatchEvent(change.type, change.obj))
+
+    def added(self, obj: JsonObject) -> None:
+        """A synthetic ADDED for an existing object (watch from resourceVersion "0")."""
+        if self._matches(obj):
+            self._queue.append(WatchEvent("ADDED", obj))
+
+    def expire(self, error: ApiError) -> None:
+        """End the watch with one ERROR event carrying ``error`` as a Status object."""
+        self._queue.append(WatchEvent("ERROR", error.to_status()))
+        self._closed = True
+
+    def start(self) -> None:
+        if not self._closed:
+            self._hub.watches.add(self)
+
+    # -- the Watch protocol ----------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once closed or expired (queued events are still delivered)."""
+        return self._closed
+
+    def next(self, timeout: float | None = 0.0) -> WatchEvent | None:
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        with self._condition:
+            while not self._queue and not self._closed:
+                if deadline is None:
+                    self._condition.wait()
+                    continue
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return self._bookmark()
+                self._condition.wait(remaining)
+            if not self._queue:
+                return None
+            event = self._queue.popleft()
+            self._last_rv = event.object.get("metadata", {}).get("resourceVersion", self._last_rv)
+            return WatchEvent(event.type, copy.deepcopy(event.object))
+
+    def _bookmark(self) -> WatchEvent | None:
+        # At most one bookmark per revision, so a non-blocking drain loop still terminates.
+        rv = str(self._current_rv())
+        if not self._allow_bookmarks or rv == self._last_rv:
+            return None
+        self._last_rv = rv
+        api_version, kind = self._type_key
+        return WatchEvent("BOOKMARK", {"apiVersion": api_version, "kind": kind,
+                                       "metadata": {"resourceVersion": rv}})
+
+    def close(self) -> None:
+        with self._condition:
+            self._closed = True
+            self._queue.clear()
+            self._hub.watches.discard(self)
+            self._condition.notify_all()
+
+    def __enter__(self) -> MemoryWatch:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

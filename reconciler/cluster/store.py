@@ -1,0 +1,70 @@
+"""The embedded API server's storage: objects by key, one global revision counter, a uid index.
+
+Like etcd, every committed write gets the next revision and becomes one watch change. Stored
+dicts are never mutated after ``put``: writers build a new dict, so the change history can share
+them safely.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+
+from .base import JsonObject
+from .memory_watch import Change, TypeKey, WatchHub
+
+__all__ = ["Key", "Store"]
+
+Key = tuple[str, str, str, str]  # (apiVersion, kind, namespace or "", name)
+
+
+def key_of(obj: JsonObject) -> Key:
+    meta = obj["metadata"]
+    return (obj["apiVersion"], obj["kind"], meta.get("namespace") or "", meta["name"])
+
+
+class Store:
+    def __init__(self, hub: WatchHub) -> None:
+        self.hub = hub
+        self.revision = 0
+        self._objects: dict[Key, JsonObject] = {}
+        self._by_uid: dict[str, Key] = {}
+
+    def get(self, key: Key) -> JsonObject | None:
+        return self._objects.get(key)
+
+    def by_uid(self, uid: str) -> JsonObject | None:
+        key = self._by_uid.get(uid)
+        return self._objects.get(key) if key is not None else None
+
+    def put(self, obj: JsonObject) -> JsonObject:
+        """Commit ``obj`` (created or replaced) at the next revision; the store now owns it."""
+        self.revision += 1
+        obj["metadata"]["resourceVersion"] = str(self.revision)
+        key = key_of(obj)
+        old = self._objects.get(key)
+        self._objects[key] = obj
+        self._by_uid[obj["metadata"]["uid"]] = key
+        self.hub.publish(Change(self.revision, "MODIFIED" if old else "ADDED", key[:2], obj, old))
+        return obj
+
+    def remove(self, key: Key, final: JsonObject | None = None) -> JsonObject:
+        """Delete at the next revision; the DELETED change carries ``final`` (default: as stored)."""
+        stored = self._objects.pop(key)
+        obj = copy.deepcopy(final if final is not None else stored)
+        self.revision += 1
+        obj["metadata"]["resourceVersion"] = str(self.revision)
+        self._by_uid.pop(stored["metadata"]["uid"], None)
+        self.hub.publish(Change(self.revision, "DELETED", key[:2], obj))
+        return obj
+
+    def dependents(self, uid: str) -> list[Key]:
+        """Keys of objects with an ownerReference to ``uid`` (a scan: the store is small)."""
+        return [key for key, obj in self._objects.items()
+                if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])]
+
+    def items(self, type_key: TypeKey | None = None, namespace: str | None = None) -> Iterator[JsonObject]:
+        """Stored objects in key order (apiVersion, kind, namespace, name), as a list answer is."""
+        for key in sorted(self._objects):
+            if (type_key is None or key[:2] == type_key) and (namespace is None or key[2] == namespace):
+                yield self._objects[key]

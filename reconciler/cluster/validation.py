@@ -1,0 +1,85 @@
+"""Object-level validation the API server performs for every kind (names, namespaces, labels).
+
+Strict on purpose: a name or label that a real server would reject with 422 must fail here too,
+or a bug in a target's naming would only surface on a real cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .errors import BadRequest, Invalid
+from .resources import NameRule, ResourceType
+from .selectors import label_key_error, label_value_error
+
+__all__ = ["ensure_json", "validate_object"]
+
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def name_error(name: str, rule: NameRule) -> str | None:
+    if rule == "label":
+        ok = len(name) <= 63 and bool(_LABEL.match(name))
+        expected = "a lowercase RFC 1123 label (at most 63 characters)"
+    elif rule == "subdomain":
+        ok = len(name) <= 253 and bool(_SUBDOMAIN.match(name))
+        expected = "a lowercase RFC 1123 subdomain (at most 253 characters)"
+    else:
+        ok = bool(name) and name not in (".", "..") and "/" not in name and "%" not in name
+        expected = "a valid path segment name"
+    return None if ok else f"Invalid value: {name!r}: must be {expected}"
+
+
+def validate_object(rt: ResourceType, obj: dict[str, Any]) -> None:
+    """422 for a bad name, namespace or label; runs after defaulting, as the server does."""
+    meta = obj["metadata"]
+    name = meta["name"]
+
+    def invalid(detail: str) -> Invalid:
+        return Invalid(f'{rt.group_kind} "{name}" is invalid: {detail}')
+
+    if (problem := name_error(name, rt.name_rule)) is not None:
+        raise invalid(f"metadata.name: {problem}")
+    if rt.namespaced and (problem := name_error(meta["namespace"], "label")) is not None:
+        raise invalid(f"metadata.namespace: {problem}")
+    for where in ("metadata",), ("spec", "template", "metadata"):
+        labels = _dig(obj, where).get("labels") or {}
+        if not isinstance(labels, dict):
+            raise invalid(f"{'.'.join(where)}.labels: must be a map of strings")
+        for key, value in labels.items():
+            if not isinstance(value, str):
+                raise invalid(f"{'.'.join(where)}.labels[{key}]: must be a string, got {value!r}")
+            if (problem := label_key_error(key) or label_value_error(value)) is not None:
+                raise invalid(f"{'.'.join(where)}.labels: {problem}")
+    finalizers = meta.get("finalizers") or []
+    if not isinstance(finalizers, list) or not all(isinstance(f, str) and f for f in finalizers):
+        raise invalid("metadata.finalizers: must be a list of non-empty strings")
+
+
+def _dig(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    node: Any = obj
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def ensure_json(value: Any, where: str = "object") -> None:
+    """400 for anything that is not plain JSON data (a datetime, a tuple, a non-str key...).
+
+    A real client would fail to serialise these or send something else than intended; failing
+    loudly here keeps the embedded cluster from accepting what a real one never sees.
+    """
+    if value is None or isinstance(value, str | bool | int | float):
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise BadRequest(f"{where}: map keys must be strings, got {key!r}")
+            ensure_json(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            ensure_json(item, f"{where}[{i}]")
+    else:
+        raise BadRequest(f"{where}: {type(value).__name__} is not JSON data")

@@ -1,0 +1,164 @@
+"""The WorkflowExecution status shape both engines write (docs/architecture.md, "Status shape").
+
+Users and tools cannot tell the engines apart except by ``status.engine``: the V1 engine derives
+this from ActionExecutions and Jobs, the V2 engine from the PipelineRun and its TaskRuns, and
+both build it with these helpers so the JSON is identical.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class WorkflowPhase(enum.StrEnum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELLED = "Cancelled"
+
+
+class StepPhase(enum.StrEnum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    SKIPPED = "Skipped"
+    CANCELLED = "Cancelled"
+
+
+TERMINAL_WORKFLOW_PHASES = frozenset({WorkflowPhase.SUCCEEDED, WorkflowPhase.FAILED, WorkflowPhase.CANCELLED})
+TERMINAL_STEP_PHASES = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.SKIPPED, StepPhase.CANCELLED})
+
+# Messages shared by both engines, so the status text is identical too.
+NOT_RUN_WORKFLOW_FAILED = "not run: workflow failed"
+NOT_RUN_CANCELLED = "not run: workflow cancelled"
+
+
+@dataclass
+class StepStatus:
+    name: str
+    phase: StepPhase = StepPhase.PENDING
+    attempts: int = 0
+    start_time: str | None = None
+    completion_time: str | None = None
+    outputs: dict[str, Any] | None = None
+    message: str | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in TERMINAL_STEP_PHASES
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "phase": self.phase.value,
+            "attempts": self.attempts,
+            "startTime": self.start_time,
+            "completionTime": self.completion_time,
+            "outputs": self.outputs,
+            "message": self.message,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StepStatus:
+        return cls(
+            name=data["name"],
+            phase=StepPhase(data.get("phase") or StepPhase.PENDING),
+            attempts=int(data.get("attempts") or 0),
+            start_time=data.get("startTime"),
+            completion_time=data.get("completionTime"),
+            outputs=data.get("outputs"),
+            message=data.get("message"),
+        )
+
+
+@dataclass
+class Condition:
+    type: str
+    status: str  # "True" | "False" | "Unknown"
+    reason: str
+    message: str
+    last_transition_time: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": self.type, "status": self.status, "reason": self.reason, "message": self.message,
+                "lastTransitionTime": self.last_transition_time}
+
+
+def set_condition(conditions: list[dict[str, Any]], new: Condition) -> list[dict[str, Any]]:
+    """Kubernetes semantics: replace the condition of the same type, keeping its
+    lastTransitionTime when the status did not change."""
+    result: list[dict[str, Any]] = []
+    replaced = False
+    for existing in conditions:
+        if existing.get("type") == new.type:
+            entry = new.to_json()
+            if existing.get("status") == new.status and existing.get("lastTransitionTime"):
+                entry["lastTransitionTime"] = existing["lastTransitionTime"]
+            result.append(entry)
+            replaced = True
+        else:
+            result.append(existing)
+    if not replaced:
+        result.append(new.to_json())
+    return result
+
+
+@dataclass
+class WorkflowStatus:
+    phase: WorkflowPhase = WorkflowPhase.PENDING
+    engine: str | None = None
+    start_time: str | None = None
+    completion_time: str | None = None
+    message: str | None = None
+    conditions: list[dict[str, Any]] = field(default_factory=list)
+    steps: list[StepStatus] = field(default_factory=list)
+    observed_generation: int | None = None
+    diagnostics: list[str] | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in TERMINAL_WORKFLOW_PHASES
+
+    def step(self, name: str) -> StepStatus:
+        for s in self.steps:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "phase": self.phase.value,
+            "engine": self.engine,
+            "startTime": self.start_time,
+            "completionTime": self.completion_time,
+            "message": self.message,
+            "observedGeneration": self.observed_generation,
+            "conditions": self.conditions,
+            "steps": [s.to_json() for s in self.steps],
+        }
+        if self.diagnostics is not None:
+            data["diagnostics"] = self.diagnostics
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None, step_names: Iterable[str] = ()) -> WorkflowStatus:
+        """Parse a stored status; steps missing from it are added as Pending in workflow order."""
+        data = data or {}
+        stored = {s["name"]: StepStatus.from_json(s) for s in data.get("steps") or [] if "name" in s}
+        names = list(step_names) or list(stored)
+        return cls(
+            phase=WorkflowPhase(data.get("phase") or WorkflowPhase.PENDING),
+            engine=data.get("engine"),
+            start_time=data.get("startTime"),
+            completion_time=data.get("completionTime"),
+            message=data.get("message"),
+            conditions=list(data.get("conditions") or []),
+            steps=[stored.get(n) or StepStatus(n) for n in names],
+            observed_generation=data.get("observedGeneration"),
+            diagnostics=data.get("diagnostics"),
+        )
