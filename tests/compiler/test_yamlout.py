@@ -31,7 +31,7 @@ def roundtrip(docs: list[Any]) -> list[Any]:
 
 
 def test_every_document_starts_with_a_separator_and_kind_fields_come_first() -> None:
-    docs = [
+    docs: list[dict[str, Any]] = [
         {"spec": {"b": 1, "a": 2}, "zeta": 1, "kind": "Job", "status": {}, "data": {},
          "metadata": {"labels": {"x": "y"}, "annotations": {}, "namespace": "ns", "uid": "u",
                       "ownerReferences": [], "generateName": "g-", "name": "job"},
