@@ -1,0 +1,454 @@
+"""Level-triggered controllers: watches feed keys into a work queue, workers reconcile keys.
+
+A reconcile function receives a :class:`Key` — never an event — reads desired and observed
+state, acts, and returns a :class:`Result` (optionally "requeue after N seconds"). How the
+outcome is handled (controller-runtime and kopf semantics):
+
+* success: the key's backoff is reset; ``requeue_after`` arms a timer;
+* :class:`TransientError`, or a cluster error for which ``is_transient`` holds (429, 5xx,
+  timeouts, stale-resourceVersion conflicts): retried after a per-key exponential backoff;
+* :class:`PermanentError` (a spec error), or any other cluster error (400, 404, 422,
+  AlreadyExists: repeating the same request cannot change the answer): not retried; the
+  ``on_permanent_error`` hook reports it (an engine writes it onto the resource's status);
+* any other exception is a bug; it is logged with its traceback and retried with backoff so a
+  controller survives it, as controller-runtime does.
+
+Watches are informer-like: list first, then watch from the list's resourceVersion; an ERROR event
+(410 Expired) or a ``Gone`` answer means re-list; a watch that was merely closed is resumed
+from the last resourceVersion seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .clock import Clock, RealClock
+from .cluster import ApiError, Cluster, Gone, JsonObject, TooManyRequests, Watch, is_transient
+from .workqueue import Backoff, WorkQueue
+
+__all__ = [
+    "Controller",
+    "ControllerStats",
+    "Key",
+    "KeyMapper",
+    "PermanentError",
+    "Reconciler",
+    "Result",
+    "TransientError",
+    "WatchSource",
+    "WatchSpec",
+    "label_key",
+    "object_key",
+    "owner_key",
+]
+
+log = logging.getLogger(__name__)
+
+# Rounds of list/watch a single poll may take to get past a closed or expired watch (each
+# round either ends healthy or needs the next); more would mean the server keeps failing us.
+_REESTABLISH_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, order=True)
+class Key:
+    """What a controller reconciles: an object's namespace and name (``None`` namespace for
+    cluster-scoped kinds). controller-runtime's ``reconcile.Request``."""
+
+    namespace: str | None
+    name: str
+
+    @classmethod
+    def of(cls, obj: Mapping[str, Any]) -> Key:
+        meta = obj.get("metadata") or {}
+        return cls(meta.get("namespace"), meta["name"])
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a reconcile asks for next: nothing, or to run again after ``requeue_after`` seconds."""
+
+    requeue_after: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.requeue_after is not None and self.requeue_after < 0:
+            raise ValueError(f"requeue_after must not be negative, got {self.requeue_after}")
+
+
+class TransientError(Exception):
+    """Retry this key after a backoff (and not before ``retry_after`` seconds, when given)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """A terminal spec error: report it, do not retry. The key runs again only when one of its
+    watched objects changes (for example when a user fixes the spec)."""
+
+
+Reconciler = Callable[[Key], Result | None]
+KeyMapper = Callable[[JsonObject], Iterable[Key]]
+PermanentErrorHook = Callable[[Key, Exception], None]
+Observer = Callable[[str, str, float], None]  # (controller name, outcome, seconds)
+
+
+def object_key(obj: JsonObject) -> list[Key]:
+    """Map an object to itself (the primary resource of a controller)."""
+    return [Key.of(obj)]
+
+
+def owner_key(kind: str, api_version: str | None = None) -> KeyMapper:
+    """Map an object to its controlling owner of ``kind`` (how a Job event wakes its owner)."""
+
+    def mapper(obj: JsonObject) -> list[Key]:
+        meta = obj.get("metadata") or {}
+        return [Key(meta.get("namespace"), ref["name"]) for ref in meta.get("ownerReferences") or []
+                if ref.get("kind") == kind and ref.get("controller")
+                and (api_version is None or ref.get("apiVersion") == api_version)]
+
+    return mapper
+
+
+def label_key(label: str) -> KeyMapper:
+    """Map an object to the object named by its ``label`` value, in the same namespace."""
+
+    def mapper(obj: JsonObject) -> list[Key]:
+        meta = obj.get("metadata") or {}
+        value = (meta.get("labels") or {}).get(label)
+        return [Key(meta.get("namespace"), value)] if value else []
+
+    return mapper
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    """One watched kind and how its objects map to keys of the controller."""
+
+    api_version: str
+    kind: str
+    mapper: KeyMapper = object_key
+    namespace: str | None = None
+    label_selector: str | Mapping[str, str] | None = None
+
+
+WatchLike = WatchSpec | tuple[str, str] | tuple[str, str, KeyMapper]
+
+
+def _watch_spec(spec: WatchLike) -> WatchSpec:
+    if isinstance(spec, WatchSpec):
+        return spec
+    if len(spec) == 2:
+        return WatchSpec(spec[0], spec[1])
+    return WatchSpec(spec[0], spec[1], spec[2])
+
+
+@dataclass
+class ControllerStats:
+    """Counters for tests, logs and metrics (updated by several worker threads: use :meth:`add`)."""
+
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    reconciles: int = 0
+    succeeded: int = 0
+    transient_errors: int = 0
+    permanent_errors: int = 0
+    unexpected_errors: int = 0
+    requeues_after: int = 0
+    lists: int = 0
+    relists_after_expiry: int = 0
+    watch_restarts: int = 0
+    events: int = 0
+
+    def add(self, counter: str, amount: int = 1) -> None:
+        with self._lock:
+            setattr(self, counter, getattr(self, counter) + amount)
+
+
+class WatchSource:
+    """List-then-watch of one kind, feeding mapped keys to a controller's queue (an informer
+    without a cache: reconcilers read the cluster, which for ``MemoryCluster`` is as cheap)."""
+
+    def __init__(self, controller: Controller, cluster: Cluster, spec: WatchSpec, clock: Clock,
+                 backoff: Backoff) -> None:
+        self._controller = controller
+        self._cluster = cluster
+        self.spec = spec
+        self._clock = clock
+        self._backoff = backoff
+        self._watch: Watch | None = None
+        self._rv: str | None = None
+        self._needs_list = True
+        self._failures = 0
+        self._retry_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def retry_at(self) -> float | None:
+        """When a failed list/watch will be tried again (monotonic, on the clock), or None."""
+        return self._retry_at
+
+    def poll(self, timeout: float = 0.0) -> int:
+        """Deliver what the watch has (waiting up to ``timeout`` for the first event); returns
+        the number of objects and events handled. A watch that ended (closed, or 410 Expired)
+        is re-established within the same call, so a single-threaded driver never mistakes a
+        dropped watch for "nothing to do". Never raises for API errors: they schedule a retry."""
+        handled = 0
+        with self._lock:
+            for _ in range(_REESTABLISH_ATTEMPTS):
+                if self._retry_at is not None and self._clock.monotonic() < self._retry_at:
+                    break
+                try:
+                    if self._needs_list:
+                        handled += self._list()
+                    if self._watch is None:
+                        self._start_watch()
+                    if self._watch is not None:
+                        handled += self._drain(timeout if handled == 0 else 0.0)
+                except ApiError as exc:
+                    self._failures += 1
+                    delay = self._backoff.delay(self._failures)
+                    self._retry_at = self._clock.monotonic() + delay
+                    log.warning("%s: %s %s failed (%s); retrying in %.1fs", self._controller.name,
+                                "list" if self._needs_list else "watch", self.spec.kind, exc, delay)
+                    break
+                if self._watch is not None:
+                    break  # healthy and drained
+        return handled
+
+    def _list(self) -> int:
+        spec = self.spec
+        result = self._cluster.list(spec.api_version, spec.kind, spec.namespace, spec.label_selector)
+        self._controller.stats.add("lists")
+        for obj in result.items:
+            self._enqueue(obj)
+        self._rv = result.resource_version
+        self._needs_list = False
+        self._close_watch()
+        return len(result.items)
+
+    def _start_watch(self) -> None:
+        spec = self.spec
+        try:
+            self._watch = self._cluster.watch(spec.api_version, spec.kind, spec.namespace, spec.label_selector,
+                                              resource_version=self._rv, allow_bookmarks=True)
+        except Gone:
+            self._expired()  # the next round of poll() re-lists
+            return
+        self._failures = 0
+        self._retry_at = None
+
+    def _drain(self, timeout: float) -> int:
+        handled = 0
+        watch = self._watch
+        while watch is not None:
+            event = watch.next(timeout if handled == 0 else 0.0)
+            if event is None:
+                if getattr(watch, "closed", False):
+                    # Ended without an error (server restart, watch timeout): resume from the
+                    # last resourceVersion; a 410 on that resume leads to a re-list.
+                    self._controller.stats.add("watch_restarts")
+                    self._close_watch()
+                break
+            handled += 1
+            if event.type == "ERROR":
+                code = event.object.get("code")
+                log.info("%s: watch on %s ended with %s %s; re-listing", self._controller.name,
+                         self.spec.kind, code, event.object.get("reason"))
+                self._expired()
+                break
+            rv = (event.object.get("metadata") or {}).get("resourceVersion")
+            if rv:
+                self._rv = rv
+            if event.type != "BOOKMARK":
+                self._enqueue(event.object)
+        return handled
+
+    def _expired(self) -> None:
+        self._controller.stats.add("relists_after_expiry")
+        self._needs_list = True
+        self._rv = None
+        self._close_watch()
+
+    def _enqueue(self, obj: JsonObject) -> None:
+        self._controller.stats.add("events")
+        try:
+            keys = list(self.spec.mapper(obj))
+        except Exception:  # a mapper bug must not stop the watch
+            log.exception("%s: key mapper for %s failed", self._controller.name, self.spec.kind)
+            return
+        for key in keys:
+            self._controller.queue.add(key)
+
+    def _close_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_watch()
+
+
+class Controller:
+    """A named reconcile function, the watches that wake it, and its work queue.
+
+    A controller is bound to a cluster and a clock by :meth:`bind` (``Manager.add`` does it).
+    Drive it with :meth:`process_next` / :meth:`run_until_idle`, or through a ``Manager``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        reconcile: Reconciler,
+        watches: Sequence[WatchLike] = (),
+        *,
+        backoff: Backoff | None = None,
+        workers: int = 1,
+        on_permanent_error: PermanentErrorHook | None = None,
+        observer: Observer | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("a controller needs at least one worker")
+        self.name = name
+        self.reconcile = reconcile
+        self.watches = [_watch_spec(w) for w in watches]
+        self.backoff = backoff or Backoff()
+        self.workers = workers
+        self.on_permanent_error = on_permanent_error
+        self.observer = observer
+        self.stats = ControllerStats()
+        self._queue: WorkQueue[Key] | None = None
+        self._sources: list[WatchSource] = []
+        self.cluster: Cluster | None = None
+        self.clock: Clock = RealClock()
+
+    def bind(self, cluster: Cluster, clock: Clock | None = None) -> Controller:
+        """Attach to a cluster and clock: creates the queue and the watch sources."""
+        if self._queue is not None:
+            raise RuntimeError(f"controller {self.name!r} is already bound")
+        self.cluster = cluster
+        self.clock = clock or RealClock()
+        self._queue = WorkQueue(self.clock, self.backoff, name=self.name)
+        self._sources = [WatchSource(self, cluster, spec, self.clock, self.backoff) for spec in self.watches]
+        return self
+
+    @property
+    def queue(self) -> WorkQueue[Key]:
+        if self._queue is None:
+            raise RuntimeError(f"controller {self.name!r} is not bound to a cluster (Manager.add or bind)")
+        return self._queue
+
+    # -- feeding --------------------------------------------------------------------------------
+
+    def poll_watches(self, timeout: float = 0.0) -> int:
+        """Let every watch deliver what it has; returns the number of events handled."""
+        return sum(source.poll(timeout) for source in self._sources)
+
+    def next_timer(self) -> float | None:
+        """The earliest pending requeue timer or watch retry (monotonic on the clock), or None."""
+        times = [t for t in (self.queue.next_timer(), *(s.retry_at for s in self._sources)) if t is not None]
+        return min(times) if times else None
+
+    # -- processing -------------------------------------------------------------------------------
+
+    def process_next(self, timeout: float = 0.0) -> bool:
+        """Reconcile one ready key (waiting up to ``timeout`` real seconds); False if none."""
+        key = self.queue.get(timeout)
+        if key is None:
+            return False
+        try:
+            self.reconcile_key(key)
+        finally:
+            self.queue.done(key)
+        return True
+
+    def reconcile_key(self, key: Key) -> str:
+        """Run the reconcile function for ``key`` and route its outcome (see the module
+        docstring). Returns the outcome: success, requeue, transient, permanent or error."""
+        queue = self.queue
+        self.stats.add("reconciles")
+        started = time.perf_counter()
+        outcome = "success"
+        try:
+            result = self.reconcile(key)
+            if result is None:
+                result = Result()
+            elif not isinstance(result, Result):
+                raise TypeError(f"reconcile must return a Result or None, not {type(result).__name__}")
+        except PermanentError as exc:
+            outcome = self._permanent(key, exc)
+        except Exception as exc:
+            if isinstance(exc, TransientError) or is_transient(exc):
+                outcome = "transient"
+                self.stats.add("transient_errors")
+                at_least = exc.retry_after if isinstance(exc, TransientError | TooManyRequests) else None
+                delay = queue.add_rate_limited(key, at_least or 0.0)
+                log.info("%s: %s: transient error, retry %d in %.2fs: %s", self.name, key,
+                         queue.failures(key), delay, exc)
+            elif isinstance(exc, ApiError):
+                outcome = self._permanent(key, exc)
+            else:
+                outcome = "error"
+                self.stats.add("unexpected_errors")
+                delay = queue.add_rate_limited(key)
+                log.exception("%s: %s: reconcile raised an unexpected error; retrying in %.2fs",
+                              self.name, key, delay)
+        else:
+            self.stats.add("succeeded")
+            queue.forget(key)
+            if result.requeue_after is not None:
+                outcome = "requeue"
+                self.stats.add("requeues_after")
+                queue.add_after(key, result.requeue_after)
+        if self.observer is not None:
+            self.observer(self.name, outcome, time.perf_counter() - started)
+        return outcome
+
+    def _permanent(self, key: Key, exc: Exception) -> str:
+        self.stats.add("permanent_errors")
+        self.queue.forget(key)
+        log.warning("%s: %s: permanent error (not retried): %s", self.name, key, exc)
+        if self.on_permanent_error is not None:
+            try:
+                self.on_permanent_error(key, exc)
+            except Exception:  # reporting must not turn a terminal error into a crash loop
+                log.exception("%s: %s: on_permanent_error hook failed", self.name, key)
+        return "permanent"
+
+    def run_until_idle(self, max_reconciles: int = 1_000_000) -> int:
+        """Single-threaded: poll watches and reconcile until nothing is ready (timers may remain
+        pending; time is not advanced). Returns the number of reconciles."""
+        done = 0
+        while done < max_reconciles:
+            self.poll_watches()
+            if not self.process_next():
+                self.poll_watches()
+                if not self.queue.ready():
+                    break
+                continue
+            done += 1
+        return done
+
+    def close(self) -> None:
+        """Close the watches and stop the queue."""
+        for source in self._sources:
+            source.close()
+        if self._queue is not None:
+            self._queue.shutdown()
+
+    @property
+    def sources(self) -> list[WatchSource]:
+        return list(self._sources)
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(w.kind for w in self.watches)
+        return f"Controller({self.name!r}, watches=[{kinds}])"
+

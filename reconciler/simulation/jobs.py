@@ -1,0 +1,543 @@
+"""A simulated job controller and kubelet for ``MemoryCluster``: Jobs run without a cluster.
+
+``JobSimulator`` is an ordinary level-triggered controller over Jobs (and their Pods). For each
+Job it does what the real job controller and kubelet would make visible through the API:
+
+1. creates the Pod (``<job>-<5 chars>``, deterministic from the Job's uid; labels ``job-name``,
+   ``batch.kubernetes.io/job-name``, ``controller-uid``, ``batch.kubernetes.io/controller-uid``;
+   a controller ownerReference; the template's spec) and sets the Job's ``startTime``/``active``;
+2. "runs" it: a scripted :class:`~reconciler.simulation.outcomes.AttemptOutcome` for the Job's
+   ``kubernaut.ai/step`` and ``kubernaut.ai/attempt`` labels if there is one; else the action's
+   local entrypoint (looked up by the ``kubernaut.ai/action-type`` annotation) as a subprocess
+   with the container's env; else a plain success with ``{}`` outputs;
+3. when the run's duration has passed on the clock, terminates the Pod (``phase``,
+   ``containerStatuses[].state.terminated`` with exit code, reason, termination message and
+   times) and finishes the Job the way Kubernetes >= 1.31 does: the interim condition first
+   (``SuccessCriteriaMet`` / ``FailureTarget``), then the terminal one (``Complete`` with
+   ``completionTime`` / ``Failed`` with reason ``BackoffLimitExceeded`` or ``DeadlineExceeded``).
+
+``spec.backoffLimit`` (default 6, as the API server defaults it) is honoured with the job
+controller's pod backoff (10 s doubling, at most 6 min); ``spec.activeDeadlineSeconds`` kills the
+running Pod (exit 143) and fails the Job with ``DeadlineExceeded``.
+
+Durations are measured on the injected clock: with a ``VirtualClock`` a 3-minute step takes no
+real time (the Manager jumps to the requeue timer); with a ``RealClock`` it takes 3 minutes.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import itertools
+import json
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..clock import Clock, parse_rfc3339, rfc3339
+from ..cluster import Cluster, Conflict, JsonObject, NotFound
+from ..controller import Controller, Key, Result, WatchSpec, owner_key
+from ..events import EventRecorder
+from .outcomes import AttemptOutcome, Outcomes
+from .process import run_entrypoint, termination_message
+
+__all__ = [
+    "ACTION_TYPE_ANNOTATION",
+    "ATTEMPT_LABEL",
+    "STEP_LABEL",
+    "JobSimulator",
+    "RunOutcome",
+    "job_finished",
+    "pod_name",
+]
+
+log = logging.getLogger(__name__)
+
+ACTION_TYPE_ANNOTATION = "kubernaut.ai/action-type"
+STEP_LABEL = "kubernaut.ai/step"
+ATTEMPT_LABEL = "kubernaut.ai/attempt"
+INPUTS_ENV = "ACTION_INPUTS"
+
+_JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
+_CONTROLLER_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apiserver's generateName alphabet
+_MAX_NAME_BASE = 58  # 63 - 5, as generateName truncates
+_DEFAULT_BACKOFF_LIMIT = 6
+_POD_BACKOFF_BASE = 10.0
+_POD_BACKOFF_CAP = 360.0
+_EXIT_TERMINATED = 143  # SIGTERM from the kubelet when the job controller deletes the pod
+_EPSILON = 1e-6  # timers computed in floating point may fire a hair early
+_DEFAULT_ENTRYPOINT_TIMEOUT = 600.0
+
+_COMPLETE_REASON = "CompletionsReached"
+_COMPLETE_MESSAGE = "Reached expected number of succeeded pods"
+_BACKOFF_REASON = "BackoffLimitExceeded"
+_BACKOFF_MESSAGE = "Job has reached the specified backoff limit"
+_DEADLINE_REASON = "DeadlineExceeded"
+_DEADLINE_MESSAGE = "Job was active longer than specified deadline"
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How one simulated container run ends."""
+
+    exit_code: int
+    message: str  # the termination message (outputs JSON on success)
+    duration: float  # clock seconds from start to exit
+
+    @property
+    def succeeded(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class _Run:
+    started: float  # clock.monotonic() when the container started
+    outcome: RunOutcome
+
+    def remaining(self, now: float) -> float:
+        return self.started + self.outcome.duration - now
+
+
+def pod_name(job_name: str, job_uid: str, index: int = 0) -> str:
+    """``<job>-<5 chars>``: what generateName would give, but derived from the Job's uid (and
+    the pod's index for backoff retries) so a restarted simulator finds the same Pod."""
+    digest = hashlib.sha256(f"{job_uid}/{index}".encode()).digest()
+    suffix = "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:5])
+    return f"{job_name}-"[:_MAX_NAME_BASE] + suffix
+
+
+def job_finished(job: Mapping[str, Any]) -> str | None:
+    """``Complete`` or ``Failed`` when the Job has that terminal condition, else None."""
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            return str(condition["type"])
+    return None
+
+
+def _condition(status: Mapping[str, Any], kind: str) -> JsonObject | None:
+    for condition in status.get("conditions") or []:
+        if condition.get("type") == kind and condition.get("status") == "True":
+            return dict(condition)
+    return None
+
+
+def _phase(pod: Mapping[str, Any]) -> str:
+    return str((pod.get("status") or {}).get("phase") or "Pending")
+
+
+def _terminal(pod: Mapping[str, Any]) -> bool:
+    return _phase(pod) in ("Succeeded", "Failed")
+
+
+class JobSimulator:
+    """The simulated job controller + kubelet. Add :meth:`controller` to a ``Manager``."""
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        clock: Clock,
+        *,
+        outcomes: Outcomes | None = None,
+        entrypoints: Mapping[str, Sequence[str]] | None = None,
+        default_duration: float = 1.0,
+        entrypoint_timeout: float = _DEFAULT_ENTRYPOINT_TIMEOUT,
+        record_events: bool = False,
+        name: str = "job-simulator",
+    ) -> None:
+        if default_duration < 0:
+            raise ValueError("default_duration must not be negative")
+        self.cluster = cluster
+        self.clock = clock
+        self.outcomes = outcomes or Outcomes()
+        self.entrypoints = dict(entrypoints or {})
+        self.default_duration = default_duration
+        self.entrypoint_timeout = entrypoint_timeout
+        self.name = name
+        self.events = EventRecorder(cluster, "job-controller", clock=clock) if record_events else None
+        # Runs in progress by pod uid: the container's result is computed once, when it starts.
+        # A restarted simulator recomputes it (scripts and entrypoints are deterministic).
+        self._runs: dict[str, _Run] = {}
+        self._lock = threading.Lock()
+        #: How many entrypoint subprocesses were started (tests, benchmarks).
+        self.processes_started = 0
+
+    def controller(self, workers: int = 1) -> Controller:
+        return Controller(
+            self.name,
+            self.reconcile,
+            [WatchSpec("batch/v1", "Job"), WatchSpec("v1", "Pod", owner_key("Job", "batch/v1"))],
+            workers=workers,
+        )
+
+    # -- reconcile ----------------------------------------------------------------------------------
+
+    def reconcile(self, key: Key) -> Result | None:
+        try:
+            job = self.cluster.get("batch/v1", "Job", key.name, key.namespace)
+        except NotFound:
+            return None  # deleted: garbage collection removes its pods
+        meta = job["metadata"]
+        if meta.get("deletionTimestamp") or job_finished(job) or (job.get("spec") or {}).get("suspend"):
+            return None
+        status = dict(job.get("status") or {})
+        if not status.get("startTime"):
+            status = self._patch_job(job, {"startTime": rfc3339(self.clock.now()), "active": None,
+                                           "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}})
+        pods = self._pods(job)
+
+        failure = _condition(status, "FailureTarget")
+        if failure is not None:  # a failure decided before a restart: finish it
+            self._fail(job, status, pods, failure["reason"], failure["message"])
+            return None
+
+        pods = [self._advance(job, pod) for pod in pods]
+        succeeded = sum(1 for p in pods if _phase(p) == "Succeeded")
+        failed = max(int(status.get("failed") or 0), sum(1 for p in pods if _phase(p) == "Failed"))
+        active = [p for p in pods if not _terminal(p) and not p["metadata"].get("deletionTimestamp")]
+        spec = job.get("spec") or {}
+        backoff_limit = int(spec.get("backoffLimit", _DEFAULT_BACKOFF_LIMIT))
+
+        if succeeded >= 1:
+            self._complete(job, status, succeeded, failed)
+            return None
+        if failed > backoff_limit:
+            self._fail(job, status, pods, _BACKOFF_REASON, _BACKOFF_MESSAGE)
+            return None
+        deadline_in = self._deadline_in(job, status)
+        if deadline_in is not None and deadline_in <= _EPSILON:
+            self._fail(job, status, pods, _DEADLINE_REASON, _DEADLINE_MESSAGE)
+            return None
+
+        waits = [deadline_in] if deadline_in is not None else []
+        if not active:
+            retry_in = self._pod_backoff_in(pods, failed)
+            if retry_in > _EPSILON:
+                waits.append(retry_in)
+            else:
+                # Created and started in one pass; it ends on a later pass (its timer), even
+                # with a zero duration, so watchers always see it Running first.
+                pod = self._advance(job, self._create_pod(job, index=len(pods)))
+                pods.append(pod)
+                active = [pod]
+        for pod in active:
+            run = self._run_of(pod)
+            if run is not None:
+                waits.append(max(run.remaining(self.clock.monotonic()), 0.0))
+        self._patch_counts(job, status, active, succeeded, failed)
+        return Result(requeue_after=min(waits)) if waits else None
+
+    # -- pods -----------------------------------------------------------------------------------------
+
+    def _pods(self, job: JsonObject) -> list[JsonObject]:
+        """The Job's pods, oldest first. Their names are deterministic, so they are read by name
+        (index 0, 1, ... until one is missing) instead of listing every Pod of the namespace:
+        the real job controller reads an informer cache; here each read costs a request, and a
+        list per reconcile would grow with the number of pods in the cluster."""
+        meta = job["metadata"]
+        pods = []
+        for index in itertools.count():
+            try:
+                pod = self.cluster.get("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta["namespace"])
+            except NotFound:
+                break
+            if not any(ref.get("uid") == meta["uid"] for ref in pod["metadata"].get("ownerReferences") or []):
+                break  # a foreign pod with our name: not ours to run or count
+            pods.append(pod)
+        return pods
+
+    def _create_pod(self, job: JsonObject, index: int) -> JsonObject:
+        meta = job["metadata"]
+        template = (job.get("spec") or {}).get("template") or {}
+        template_meta = template.get("metadata") or {}
+        labels = dict(template_meta.get("labels") or {})
+        for label in _JOB_NAME_LABELS:
+            labels[label] = meta["name"]
+        for label in _CONTROLLER_UID_LABELS:
+            labels[label] = meta["uid"]
+        pod_meta: JsonObject = {
+            "name": pod_name(meta["name"], meta["uid"], index),
+            "namespace": meta["namespace"],
+            "labels": labels,
+            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "Job", "name": meta["name"],
+                                 "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}],
+        }
+        if template_meta.get("annotations"):
+            pod_meta["annotations"] = dict(template_meta["annotations"])
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
+               "spec": json.loads(json.dumps(template.get("spec") or {}))}
+        try:
+            created = self.cluster.create(pod)
+        except Conflict as exc:
+            if not exc.already_exists:
+                raise
+            # Deterministic name: an earlier attempt (whose answer was lost) created it.
+            created = self.cluster.get("v1", "Pod", pod_meta["name"], meta["namespace"])
+        if self.events is not None:
+            self.events.normal(job, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
+        return created
+
+    def _advance(self, job: JsonObject, pod: JsonObject) -> JsonObject:
+        """Start a pending pod; terminate a running one whose run is over."""
+        if _terminal(pod) or pod["metadata"].get("deletionTimestamp"):
+            return pod
+        status = pod.get("status") or {}
+        if not status.get("startTime"):
+            return self._start(job, pod)
+        run = self._run_of(pod)
+        if run is None:
+            run = self._resume(job, pod)
+        if run.remaining(self.clock.monotonic()) > _EPSILON:
+            return pod
+        return self._terminate(pod, run.outcome, started_at=self._started_at(pod))
+
+    def _start(self, job: JsonObject, pod: JsonObject) -> JsonObject:
+        started = self.clock.monotonic()
+        now = rfc3339(self.clock.now())
+        outcome = self._outcome(job, pod)
+        with self._lock:
+            self._runs[pod["metadata"]["uid"]] = _Run(started, outcome)
+        containers = (pod.get("spec") or {}).get("containers") or []
+        ready = {"lastProbeTime": None, "lastTransitionTime": now, "status": "True"}
+        status = {
+            "phase": "Running",
+            "startTime": now,
+            "conditions": [dict(ready, type=t) for t in
+                           ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "containerStatuses": [
+                {"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": True,
+                 "restartCount": 0, "started": True, "state": {"running": {"startedAt": now}}}
+                for c in containers],
+        }
+        return self._patch_pod(pod, status)
+
+    def _resume(self, job: JsonObject, pod: JsonObject) -> _Run:
+        """Rebuild a run lost with a restarted simulator, from the pod's recorded start time."""
+        elapsed = (self.clock.now() - self._started_at(pod)).total_seconds()
+        run = _Run(self.clock.monotonic() - max(elapsed, 0.0), self._outcome(job, pod))
+        with self._lock:
+            self._runs[pod["metadata"]["uid"]] = run
+        return run
+
+    def _run_of(self, pod: JsonObject) -> _Run | None:
+        with self._lock:
+            return self._runs.get(pod["metadata"]["uid"])
+
+    def _started_at(self, pod: JsonObject) -> datetime:
+        status = pod.get("status") or {}
+        return parse_rfc3339(status.get("startTime") or pod["metadata"]["creationTimestamp"])
+
+    def _terminate(self, pod: JsonObject, outcome: RunOutcome, *, started_at: datetime,
+                   killed: bool = False) -> JsonObject:
+        now = rfc3339(self.clock.now())
+        exit_code = _EXIT_TERMINATED if killed else outcome.exit_code
+        message = "" if killed else outcome.message
+        terminated: JsonObject = {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+                                  "startedAt": rfc3339(started_at), "finishedAt": now, "containerID": ""}
+        if message:
+            terminated["message"] = message
+        containers = (pod.get("spec") or {}).get("containers") or []
+        statuses = []
+        for i, container in enumerate(containers):
+            # The action is the first container; any others (sidecars) end with it.
+            state = dict(terminated) if i == 0 else {
+                "exitCode": 0, "reason": "Completed", "startedAt": rfc3339(started_at), "finishedAt": now}
+            statuses.append({"name": container.get("name"), "image": container.get("image"), "imageID": "",
+                             "ready": False, "restartCount": 0, "started": False,
+                             "state": {"terminated": state}})
+        not_ready = {"lastProbeTime": None, "lastTransitionTime": now, "status": "False",
+                     "reason": "PodCompleted"}
+        old_conditions = (pod.get("status") or {}).get("conditions") or []
+        conditions = [dict(c, **not_ready) if c.get("type") in ("Ready", "ContainersReady",
+                                                                 "PodReadyToStartContainers") else c
+                      for c in old_conditions]
+        phase = "Succeeded" if exit_code == 0 else "Failed"
+        with self._lock:
+            self._runs.pop(pod["metadata"]["uid"], None)
+        return self._patch_pod(pod, {"phase": phase, "conditions": conditions, "containerStatuses": statuses})
+
+    def _patch_pod(self, pod: JsonObject, status: JsonObject) -> JsonObject:
+        meta = pod["metadata"]
+        return self.cluster.patch_status("v1", "Pod", meta["name"], meta["namespace"], status)
+
+    # -- outcomes ---------------------------------------------------------------------------------
+
+    def _outcome(self, job: JsonObject, pod: JsonObject) -> RunOutcome:
+        meta = job["metadata"]
+        labels = meta.get("labels") or {}
+        step = labels.get(STEP_LABEL)
+        attempt = _int(labels.get(ATTEMPT_LABEL), 1)
+        scripted = self.outcomes.for_attempt(step, attempt) if step else None
+        if scripted is not None:
+            return _scripted(scripted)
+        action_type = (meta.get("annotations") or {}).get(ACTION_TYPE_ANNOTATION) or (
+            (((job.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations")
+            or {}).get(ACTION_TYPE_ANNOTATION)
+        command = self.entrypoints.get(action_type) if action_type else None
+        if command:
+            return self._execute(job, pod, command)
+        return RunOutcome(0, "{}", self.default_duration)
+
+    def _execute(self, job: JsonObject, pod: JsonObject, command: Sequence[str]) -> RunOutcome:
+        container = _action_container(pod)
+        env = self._container_env(pod, container)
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        timeout = float(deadline) if deadline else self.entrypoint_timeout
+        with self._lock:
+            self.processes_started += 1
+        result = run_entrypoint(command, env, timeout=timeout)
+        if result.timed_out:
+            # It ran past the deadline in real time; in simulated time it never finishes, so
+            # activeDeadlineSeconds (or the simulator's timeout) ends it.
+            return RunOutcome(result.exit_code, "", float("inf") if deadline else timeout)
+        message = termination_message(result.stdout, result.stderr, result.exit_code,
+                                      container.get("terminationMessagePolicy"))
+        return RunOutcome(result.exit_code, message, self.default_duration)
+
+    def _container_env(self, pod: JsonObject, container: JsonObject) -> dict[str, str]:
+        """The container's literal env plus values from ConfigMaps/Secrets, as the kubelet
+        would set them (valueFrom on fields and resources is left out)."""
+        env: dict[str, str] = {}
+        namespace = pod["metadata"]["namespace"]
+        for item in container.get("env") or []:
+            name = item.get("name")
+            if not name:
+                continue
+            if "value" in item:
+                env[name] = str(item.get("value") or "")
+                continue
+            source = item.get("valueFrom") or {}
+            for ref_kind, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                ref = source.get(ref_kind)
+                if ref:
+                    value = self._key_value(kind, namespace, ref)
+                    if value is not None:
+                        env[name] = value
+        return env
+
+    def _key_value(self, kind: str, namespace: str, ref: Mapping[str, Any]) -> str | None:
+        try:
+            obj = self.cluster.get("v1", kind, ref["name"], namespace)
+        except NotFound:
+            return None
+        if kind == "Secret":
+            raw = (obj.get("data") or {}).get(ref.get("key"))
+            return base64.b64decode(raw).decode("utf-8", errors="replace") if raw is not None else None
+        value = (obj.get("data") or {}).get(ref.get("key"))
+        return str(value) if value is not None else None
+
+    # -- job status ---------------------------------------------------------------------------------
+
+    def _deadline_in(self, job: JsonObject, status: Mapping[str, Any]) -> float | None:
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        if not deadline or not status.get("startTime"):
+            return None
+        elapsed = (self.clock.now() - parse_rfc3339(status["startTime"])).total_seconds()
+        return float(deadline) - elapsed
+
+    def _pod_backoff_in(self, pods: list[JsonObject], failed: int) -> float:
+        """Seconds until the job controller would create the next pod after ``failed`` failures."""
+        if failed == 0 or not pods:
+            return 0.0
+        delay = min(_POD_BACKOFF_CAP, _POD_BACKOFF_BASE * 2 ** (failed - 1))
+        finished = [self._finished_at(p) for p in pods if _phase(p) == "Failed"]
+        last = max((f for f in finished if f is not None), default=None)
+        if last is None:
+            return 0.0
+        return delay - (self.clock.now() - last).total_seconds()
+
+    def _finished_at(self, pod: JsonObject) -> datetime | None:
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            terminated = (status.get("state") or {}).get("terminated") or {}
+            if terminated.get("finishedAt"):
+                return parse_rfc3339(terminated["finishedAt"])
+        return None
+
+    def _patch_job(self, job: JsonObject, patch: JsonObject) -> JsonObject:
+        meta = job["metadata"]
+        updated = self.cluster.patch_status("batch/v1", "Job", meta["name"], meta["namespace"], patch)
+        return dict(updated.get("status") or {})
+
+    def _patch_counts(self, job: JsonObject, status: Mapping[str, Any], active: list[JsonObject],
+                      succeeded: int, failed: int) -> None:
+        ready = sum(1 for p in active if _phase(p) == "Running")
+        wanted = {"active": len(active) or None, "ready": ready, "succeeded": succeeded or None,
+                  "failed": failed or None}
+        if any(status.get(k) != v for k, v in wanted.items()):
+            self._patch_job(job, wanted)
+
+    def _complete(self, job: JsonObject, status: JsonObject, succeeded: int, failed: int) -> None:
+        now = rfc3339(self.clock.now())
+        conditions = list(status.get("conditions") or [])
+        if _condition(status, "SuccessCriteriaMet") is None:
+            conditions.append(_new_condition("SuccessCriteriaMet", _COMPLETE_REASON, _COMPLETE_MESSAGE, now))
+            status = self._patch_job(job, {"active": None, "ready": 0, "succeeded": succeeded,
+                                           "failed": failed or None, "conditions": conditions})
+        conditions = list(status.get("conditions") or [])
+        conditions.append(_new_condition("Complete", _COMPLETE_REASON, _COMPLETE_MESSAGE, now))
+        self._patch_job(job, {"conditions": conditions, "completionTime": now})
+        if self.events is not None:
+            self.events.normal(job, "Completed", "Job completed")
+
+    def _fail(self, job: JsonObject, status: JsonObject, pods: list[JsonObject], reason: str,
+              message: str) -> None:
+        now = rfc3339(self.clock.now())
+        if _condition(status, "FailureTarget") is None:
+            # Recorded before the pods are killed, so a restart finishes this same failure
+            # instead of re-deciding it (the killed pods would otherwise look like backoff).
+            conditions = [*(status.get("conditions") or []), _new_condition("FailureTarget", reason, message, now)]
+            status = self._patch_job(job, {"conditions": conditions})
+        killed = 0
+        for pod in pods:
+            if _terminal(pod):
+                continue
+            if pod["metadata"].get("deletionTimestamp"):
+                killed += 1
+                continue
+            run = self._run_of(pod) or _Run(self.clock.monotonic(), RunOutcome(_EXIT_TERMINATED, "", 0.0))
+            if (pod.get("status") or {}).get("startTime"):
+                self._terminate(pod, run.outcome, started_at=self._started_at(pod), killed=True)
+            with contextlib.suppress(NotFound):  # already gone is what we want
+                self.cluster.delete("v1", "Pod", pod["metadata"]["name"], pod["metadata"]["namespace"])
+            killed += 1
+        counted = sum(1 for p in pods if _phase(p) == "Failed")
+        failed = max(int(status.get("failed") or 0), counted + killed)
+        conditions = [*(status.get("conditions") or []), _new_condition("Failed", reason, message, now)]
+        self._patch_job(job, {"active": None, "ready": 0, "failed": failed, "conditions": conditions})
+        if self.events is not None:
+            self.events.warning(job, reason, message)
+
+
+def _new_condition(kind: str, reason: str, message: str, now: str) -> JsonObject:
+    return {"type": kind, "status": "True", "reason": reason, "message": message,
+            "lastProbeTime": now, "lastTransitionTime": now}
+
+
+def _scripted(outcome: AttemptOutcome) -> RunOutcome:
+    if outcome.succeeded:
+        message = json.dumps(outcome.outputs, ensure_ascii=False, separators=(",", ":"))
+    else:
+        message = outcome.message or f"exit code {outcome.exit_code}"
+    if outcome.succeeded and outcome.message:
+        log.debug("scripted success ignores message %r: the termination message is the outputs",
+                  outcome.message)
+    return RunOutcome(outcome.exit_code, message, outcome.duration)
+
+
+def _action_container(pod: JsonObject) -> JsonObject:
+    containers = (pod.get("spec") or {}).get("containers") or [{}]
+    for container in containers:
+        if any(e.get("name") == INPUTS_ENV for e in container.get("env") or []):
+            return dict(container)
+    return dict(containers[0])
+
+
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
