@@ -1,0 +1,36 @@
+"""``compile_workflow``: the Tekton manifests of one workflow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from compiler import ir
+from compiler.diagnostics import Diagnostic, has_errors
+from targets.tekton.checks import check_workflow
+from targets.tekton.dataflow import plan_dataflow
+from targets.tekton.options import TektonOptions
+from targets.tekton.pipeline import pipeline
+from targets.tekton.pipelinerun import pipeline_run
+from targets.tekton.task import meta_task
+
+
+class NotExpressibleError(ValueError):
+    """The workflow cannot run on Tekton as it would on V1; ``diagnostics`` say why."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__("; ".join(d.message for d in diagnostics if d.is_error))
+        self.diagnostics = diagnostics
+
+
+def compile_workflow(wf: ir.Workflow, options: TektonOptions = TektonOptions()) -> list[dict[str, Any]]:
+    """The meta-Task ``kubernaut-action``, the ``Pipeline`` and the ``PipelineRun`` (apply order).
+
+    Raises NotExpressibleError when :func:`check_workflow` reports errors: emitting manifests
+    that silently behave differently from V1 is never an option. Callers that want to show the
+    diagnostics call ``check_workflow`` first.
+    """
+    problems = check_workflow(wf)
+    if has_errors(problems):
+        raise NotExpressibleError(problems)
+    flows = plan_dataflow(wf)
+    return [meta_task(options, wf.namespace), pipeline(wf, flows), pipeline_run(wf)]
