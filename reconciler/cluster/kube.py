@@ -119,7 +119,7 @@ class KubeCluster:
         return cls(ApiClient(configuration), **kwargs)
 
     def close(self) -> None:
-        """Release the connection pool."""
+        """Release the connection pool (this closes the ``ApiClient`` given to the constructor)."""
         self.api_client.close()
 
     def __enter__(self) -> KubeCluster:
