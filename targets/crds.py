@@ -1,0 +1,197 @@
+"""CustomResourceDefinitions of kubernaut's own resources, generated from their pydantic models.
+
+``kubernaut crds`` prints them and ``deploy/crds/`` holds the same bytes (a test keeps them in
+sync), so the schema the API server enforces can never drift from the models the compiler and
+the controllers use. The editor JSON Schema of ``kubernaut schema`` comes from the same model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from compiler import spec
+from targets.jobs.actionexecution import ActionExecutionSpec
+
+CRD_API_VERSION = "apiextensions.k8s.io/v1"
+VERSION = "v1alpha1"
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+# JSON Schema keywords with no place in a Kubernetes structural schema, or no meaning there.
+_DROPPED = frozenset({"title", "default", "$defs", "additionalProperties", "const", "anyOf",
+                      "exclusiveMinimum", "exclusiveMaximum"})
+# Keys of a schema node in the order a reader wants them; others follow in model order.
+_KEY_ORDER = ("description", "type", "format", "enum", "minimum", "exclusiveMinimum", "maximum",
+              "exclusiveMaximum", "required", "properties", "items", "additionalProperties",
+              "x-kubernetes-preserve-unknown-fields")
+
+
+class SchemaError(ValueError):
+    """A model uses a construct a structural schema cannot express (a bug in the model)."""
+
+
+def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if ref is None:
+        return node
+    name = ref.removeprefix("#/$defs/")
+    if name not in defs:
+        raise SchemaError(f"unresolvable $ref {ref}")
+    # Sibling keywords (pydantic puts a field's description next to its $ref) win.
+    return {**defs[name], **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def _non_null(node: dict[str, Any]) -> dict[str, Any]:
+    """``X | None`` -> X. A null is pruned by the API server unless ``nullable``, which is
+    the behaviour wanted: an explicit null means "not set"."""
+    options = [o for o in node["anyOf"] if o != {"type": "null"}]
+    if len(options) != 1:
+        raise SchemaError(f"a structural schema cannot express anyOf {node['anyOf']}")
+    merged = {**options[0], **{k: v for k, v in node.items() if k != "anyOf"}}
+    return merged
+
+
+def _describe_default(node: dict[str, Any], out: dict[str, Any]) -> None:
+    # The compiler owns defaults (one place, applied identically for both engines), so the CRD
+    # carries none and stored objects stay exactly as written; `kubectl explain` still shows it.
+    default = node.get("default")
+    if default is None or default in ([], {}):
+        return
+    shown = str(default).lower() if isinstance(default, bool) else str(default)
+    text = out.get("description", "")
+    if "default" not in text.lower():
+        out["description"] = f"{text} Default: {shown}.".strip()
+
+
+def structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """A pydantic JSON schema node as a Kubernetes structural schema node.
+
+    Inlines ``$ref``; turns ``X | None`` into X; free-form objects (``dict[str, Any]``) and
+    ``Any`` become ``x-kubernetes-preserve-unknown-fields``; drops titles and defaults; maps
+    ``const`` to a one-value ``enum`` and JSON Schema's numeric ``exclusiveMinimum`` to
+    OpenAPI 3.0's boolean form.
+    """
+    node = _resolve(node, defs)
+    if "anyOf" in node:
+        node = _non_null(node)
+        node = _resolve(node, defs)
+    if not node or node == {"description": node.get("description")}:
+        # `Any`: whatever JSON the user writes is kept as is.
+        out: dict[str, Any] = {k: v for k, v in node.items() if k == "description"}
+        out["x-kubernetes-preserve-unknown-fields"] = True
+        return _ordered(out)
+    out = {k: v for k, v in node.items() if k not in _DROPPED}
+    _describe_default(node, out)
+    if "const" in node:
+        out["enum"] = [node["const"]]
+    for key in ("exclusiveMinimum", "exclusiveMaximum"):
+        if key in node:
+            out[key.replace("exclusiveM", "m")] = node[key]
+            out[key] = True
+    if "properties" in node:
+        out["properties"] = {name: structural(sub, defs) for name, sub in node["properties"].items()}
+    if "items" in node:
+        out["items"] = structural(node["items"], defs)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict) and extra:
+        out["additionalProperties"] = structural(extra, defs)
+    elif extra is True or extra == {}:
+        out["x-kubernetes-preserve-unknown-fields"] = True
+    # extra False: pruning unknown fields is what the API server does anyway (and a structural
+    # schema may not say it explicitly).
+    return _ordered(out)
+
+
+def _ordered(node: dict[str, Any]) -> dict[str, Any]:
+    out = {key: node[key] for key in _KEY_ORDER if key in node}
+    out.update((key, value) for key, value in node.items() if key not in out)
+    return out
+
+
+def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
+    raw = model.model_json_schema()
+    return structural(raw, raw.get("$defs", {}))
+
+
+def _resource_schema(description: str, spec_model: type[BaseModel]) -> dict[str, Any]:
+    return {
+        "description": description,
+        "type": "object",
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": _model_schema(spec_model),
+            "status": {
+                "description": "Written by kubernaut's controllers only.",
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": True,
+            },
+        },
+        "required": ["spec"],
+    }
+
+
+def _column(name: str, path: str, kind: str = "string") -> dict[str, str]:
+    return {"name": name, "type": kind, "jsonPath": path}
+
+
+_AGE = _column("Age", ".metadata.creationTimestamp", "date")
+
+
+def _crd(group: str, kind: str, short: str, schema: dict[str, Any],
+         columns: list[dict[str, str]]) -> dict[str, Any]:
+    plural = kind.lower() + "s"
+    return {
+        "apiVersion": CRD_API_VERSION,
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}", "labels": {"app.kubernetes.io/part-of": "kubernaut"}},
+        "spec": {
+            "group": group,
+            "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural, "singular": kind.lower(),
+                      "shortNames": [short], "categories": ["kubernaut"]},
+            "scope": "Namespaced",
+            "versions": [{
+                "name": VERSION,
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": columns,
+                "schema": {"openAPIV3Schema": schema},
+            }],
+        },
+    }
+
+
+def workflow_execution_crd() -> dict[str, Any]:
+    schema = _resource_schema(
+        "A remediation workflow: a DAG of steps, each running one action container.", spec.WorkflowSpec)
+    columns = [_column("Phase", ".status.phase"), _column("Engine", ".status.engine"), _AGE]
+    return _crd(spec.API_GROUP, spec.KIND, "wfe", schema, columns)
+
+
+def action_execution_crd() -> dict[str, Any]:
+    schema = _resource_schema(
+        "One step of a WorkflowExecution on the jobs (V1) engine; owns the Jobs of its attempts.",
+        ActionExecutionSpec)
+    # Phase/Age as for workflows; the engine is always jobs here, the workflow and step are not.
+    columns = [_column("Workflow", ".spec.workflowName"), _column("Step", ".spec.step"),
+               _column("Phase", ".status.phase"), _AGE]
+    return _crd(spec.ACTION_API_GROUP, spec.ACTION_KIND, "axe", schema, columns)
+
+
+def crds() -> list[dict[str, Any]]:
+    """The CustomResourceDefinitions, WorkflowExecution first."""
+    return [workflow_execution_crd(), action_execution_crd()]
+
+
+def workflow_json_schema() -> dict[str, Any]:
+    """A JSON Schema of a WorkflowExecution document for editors (yaml-language-server etc.)."""
+    schema = spec.WorkflowExecution.model_json_schema()
+    properties = schema["properties"]
+    properties["apiVersion"] = {"const": spec.API_VERSION, "type": "string"}
+    properties["kind"] = {"const": spec.KIND, "type": "string"}
+    properties.pop("status", None)  # the controller's, never written by hand
+    schema["title"] = spec.KIND
+    return {"$schema": JSON_SCHEMA_DIALECT, **schema}

@@ -1,0 +1,142 @@
+"""The ``batch/v1`` Job that runs one attempt of a step.
+
+The V1 controller calls :func:`job_for_attempt` at run time with the step's *resolved* inputs;
+``kubernaut compile`` calls it for attempt 1 with the raw inputs (references still in ``$(...)``
+form) so that a reviewer sees exactly what will run.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from compiler import ir
+from targets.common.security import restricted_container_security_context, restricted_pod_security_context
+from targets.jobs.metadata import action_type_annotations, attempt_labels, object_meta
+from targets.jobs.names import job_name, service_account_name, workspace_claim_name
+from targets.jobs.rbac import needs_api_token
+from targets.jobs.workspace import VOLUME_NAME
+
+CONTAINER_NAME = "action"
+ENTRYPOINT = "/action-entrypoint"
+TERMINATION_LOG = "/dev/termination-log"
+
+# The one shell script every action Job runs. It is a constant: no input, name or other value is
+# ever substituted into it (values reach the action through environment variables only), so no
+# input can inject shell code. The action's stdout (its JSON outputs) goes to the termination
+# message, which is how the controller reads outputs back; it is echoed to the log as well for
+# humans. sh has no pipefail, hence the explicit status variable instead of `| tee`.
+SCRIPT = f"{ENTRYPOINT} > {TERMINATION_LOG}; rc=$?; cat {TERMINATION_LOG}; exit $rc"
+
+# Finished Jobs are evidence for whoever debugs a remediation, but must not pile up forever.
+TTL_SECONDS_AFTER_FINISHED = 3600
+
+TMP_VOLUME = "tmp"
+
+
+def encode_inputs(inputs: dict[str, Any]) -> str:
+    """The ``ACTION_INPUTS`` text the action reads: compact JSON, non-ASCII kept as is."""
+    return json.dumps(inputs, ensure_ascii=False, separators=(",", ":"))
+
+
+def escape_env_value(text: str) -> str:
+    """``text`` written so that the kubelet passes it to the container unchanged.
+
+    The kubelet expands ``$(NAME)`` in an env ``value`` from the container's other variables and
+    the service-link variables, and turns ``$$`` into ``$``. Inputs are data, so every ``$`` is
+    doubled: ``$$(date)`` in an input reaches the action as ``$$(date)``, never as the value of
+    some variable. :func:`unescape_env_value` is the kubelet's side of it.
+    """
+    return text.replace("$", "$$")
+
+
+def unescape_env_value(value: str) -> str:
+    """What the container sees for an env ``value`` written by :func:`escape_env_value`."""
+    return value.replace("$$", "$")
+
+
+def _env(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -> list[dict[str, str]]:
+    return [
+        {"name": "ACTION_INPUTS", "value": escape_env_value(encode_inputs(inputs))},
+        # DNS-1123 names hold no '$': nothing to escape.
+        {"name": "KUBERNAUT_WORKFLOW", "value": wf.name},
+        {"name": "KUBERNAUT_STEP", "value": step.name},
+        {"name": "KUBERNAUT_ATTEMPT", "value": str(attempt)},
+    ]
+
+
+def _resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, str]]:
+    contract = wf.contracts.get(step.action_type)
+    if contract is None:
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    if contract.resources.requests:
+        out["requests"] = dict(contract.resources.requests)
+    if contract.resources.limits:
+        out["limits"] = dict(contract.resources.limits)
+    return out
+
+
+def _read_only_root(wf: ir.Workflow, step: ir.Step) -> bool:
+    contract = wf.contracts.get(step.action_type)
+    return contract.read_only_root_filesystem if contract is not None else True
+
+
+def _container(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -> dict[str, Any]:
+    # /tmp is always writable (an emptyDir), since the root file system normally is not.
+    mounts = [{"name": TMP_VOLUME, "mountPath": "/tmp"}]
+    if step.uses_workspace:
+        mounts.append({"name": VOLUME_NAME, "mountPath": ir.WORKSPACE_PATH})
+    container: dict[str, Any] = {
+        "name": CONTAINER_NAME,
+        "image": step.image,
+        "command": ["/bin/sh", "-c", SCRIPT],
+        "env": _env(wf, step, attempt, inputs),
+    }
+    resources = _resources(wf, step)
+    if resources:
+        container["resources"] = resources
+    container["volumeMounts"] = mounts
+    container["terminationMessagePolicy"] = "FallbackToLogsOnError"
+    container["securityContext"] = restricted_container_security_context(read_only_root=_read_only_root(wf, step))
+    return container
+
+
+def _volumes(wf: ir.Workflow, step: ir.Step) -> list[dict[str, Any]]:
+    volumes: list[dict[str, Any]] = [{"name": TMP_VOLUME, "emptyDir": {}}]
+    if step.uses_workspace:
+        volumes.append({"name": VOLUME_NAME, "persistentVolumeClaim": {"claimName": workspace_claim_name(wf)}})
+    return volumes
+
+
+def job_for_attempt(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The Job of ``attempt`` (1-based) of ``step``, passing ``inputs`` as ``ACTION_INPUTS``.
+
+    One Job per attempt with ``backoffLimit: 0``: retries are new Jobs the controller creates
+    with exponential backoff, so every attempt keeps its own pod, logs and termination message,
+    and ``activeDeadlineSeconds`` bounds each attempt exactly as the step's ``timeout`` says.
+    """
+    labels = attempt_labels(wf, step, attempt)
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "serviceAccountName": service_account_name(wf, step),
+    }
+    if not needs_api_token(wf, step):
+        pod_spec["automountServiceAccountToken"] = False
+    pod_spec["securityContext"] = restricted_pod_security_context()
+    pod_spec["containers"] = [_container(wf, step, attempt, inputs)]
+    pod_spec["volumes"] = _volumes(wf, step)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": object_meta(wf, job_name(wf, step, attempt), labels, action_type_annotations(step)),
+        "spec": {
+            "backoffLimit": 0,
+            "activeDeadlineSeconds": step.timeout_seconds,
+            "ttlSecondsAfterFinished": TTL_SECONDS_AFTER_FINISHED,
+            "template": {
+                "metadata": {"labels": dict(labels), "annotations": action_type_annotations(step)},
+                "spec": pod_spec,
+            },
+        },
+    }

@@ -1,0 +1,46 @@
+"""Names of everything the jobs target emits.
+
+Every name goes through ``child_name`` (knative's ``kmeta.ChildName``), so it is deterministic,
+at most 63 characters and collision-free after truncation; the V1 controller calls the same
+functions at run time to find the objects the preview announced.
+"""
+
+from __future__ import annotations
+
+from compiler import ir
+from targets.common.accounts import action_service_account, action_type_slug
+from targets.common.naming import child_name
+
+__all__ = ["action_execution_name", "action_type_slug", "job_name", "rbac_name", "service_account_name",
+           "workspace_claim_name"]
+
+
+def rbac_name(action_type: str) -> str:
+    """Name shared by the ServiceAccount, Role and RoleBinding of an action type.
+
+    The rule lives in ``targets.common.accounts`` because the tekton target names the same
+    accounts in its PipelineRuns. ``action_type_slug`` (re-exported from there) lower-cases the
+    action type and turns everything outside ``[a-z0-9-]`` into ``-``: action types differing only
+    in those characters share an account (docs/targets-jobs.md).
+    """
+    return action_service_account(action_type)
+
+
+def workspace_claim_name(wf: ir.Workflow) -> str:
+    return child_name(wf.name, "-workspace")
+
+
+def action_execution_name(wf: ir.Workflow, step: ir.Step) -> str:
+    return child_name(wf.name, "-" + step.name)
+
+
+def job_name(wf: ir.Workflow, step: ir.Step, attempt: int) -> str:
+    """The Job of ``attempt`` (1-based): ``<workflow>-<step>-<attempt>``, shortened as needed."""
+    if attempt < 1:
+        raise ValueError(f"attempts are numbered from 1, got {attempt}")
+    return child_name(action_execution_name(wf, step), f"-{attempt}")
+
+
+def service_account_name(wf: ir.Workflow, step: ir.Step) -> str:
+    """The account a step's pods run under: the workflow's when it names one, else its action type's."""
+    return wf.service_account_name or rbac_name(step.action_type)
