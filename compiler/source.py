@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import yaml
@@ -67,12 +68,17 @@ class SourceDocument:
             return info.key
         return self.span(path)
 
+    @cached_property
+    def lines(self) -> list[str]:
+        # Split once: a large workflow asks for thousands of positions inside strings.
+        return self.text.splitlines()
+
     def span_in_string(self, path: Path, offset: int, length: int) -> Span:
         """The span of characters ``offset:offset+length`` inside the string scalar at ``path``."""
         info = self.positions.get(path)
         if info is None:
             return self.span(path)
-        return _offset_span(self.text, info, offset, length)
+        return _offset_span(self.lines, info, offset, length)
 
 
 def _span(file: str, node: Node) -> Span:
@@ -80,14 +86,13 @@ def _span(file: str, node: Node) -> Span:
     return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
 
 
-def _offset_span(text: str, info: NodeInfo, offset: int, length: int) -> Span:
+def _offset_span(lines: list[str], info: NodeInfo, offset: int, length: int) -> Span:
     """Map a character offset inside a scalar's *value* to a source position.
 
     Exact for plain and quoted single-line scalars and for literal blocks; for the rarer folded
     or multi-line flow scalars we fall back to the start of the value, which is still the right line.
     """
     start = info.value
-    lines = text.splitlines()
     if info.style in (None, "'", '"') and start.end_line == start.line:
         line_text = lines[start.line - 1] if start.line <= len(lines) else ""
         col0 = start.col - 1 + (0 if info.style is None else 1)
