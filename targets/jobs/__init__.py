@@ -6,6 +6,7 @@ per action type, a workspace PersistentVolumeClaim when a step uses it, and per 
 explains each choice. Everything here is a pure function of the IR.
 """
 
+from targets.common.rbac import rbac_for
 from targets.jobs.actionexecution import ActionExecution, ActionExecutionSpec, action_execution
 from targets.jobs.job import SCRIPT, encode_inputs, escape_env_value, job_for_attempt, unescape_env_value
 from targets.jobs.names import (
@@ -16,7 +17,6 @@ from targets.jobs.names import (
     service_account_name,
     workspace_claim_name,
 )
-from targets.jobs.rbac import rbac_for
 from targets.jobs.workflow import compile_workflow
 from targets.jobs.workspace import workspace_claim
 

@@ -11,10 +11,10 @@ import json
 from typing import Any
 
 from compiler import ir
+from targets.common.rbac import needs_api_token
 from targets.common.security import restricted_container_security_context, restricted_pod_security_context
 from targets.jobs.metadata import action_type_annotations, attempt_labels, object_meta
 from targets.jobs.names import job_name, service_account_name, workspace_claim_name
-from targets.jobs.rbac import needs_api_token
 from targets.jobs.workspace import VOLUME_NAME
 
 CONTAINER_NAME = "action"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
+from targets.common.rbac import rbac_for
 from targets.jobs.actionexecution import action_execution
 from targets.jobs.job import job_for_attempt
-from targets.jobs.rbac import rbac_for
 from targets.jobs.workspace import workspace_claim
 
 

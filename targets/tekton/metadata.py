@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from compiler import ir
+from targets.common.labels import MANAGED_BY, MANAGER, STEP, WORKFLOW, object_meta
 
-MANAGED_BY = "app.kubernetes.io/managed-by"
-MANAGER = "kubernaut"
-WORKFLOW = "kubernaut.ai/workflow"
-STEP = "kubernaut.ai/step"
+__all__ = ["MANAGED_BY", "MANAGER", "STEP", "WORKFLOW", "object_meta", "shared_labels", "workflow_labels"]
 
 
 def shared_labels() -> dict[str, str]:
@@ -20,15 +16,3 @@ def shared_labels() -> dict[str, str]:
 
 def workflow_labels(wf: ir.Workflow) -> dict[str, str]:
     return {MANAGED_BY: MANAGER, WORKFLOW: wf.name}
-
-
-def object_meta(name: str, namespace: str | None, labels: dict[str, str]) -> dict[str, Any]:
-    """``metadata`` with the namespace only when the workflow has one (else ``kubectl -n`` decides).
-
-    The meta-Task must live in the PipelineRun's namespace: a ``taskRef`` by name resolves there.
-    """
-    meta: dict[str, Any] = {"name": name}
-    if namespace is not None:
-        meta["namespace"] = namespace
-    meta["labels"] = labels
-    return meta

@@ -6,6 +6,7 @@ from typing import Any
 
 from compiler import ir
 from compiler.diagnostics import Diagnostic, has_errors
+from targets.common.rbac import rbac_for
 from targets.tekton.checks import check_workflow
 from targets.tekton.dataflow import plan_dataflow
 from targets.tekton.options import TektonOptions
@@ -23,7 +24,13 @@ class NotExpressibleError(ValueError):
 
 
 def compile_workflow(wf: ir.Workflow, options: TektonOptions = TektonOptions()) -> list[dict[str, Any]]:
-    """The meta-Task ``kubernaut-action``, the ``Pipeline`` and the ``PipelineRun`` (apply order).
+    """Everything the workflow needs on a Tekton cluster, in apply order: the per-action-type
+    RBAC (the TaskRun pods run under those accounts), then :func:`pipeline_manifests`."""
+    return [*rbac_for(wf), *pipeline_manifests(wf, options)]
+
+
+def pipeline_manifests(wf: ir.Workflow, options: TektonOptions = TektonOptions()) -> list[dict[str, Any]]:
+    """The meta-Task ``kubernaut-action``, the ``Pipeline`` and the ``PipelineRun``, in that order.
 
     Raises NotExpressibleError when :func:`check_workflow` reports errors: emitting manifests
     that silently behave differently from V1 is never an option. Callers that want to show the

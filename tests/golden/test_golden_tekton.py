@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from support.kube_schema import validate_kube
 from support.pss import check_restricted, tekton_pod_specs
 from support.tekton_schema import validate_tekton
 
@@ -28,7 +29,12 @@ def test_tekton_output_matches_golden(case: str, cli: Callable[..., Any], golden
 
 
 def test_tekton_accepts_every_object(case: str, cli: Callable[..., Any]) -> None:
-    _, docs = _compile_tekton(cli, case)
+    _, everything = _compile_tekton(cli, case)
+    rbac = [d for d in everything if d["apiVersion"] != "tekton.dev/v1"]
+    docs = everything[len(rbac):]
+    assert {d["kind"] for d in rbac} <= {"ServiceAccount", "Role", "RoleBinding"}
+    for doc in rbac:
+        assert validate_kube(doc) == [], doc["kind"]
     assert [d["kind"] for d in docs] == ["Task", "Pipeline", "PipelineRun"]
     for doc in docs:
         assert validate_tekton(doc) == [], doc["kind"]

@@ -18,6 +18,11 @@ ECHO = ROOT / "examples" / "echo-data-passing.yaml"
 Docs = list[dict[str, Any]]
 
 
+
+def _of(docs: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    """The one Tekton object of ``kind`` (the output also holds the shared RBAC objects)."""
+    return next(d for d in docs if d["kind"] == kind and d["apiVersion"] == "tekton.dev/v1")
+
 def write(path: Path, docs: Docs) -> Path:
     path.write_text(dump_documents(docs), encoding="utf-8")
     return path
@@ -36,7 +41,7 @@ def test_many_files_at_once(cli: Callable[..., Any]) -> None:
 
 
 def _task(docs: Docs, name: str) -> dict[str, Any]:
-    return next(t for t in docs[1]["spec"]["tasks"] if t["name"] == name)
+    return next(t for t in _of(docs, "Pipeline")["spec"]["tasks"] if t["name"] == name)
 
 
 def _param(docs: Docs, task: str, name: str) -> dict[str, Any]:
@@ -69,20 +74,21 @@ def _drop_workspace(docs: Docs) -> None:
 
 
 def _change_account(docs: Docs) -> None:
-    docs[2]["spec"]["taskRunSpecs"][0]["serviceAccountName"] = "default"
+    _of(docs, "PipelineRun")["spec"]["taskRunSpecs"][0]["serviceAccountName"] = "default"
 
 
 def _weaken_security(docs: Docs) -> None:
-    execute = next(s for s in docs[0]["spec"]["steps"] if s["name"] == "execute")
+    execute = next(s for s in _of(docs, "Task")["spec"]["steps"] if s["name"] == "execute")
     execute["securityContext"]["allowPrivilegeEscalation"] = True
 
 
 def _change_workflow_timeout(docs: Docs) -> None:
-    docs[2]["spec"]["timeouts"]["pipeline"] = "2h"
+    _of(docs, "PipelineRun")["spec"]["timeouts"]["pipeline"] = "2h"
 
 
 def _change_workspace_size(docs: Docs) -> None:
-    docs[2]["spec"]["workspaces"][0]["volumeClaimTemplate"]["spec"]["resources"]["requests"]["storage"] = "5Gi"
+    claim = _of(docs, "PipelineRun")["spec"]["workspaces"][0]["volumeClaimTemplate"]["spec"]
+    claim["resources"]["requests"]["storage"] = "5Gi"
 
 
 DRIFT = {

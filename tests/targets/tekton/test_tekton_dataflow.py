@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from compiler import ir
 from compiler.expressions import JSON, Context, ResolutionError, evaluate_guard, parse_guard, resolve_inputs
-from targets.tekton import compile_workflow, runtime
+from targets.tekton import pipeline_manifests, runtime
 from targets.tekton.dataflow import plan_dataflow
 
 ECHO = "ghcr.io/kubernaut/actions/echo@sha256:092c79e8f80e559e404bcf660c48f3522b67aba9ff1484b0367e1a4ddef7431d"
@@ -142,7 +142,7 @@ def fake_outputs(wf: ir.Workflow, table: list[JSON]) -> OutputsFn:
 
 def test_every_corpus_workflow_resolves_like_v1(corpus_workflow: ir.Workflow) -> None:
     outputs_of = fake_outputs(corpus_workflow, TRICKY)
-    assert simulate(compile_workflow(corpus_workflow), outputs_of) == v1_run(corpus_workflow, outputs_of)
+    assert simulate(pipeline_manifests(corpus_workflow), outputs_of) == v1_run(corpus_workflow, outputs_of)
 
 
 def test_typed_and_interpolated_references(lower: Callable[..., ir.Workflow]) -> None:
@@ -163,7 +163,7 @@ def test_typed_and_interpolated_references(lower: Callable[..., ir.Workflow]) ->
         nothing: "[$(steps.produce.outputs.nothing)]"
         where: "$(workspace.path)/x in $(workflow.namespace)/$(workflow.name) ($(workflow.uid))"
     """)
-    seen = simulate(compile_workflow(wf), fake_outputs(wf, []))
+    seen = simulate(pipeline_manifests(wf), fake_outputs(wf, []))
     assert seen["consume"] == {
         "count": 3, "labels": {"team": "pay"}, "text": 'n=3 l={"team":"pay"} e=true', "note": "$(date)",
         "nothing": "[null]", "where": "/workspace/x in ns/wf (0b5e-uid)",
@@ -179,7 +179,7 @@ def test_escaped_dollar_in_a_commit_message_arrives_intact(lower: Callable[..., 
       usesWorkspace: true
       inputs: {{message: "fix: run $$(echo hi) and pay $$5 $$$$(x)"}}
     """)
-    docs = compile_workflow(wf)
+    docs = pipeline_manifests(wf)
     param = next(p["value"] for p in docs[1]["spec"]["tasks"][0]["params"] if p["name"] == "inputs")
     assert "$" not in param
     resolved = runtime.resolve_step_inputs(param, {}, IDENTITY)
@@ -214,7 +214,7 @@ def test_skipped_producer_skips_its_consumers_only(lower: Callable[..., ir.Workf
       inputs: {{w: 3}}
     """)
     echo = fake_outputs(wf, [False])
-    seen = simulate(compile_workflow(wf), echo)
+    seen = simulate(pipeline_manifests(wf), echo)
     assert seen == v1_run(wf, echo)
     assert [s for s, v in seen.items() if v == "skipped"] == ["guarded", "reads-guarded", "guard-on-skipped"]
 
@@ -247,7 +247,7 @@ def test_any_outputs_resolve_like_v1(table: list[JSON], lower: Callable[..., ir.
     outputs_of = fake_outputs(wf, table)
     expected = v1_run(wf, outputs_of)
     try:
-        seen = simulate(compile_workflow(wf), outputs_of)
+        seen = simulate(pipeline_manifests(wf), outputs_of)
     except runtime.TaskError as exc:  # V1 fails such a step too: the outputs exceed 4096 bytes
         assert "4096" in exc.message
         return

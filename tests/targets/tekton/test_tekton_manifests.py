@@ -15,7 +15,8 @@ from compiler import ir
 from compiler.expressions import to_text
 from compiler.values import parse_duration
 from targets.common.accounts import action_service_account
-from targets.tekton import DEFAULT_HELPER_IMAGE, TektonOptions, compile_workflow
+from targets.common.rbac import rbac_for
+from targets.tekton import DEFAULT_HELPER_IMAGE, TektonOptions, compile_workflow, pipeline_manifests
 from targets.tekton.inputs_param import decode_inputs_param
 
 # The only `$(` kubernaut emits: Tekton variables of these forms (anything else would be a user
@@ -46,7 +47,7 @@ def params_of(task: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def docs(corpus_workflow: ir.Workflow) -> list[dict[str, Any]]:
-    return compile_workflow(corpus_workflow)
+    return pipeline_manifests(corpus_workflow)
 
 
 def test_objects_are_task_pipeline_pipelinerun(corpus_workflow: ir.Workflow, docs: list[dict[str, Any]]) -> None:
@@ -67,11 +68,11 @@ def test_same_bytes_every_time(corpus_workflow: ir.Workflow, docs: list[dict[str
     from compiler.yamlout import dump_documents
 
     again = ir.Workflow.model_validate(corpus_workflow.dump())
-    assert dump_documents(compile_workflow(again)) == dump_documents(docs)
+    assert dump_documents(pipeline_manifests(again)) == dump_documents(docs)
 
 
 def test_meta_task_is_the_same_for_every_workflow(docs: list[dict[str, Any]]) -> None:
-    baseline = compile_workflow(ir.Workflow(name="other", namespace=docs[0]["metadata"].get("namespace"),
+    baseline = pipeline_manifests(ir.Workflow(name="other", namespace=docs[0]["metadata"].get("namespace"),
                                             steps=(ir.Step(name="s", action_type="a/b", image="i", inputs={}),)))
     assert docs[0] == baseline[0]
     assert "kubernaut.ai/workflow" not in docs[0]["metadata"]["labels"]
@@ -169,7 +170,7 @@ def test_no_param_in_any_script(docs: list[dict[str, Any]]) -> None:
 
 
 def test_array_params_only_as_whole_args() -> None:
-    (task, _, _) = compile_workflow(ir.Workflow(name="w", steps=(ir.Step(name="s", action_type="a", image="i",
+    (task, _, _) = pipeline_manifests(ir.Workflow(name="w", steps=(ir.Step(name="s", action_type="a", image="i",
                                                                           inputs={}),)))
     arrays = {p["name"] for p in task["spec"]["params"] if p["type"] == "array"}
     for step in task["spec"]["steps"]:
@@ -183,5 +184,19 @@ def test_helper_image_is_an_option() -> None:
     wf = ir.Workflow(name="w", steps=(ir.Step(name="s", action_type="a", image="i", inputs={}),))
     assert re.fullmatch(r"ghcr\.io/kubernaut/kubernaut@sha256:[0-9a-f]{64}", DEFAULT_HELPER_IMAGE)
     custom = "registry.example/kubernaut@sha256:" + "1" * 64
-    steps = compile_workflow(wf, TektonOptions(helper_image=custom))[0]["spec"]["steps"]
+    steps = pipeline_manifests(wf, TektonOptions(helper_image=custom))[0]["spec"]["steps"]
     assert [s["image"] for s in steps] == [custom, "$(params.actionImage)", custom]
+
+
+def test_full_output_starts_with_the_shared_rbac(corpus_workflow: ir.Workflow) -> None:
+    """A Tekton-only cluster still gets the per-action-type accounts its TaskRun pods run under."""
+    full = compile_workflow(corpus_workflow)
+    rbac = rbac_for(corpus_workflow)
+    assert full == [*rbac, *pipeline_manifests(corpus_workflow)]
+    accounts = {d["metadata"]["name"] for d in rbac if d["kind"] == "ServiceAccount"}
+    run = full[-1]["spec"]
+    named = {s["serviceAccountName"] for s in run.get("taskRunSpecs", []) if "serviceAccountName" in s}
+    if corpus_workflow.service_account_name is None:
+        assert named and named <= accounts
+    else:
+        assert rbac == [] and run["taskRunTemplate"]["serviceAccountName"] == corpus_workflow.service_account_name

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from compiler import ir
 from kubernaut.cli import app
-from targets.tekton import compile_workflow
+from targets.tekton import pipeline_manifests
 from targets.tekton.inputs_param import encode_inputs_param
 
-STEPS = {s["name"]: s for s in compile_workflow(ir.Workflow(
+STEPS = {s["name"]: s for s in pipeline_manifests(ir.Workflow(
     name="w", steps=(ir.Step(name="s", action_type="a", image="i", inputs={}),)))[0]["spec"]["steps"]}
 
 

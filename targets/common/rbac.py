@@ -1,15 +1,28 @@
 """Least-privilege RBAC: a ServiceAccount per action type, plus a Role and RoleBinding granting
-exactly the permissions of its contract when it declares any."""
+exactly the permissions of its contract when it declares any.
+
+Both targets emit these: V1 Job pods and V2 TaskRun pods run under the same per-action-type
+accounts, so a cluster that only ever runs one engine still gets them.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from compiler import ir
-from targets.jobs.metadata import action_type_labels, object_meta
-from targets.jobs.names import rbac_name
+from targets.common.accounts import action_service_account, action_type_slug
+from targets.common.labels import ACTION_TYPE, MANAGED_BY, MANAGER, object_meta
 
 RBAC_API_VERSION = "rbac.authorization.k8s.io/v1"
+
+
+def action_type_labels(action_type: str) -> dict[str, str]:
+    """Labels of the RBAC objects of an action type.
+
+    They are shared by every workflow in the namespace that uses the action type, so they carry
+    no workflow label: pruning one workflow's objects by label must never delete them.
+    """
+    return {MANAGED_BY: MANAGER, ACTION_TYPE: action_type_slug(action_type)}
 
 
 def action_types(wf: ir.Workflow) -> list[str]:
@@ -50,7 +63,7 @@ def service_account(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
     account: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": object_meta(wf, rbac_name(action_type), action_type_labels(action_type)),
+        "metadata": object_meta(action_service_account(action_type), wf.namespace, action_type_labels(action_type)),
     }
     if not permissions(wf, action_type):
         account["automountServiceAccountToken"] = False
@@ -61,20 +74,20 @@ def role(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
     return {
         "apiVersion": RBAC_API_VERSION,
         "kind": "Role",
-        "metadata": object_meta(wf, rbac_name(action_type), action_type_labels(action_type)),
+        "metadata": object_meta(action_service_account(action_type), wf.namespace, action_type_labels(action_type)),
         "rules": [_rule(r) for r in permissions(wf, action_type)],
     }
 
 
 def role_binding(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
-    name = rbac_name(action_type)
+    name = action_service_account(action_type)
     subject: dict[str, Any] = {"kind": "ServiceAccount", "name": name}
     if wf.namespace is not None:
         subject["namespace"] = wf.namespace
     return {
         "apiVersion": RBAC_API_VERSION,
         "kind": "RoleBinding",
-        "metadata": object_meta(wf, name, action_type_labels(action_type)),
+        "metadata": object_meta(name, wf.namespace, action_type_labels(action_type)),
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
         "subjects": [subject],
     }
