@@ -1,0 +1,296 @@
+"""A simulated Tekton PipelineRun controller for ``MemoryCluster``.
+
+``PipelineRunSimulator`` is a level-triggered controller over PipelineRuns (woken by their
+TaskRuns too). Each reconcile rebuilds everything from the cluster, as Tekton's does:
+
+1. a new run gets ``startTime`` and the ``tekton.dev/pipeline`` label; ``spec.status: Cancelled``
+   cancels its TaskRuns and ends it (``Cancelled``);
+2. the Pipeline is read once and kept in ``status.pipelineSpec`` (the source of truth from then
+   on; missing: ``CouldntGetPipeline``), its graph checked (``PipelineInvalidGraph``), params and
+   workspaces bound (``ParameterMissing``, ``InvalidWorkspaceBindings``), every task's Task
+   resolved (``CouldntGetTask``), params then context variables substituted;
+3. :class:`~.facts.PipelineFacts` decides what is ready, skipped and done; ready tasks get a
+   TaskRun (``kmeta.ChildName(run, "-" + task)``), the first of them after the workspace PVCs;
+4. the pipeline timeout (``spec.timeouts.pipeline``, default 1h, ``0s`` none) cancels running
+   TaskRuns and ends the run with ``PipelineRunTimeout``;
+5. ``status`` gets the ``Succeeded`` condition, ``childReferences``, ``skippedTasks`` and, once
+   finished, ``completionTime``. It is written only when it changed.
+
+Not simulated: admission webhooks (an invalid Pipeline is not refused at create time), remote
+resolution, custom tasks, matrix, ``finally`` tasks (kubernaut emits none), affinity assistants,
+pipeline results, Events and metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ...clock import Clock, parse_rfc3339, rfc3339
+from ...cluster import Cluster, Conflict, JsonObject, NotFound
+from ...controller import Controller, Key, Result, WatchSpec, owner_key
+from . import conditions as c
+from .children import pvc_for, task_run, taskrun_name
+from .dag import Graph, GraphError, build_graph
+from .facts import PipelineFacts
+from .params import ParamError, Replacements, apply_to_param_values, apply_to_when, param_values
+
+__all__ = ["PipelineRunSimulator"]
+
+log = logging.getLogger(__name__)
+
+_EPSILON = 1e-6  # timers computed in floating point may fire a hair early
+
+
+@dataclass(frozen=True)
+class _Failure:
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    spec: JsonObject  # the Pipeline spec as stored in status.pipelineSpec
+    tasks: list[JsonObject]  # its tasks with params and context substituted
+    graph: Graph
+
+
+class PipelineRunSimulator:
+    """The simulated PipelineRun reconciler. Add :meth:`controller` to a ``Manager``."""
+
+    def __init__(self, cluster: Cluster, clock: Clock, *, name: str = "tekton-pipelinerun-simulator") -> None:
+        self.cluster = cluster
+        self.clock = clock
+        self.name = name
+
+    def controller(self, workers: int = 1) -> Controller:
+        return Controller(
+            self.name,
+            self.reconcile,
+            [WatchSpec(c.API_VERSION, "PipelineRun"),
+             WatchSpec(c.API_VERSION, "TaskRun", owner_key("PipelineRun", c.API_VERSION))],
+            workers=workers,
+        )
+
+    # -- reconcile ------------------------------------------------------------------------------------
+
+    def reconcile(self, key: Key) -> Result | None:
+        try:
+            pr = self.cluster.get(c.API_VERSION, "PipelineRun", key.name, key.namespace)
+        except NotFound:
+            return None
+        if pr["metadata"].get("deletionTimestamp") or c.run_finished(pr):
+            return None
+        status: JsonObject = dict(pr.get("status") or {})
+        spec = pr.get("spec") or {}
+        name = pr["metadata"]["name"]
+        if spec.get("status") == c.PR_PENDING and not status.get("startTime"):
+            # Not started until a user clears spec.status: no start time, no TaskRuns.
+            self._write(pr, status, ("Unknown", c.PR_REASON_PENDING, f'PipelineRun "{name}" is pending'))
+            return None
+        status.setdefault("startTime", rfc3339(self.clock.now()))
+        if spec.get("status") == c.PR_CANCELLED:
+            self._cancel_children(pr, c.TR_CANCELLED_BY_PIPELINE)
+            self._write(pr, status, ("False", c.PR_REASON_CANCELLED, f'PipelineRun "{name}" was cancelled'))
+            return None
+        prepared = self._prepare(pr, status)
+        if isinstance(prepared, _Failure):
+            self._write(pr, status, ("False", prepared.reason, prepared.message))
+            return None
+        status["pipelineSpec"] = prepared.spec
+        pr = self._label(pr, prepared)
+        taskruns = {t["name"]: self._taskrun(pr, t["name"]) for t in prepared.tasks}
+        missing_task = self._missing_task(pr, prepared, taskruns)
+        if missing_task is not None:
+            self._write(pr, status, ("False", c.PR_REASON_COULDNT_GET_TASK, missing_task))
+            return None
+
+        timeout = self._timeout(pr)
+        elapsed = (self.clock.now() - parse_rfc3339(status["startTime"])).total_seconds()
+        timed_out = timeout > 0 and elapsed >= timeout - _EPSILON
+        facts = PipelineFacts(prepared.tasks, taskruns, prepared.graph, spec_status=spec.get("status"),
+                              pipeline_timed_out=timed_out)
+        if all(tr is None for tr in taskruns.values()):
+            self._create_pvcs(pr)
+        if facts.gracefully_cancelled and facts.any_running():
+            self._cancel_children(pr, c.TR_CANCELLED_BY_PIPELINE, facts)
+        self._schedule(pr, facts)
+        facts.reset_skips()  # new TaskRuns change what is skipped
+        status["childReferences"] = facts.child_references()
+        if timed_out:
+            self._cancel_children(pr, c.TR_CANCELLED_BY_PIPELINE_TIMEOUT, facts)
+            condition = ("False", c.PR_REASON_TIMEOUT,
+                         f'PipelineRun "{name}" failed to finish within "{c.go_duration(timeout)}"')
+        else:
+            condition = facts.condition(name)
+        status["skippedTasks"] = facts.skipped_tasks()
+        self._write(pr, status, condition)
+        if condition[0] == "Unknown" and timeout > 0:
+            return Result(requeue_after=max(timeout - elapsed, 0.0))  # wake up for the timeout
+        return None
+
+    # -- resolution -----------------------------------------------------------------------------------
+
+    def _prepare(self, pr: JsonObject, status: Mapping[str, Any]) -> _Prepared | _Failure:
+        meta, spec = pr["metadata"], pr.get("spec") or {}
+        ns, name = meta["namespace"], meta["name"]
+        pipeline_name = str((spec.get("pipelineRef") or {}).get("name") or "")
+        pipeline_spec = status.get("pipelineSpec")
+        if pipeline_spec is None:
+            if spec.get("pipelineSpec") is not None:
+                pipeline_spec = spec["pipelineSpec"]
+            else:
+                try:
+                    pipeline_spec = self.cluster.get(c.API_VERSION, "Pipeline", pipeline_name, ns).get("spec") or {}
+                except NotFound as exc:
+                    return _Failure(c.PR_REASON_COULDNT_GET_PIPELINE,
+                                    f"Error retrieving pipeline for pipelinerun {ns}/{name}: "
+                                    f"error when getting Pipeline for PipelineRun {name}: {exc.message}")
+        tasks = [dict(t) for t in pipeline_spec.get("tasks") or []]
+        try:
+            graph = build_graph(tasks)
+        except GraphError as exc:
+            return _Failure(c.PR_REASON_INVALID_GRAPH, f"PipelineRun {ns}/{name}'s Pipeline DAG is invalid: {exc}")
+        try:
+            params = param_values(pipeline_spec.get("params") or [], spec.get("params") or [])
+        except ParamError as exc:
+            return _Failure(c.PR_REASON_PARAMETER_MISSING,
+                            f"PipelineRun {ns}/{name} is missing some parameters required by Pipeline "
+                            f"{ns}/{pipeline_name}: {exc}")
+        bound = {b.get("name") for b in spec.get("workspaces") or []}
+        for ws in pipeline_spec.get("workspaces") or []:
+            if ws.get("name") not in bound and not ws.get("optional"):
+                return _Failure(c.PR_REASON_INVALID_WORKSPACE_BINDING,
+                                f"PipelineRun {ns}/{name} doesn't bind Pipeline {ns}/{pipeline_name}'s Workspaces "
+                                f'correctly: pipeline requires workspace with name "{ws.get("name")}" be provided '
+                                "by pipelinerun")
+        context = Replacements({"context.pipelineRun.name": name, "context.pipelineRun.namespace": ns,
+                                "context.pipelineRun.uid": meta["uid"], "context.pipeline.name": pipeline_name})
+        # Two passes, params first: a param whose value is a context variable resolves too.
+        for repl in (params, context):
+            for task in tasks:
+                if task.get("params"):
+                    task["params"] = apply_to_param_values(task["params"], repl)
+                if task.get("when"):
+                    task["when"] = apply_to_when(task["when"], repl)
+        return _Prepared(pipeline_spec, tasks, graph)
+
+    def _missing_task(self, pr: JsonObject, prepared: _Prepared,
+                      taskruns: Mapping[str, JsonObject | None]) -> str | None:
+        """The CouldntGetTask message when a task's Task cannot be read. A task whose TaskRun
+        recorded its Task spec does not need the Task any more (as in Tekton)."""
+        ns = pr["metadata"]["namespace"]
+        pipeline = str(((pr.get("spec") or {}).get("pipelineRef") or {}).get("name") or pr["metadata"]["name"])
+        found: set[str] = set()  # every task of a kubernaut Pipeline names the same Task: read it once
+        for task in prepared.tasks:
+            taskrun = taskruns.get(task["name"])
+            if taskrun is not None and (taskrun.get("status") or {}).get("taskSpec") is not None:
+                continue
+            if task.get("taskSpec") is not None:
+                continue
+            ref = str((task.get("taskRef") or {}).get("name") or "")
+            if ref in found:
+                continue
+            try:
+                self.cluster.get(c.API_VERSION, "Task", ref, ns)
+            except NotFound as exc:
+                return (f"Pipeline {ns}/{pipeline} can't be Run; it contains Tasks that don't exist: "
+                        f'Couldn\'t retrieve Task "{ref}": {exc.message}')
+            found.add(ref)
+        return None
+
+    def _timeout(self, pr: JsonObject) -> float:
+        timeouts = (pr.get("spec") or {}).get("timeouts") or {}
+        seconds = c.parse_go_duration(timeouts.get("pipeline"))
+        return c.DEFAULT_TIMEOUT_SECONDS if seconds is None else seconds
+
+    # -- children -------------------------------------------------------------------------------------
+
+    def _taskrun(self, pr: JsonObject, task: str) -> JsonObject | None:
+        try:
+            taskrun = self.cluster.get(c.API_VERSION, "TaskRun", taskrun_name(pr, task), pr["metadata"]["namespace"])
+        except NotFound:
+            return None
+        owned = any(ref.get("uid") == pr["metadata"]["uid"] for ref in taskrun["metadata"].get("ownerReferences") or [])
+        return taskrun if owned else None
+
+    def _schedule(self, pr: JsonObject, facts: PipelineFacts) -> None:
+        queue = facts.execution_queue()
+        if not queue or facts.check_missing_results(queue):
+            return
+        for name in queue:
+            if facts.skip(name) is not None:
+                continue
+            task = dict(facts.effective_task(name))
+            desired = task_run(pr, task, taskrun_name(pr, name))
+            try:
+                created = self.cluster.create(desired)
+            except Conflict as exc:
+                if not exc.already_exists:
+                    raise
+                # Deterministic name: an earlier reconcile created it and its answer was lost.
+                created = self.cluster.get(c.API_VERSION, "TaskRun", desired["metadata"]["name"],
+                                           desired["metadata"]["namespace"])
+            facts.taskruns[name] = created
+
+    def _create_pvcs(self, pr: JsonObject) -> None:
+        for binding in (pr.get("spec") or {}).get("workspaces") or []:
+            if binding.get("volumeClaimTemplate") is None:
+                continue
+            try:
+                self.cluster.create(pvc_for(pr, binding))
+            except Conflict as exc:
+                if not exc.already_exists:
+                    raise
+
+    def _cancel_children(self, pr: JsonObject, message: str, facts: PipelineFacts | None = None) -> None:
+        """Set ``spec.status: TaskRunCancelled`` on every unfinished TaskRun of the run."""
+        if facts is not None:
+            names = [tr["metadata"]["name"] for tr in facts.taskruns.values() if tr is not None]
+        else:
+            names = [r["name"] for r in (pr.get("status") or {}).get("childReferences") or []
+                     if r.get("kind") == "TaskRun"]
+        for name in names:
+            try:
+                taskrun = self.cluster.get(c.API_VERSION, "TaskRun", name, pr["metadata"]["namespace"])
+            except NotFound:
+                continue
+            spec = taskrun.get("spec") or {}
+            if c.run_finished(taskrun) or spec.get("status") == c.TR_CANCELLED:
+                continue
+            taskrun["spec"] = {**spec, "status": c.TR_CANCELLED, "statusMessage": message}
+            # A stale resourceVersion raises Conflict, which the controller retries after a re-read.
+            self.cluster.update(taskrun)
+
+    def _label(self, pr: JsonObject, prepared: _Prepared) -> JsonObject:
+        """Add the ``tekton.dev/pipeline`` label to the run, as Tekton's
+        ``propagatePipelineNameLabelToPipelineRun`` and metadata sync do."""
+        labels = dict(pr["metadata"].get("labels") or {})
+        ref = ((pr.get("spec") or {}).get("pipelineRef") or {}).get("name")
+        wanted = dict(labels)
+        wanted.setdefault(c.LABEL_PIPELINE, str(ref or pr["metadata"]["name"]))
+        if wanted == labels:
+            return pr
+        updated = dict(pr)
+        updated["metadata"] = {**pr["metadata"], "labels": wanted}
+        return self.cluster.update(updated)
+
+    # -- status ----------------------------------------------------------------------------------------
+
+    def _write(self, pr: JsonObject, status: JsonObject, condition: tuple[str, str, str]) -> None:
+        """Set the ``Succeeded`` condition and write ``status`` if it changed. Empty lists are
+        left out, as Go's ``omitempty`` leaves them out."""
+        now = rfc3339(self.clock.now())
+        state, reason, message = condition
+        status["conditions"] = c.with_condition(status, state, reason, message, now)
+        if state != "Unknown":
+            status.setdefault("completionTime", now)
+        new = {k: v for k, v in status.items() if v not in (None, [])}
+        old = pr.get("status") or {}
+        if new != old:
+            patch: JsonObject = {k: v for k, v in new.items() if old.get(k) != v}
+            patch.update({k: None for k in old if k not in new})
+            meta = pr["metadata"]
+            self.cluster.patch_status(c.API_VERSION, "PipelineRun", meta["name"], meta["namespace"], patch)
