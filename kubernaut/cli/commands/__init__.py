@@ -4,6 +4,6 @@
 from kubernaut.cli.commands import compile as compile_
 from kubernaut.cli.commands import crds, graph, parity, schema, task, validate
 from kubernaut.cli.commands import route as route  # registers `kubernaut route`
+from kubernaut.cli.commands import run as run  # registers `kubernaut run`
 
 __all__ = ["compile_", "crds", "graph", "parity", "schema", "task", "validate"]
-from kubernaut.cli.commands import run as run  # registers `kubernaut run`

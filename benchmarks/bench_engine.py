@@ -1,0 +1,193 @@
+"""V1 engine benchmark: ``python benchmarks/bench_engine.py [--workflows N] [--profile]``.
+
+Runs 5-step workflows (``a -> (b, c) -> d -> e``, steps of 1 virtual second, scripted so no
+process is spawned) through the real loop — the WorkflowExecution and ActionExecution
+controllers on a ``MemoryCluster`` with the simulated job controller — on a virtual clock, in
+one thread (one core), and reports:
+
+* **scheduling overhead per step transition**: wall time from the simulated job controller
+  writing a Job's ``Complete`` condition to kubernaut creating the Job of the next step (the
+  ActionExecution controller observes the Job, the WorkflowExecution controller schedules and
+  creates the next ActionExecution, the ActionExecution controller records attempt 1 and creates
+  its Job). Measured alone (one workflow) and under load (N concurrent workflows);
+* **API requests per step** made by kubernaut's controllers, by verb and kind (the simulated
+  job controller's own requests go through a separate counter and are excluded);
+* **N concurrent workflows** (default 1,000): total wall time and per workflow.
+
+``--profile`` prints the top cProfile entries of the concurrent run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import pstats
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing
+
+from compiler.contracts import load_catalog  # noqa: E402
+from compiler.spec import API_VERSION, KIND  # noqa: E402
+from reconciler.app import AppConfig, install, simulated_pods  # noqa: E402
+from reconciler.clock import VirtualClock  # noqa: E402
+from reconciler.cluster import MemoryCluster  # noqa: E402
+from reconciler.metrics import Metrics  # noqa: E402
+from reconciler.runtime import Manager  # noqa: E402
+from reconciler.simulation.jobs import JobSimulator  # noqa: E402
+from reconciler.verification import ImagePolicy  # noqa: E402
+
+IMAGE = "ghcr.io/kubernaut/actions/thing@sha256:" + "c" * 64
+STEPS = (("a", ()), ("b", ("a",)), ("c", ("a",)), ("d", ("b", "c")), ("e", ("d",)))
+DEPS = dict(STEPS)
+CATALOG = load_catalog()[0]
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name, "namespace": "bench"},
+        "spec": {"steps": [{"name": step, "actionType": "custom/thing", "image": IMAGE, "runAfter": list(after),
+                            "usesWorkspace": step == "a"} for step, after in STEPS]},
+    }
+
+
+class Recording:
+    """A ``Cluster`` that forwards every call and records (wall time, verb, kind, name, obj)."""
+
+    _VERBS = ("get", "list", "create", "update", "apply", "patch_status", "delete", "watch")
+
+    def __init__(self, inner: MemoryCluster) -> None:
+        self.inner = inner
+        self.calls: list[tuple[float, str, str, str | None, Any]] = []
+
+    def __getattr__(self, verb: str) -> Callable[..., Any]:
+        target = getattr(self.inner, verb)
+        if verb not in self._VERBS:
+            return target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            answer = target(*args, **kwargs)
+            if verb in ("create", "update", "apply"):
+                kind, name = args[0]["kind"], args[0]["metadata"].get("name")
+            else:
+                kind, name = args[1], (args[2] if len(args) > 2 and verb != "list" else None)
+            self.calls.append((time.perf_counter(), verb, kind, name, answer if verb == "patch_status" else None))
+            return answer
+
+        return call
+
+
+class CountingMetrics(Metrics):
+    """Metrics that also count finished workflows in a plain int: the driver asks before every
+    reconcile, and reading the Prometheus registry would cost more than the work measured."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished = 0
+
+    def workflow_finished(self, engine: str, outcome: str, duration_seconds: float | None) -> None:
+        super().workflow_finished(engine, outcome, duration_seconds)
+        self.finished += 1
+
+
+def run(count: int, profile: bool = False) -> dict[str, Any]:
+    clock = VirtualClock()
+    cluster = MemoryCluster(clock=clock, seed=0)
+    engine_side, simulator_side = Recording(cluster), Recording(cluster)
+    manager = Manager(cluster, clock)
+    manager.add(JobSimulator(simulator_side, clock, default_duration=1.0).controller())
+    metrics = CountingMetrics()
+    app = install(manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods, catalog=CATALOG),
+                  cluster=engine_side, metrics=metrics)
+    for i in range(count):
+        cluster.create(workflow(f"wf-{i:05d}"))
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    done = manager.run_until(lambda: metrics.finished >= count, max_virtual_seconds=3600)
+    manager.run_until_idle()  # the last cleanups (PVC deletion, finalizer) of the last reconciles
+    if profiler:
+        profiler.disable()
+    wall = time.perf_counter() - started
+    phases = Counter((w.get("status") or {}).get("phase") for w in cluster.objects(KIND))
+    out: dict[str, Any] = {"count": count, "done": done, "wall": wall, "phases": dict(phases),
+                           "virtual": clock.monotonic(), "engine_calls": engine_side.calls,
+                           "simulator_calls": simulator_side.calls,
+                           "reconciles": {c.name: c.stats.reconciles for c in manager.controllers},
+                           "compiles": app.compiler.misses}
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+        out["profile"] = text.getvalue()
+    return out
+
+
+def transitions(result: dict[str, Any]) -> list[float]:
+    """Seconds from a dependency's Job completing to the dependent's Job being created."""
+    completed: dict[tuple[str, str], float] = {}
+    for at, verb, kind, _name, answer in result["simulator_calls"]:
+        if verb == "patch_status" and kind == "Job" and answer and any(
+                c.get("type") == "Complete" for c in (answer.get("status") or {}).get("conditions") or []):
+            labels = answer["metadata"]["labels"]
+            completed.setdefault((labels["kubernaut.ai/workflow"], labels["kubernaut.ai/step"]), at)
+    gaps = []
+    for at, verb, kind, name, _ in result["engine_calls"]:
+        if verb == "create" and kind == "Job" and name:
+            workflow_name, _, rest = name.rpartition("-")[0].rpartition("-")
+            step = rest
+            deps = DEPS.get(step, ())
+            if deps and all((workflow_name, d) in completed for d in deps):
+                gaps.append(at - max(completed[(workflow_name, d)] for d in deps))
+    return gaps
+
+
+def describe(result: dict[str, Any]) -> None:
+    count = result["count"]
+    steps = count * len(STEPS)
+    calls = result["engine_calls"]
+    by = Counter(f"{verb} {kind}" for _, verb, kind, _, _ in calls if verb != "watch")
+    gaps = transitions(result)
+    print(f"  workflows {count}: done={result['done']} phases={result['phases']} "
+          f"virtual {result['virtual']:.0f}s, wall {result['wall']:.2f}s "
+          f"({1000 * result['wall'] / count:.2f} ms per workflow, {1000 * result['wall'] / steps:.2f} ms per step)")
+    print(f"  reconciles: {result['reconciles']}; compiles: {result['compiles']}")
+    if gaps:
+        gaps.sort()
+        print(f"  step transition (Job Complete -> next Job created), {len(gaps)} transitions: "
+              f"median {1000 * statistics.median(gaps):.2f} ms, p95 {1000 * gaps[int(0.95 * (len(gaps) - 1))]:.2f} ms,"
+              f" max {1000 * gaps[-1]:.2f} ms")
+    total = sum(by.values())
+    print(f"  kubernaut API requests: {total} = {total / steps:.1f} per step "
+          f"(simulated job controller: {len(result['simulator_calls']) / steps:.1f} per step, excluded)")
+    for key, value in by.most_common():
+        print(f"    {value / steps:6.2f}/step  {key}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workflows", type=int, default=1000)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    print("one workflow alone (scheduling overhead without queueing behind other work):")
+    samples = [run(1) for _ in range(20)]
+    gaps = sorted(g for s in samples for g in transitions(s))
+    print(f"  step transition over 20 runs: median {1000 * statistics.median(gaps):.2f} ms, "
+          f"max {1000 * gaps[-1]:.2f} ms")
+    describe(samples[-1])
+    print(f"\n{args.workflows} concurrent workflows, one thread:")
+    result = run(args.workflows, profile=args.profile)
+    describe(result)
+    if args.profile:
+        print(result["profile"])
+
+
+if __name__ == "__main__":
+    main()

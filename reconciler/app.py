@@ -1,0 +1,110 @@
+"""Assemble kubernaut's controllers on a Manager: one place for ``kubernaut run`` (embedded
+cluster, simulated workloads) and ``kubernaut controller`` (a real cluster).
+
+A second engine joins by passing it in ``extra_engines`` (or adding it to
+:func:`default_engines`): nothing else here knows which engines exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from compiler.contracts import Catalog, load_catalog
+
+from .clock import Clock
+from .cluster import Cluster, JsonObject, NotFound
+from .compile import WorkflowCompiler
+from .engines.base import Engine
+from .engines.jobs import ActionExecutionController, AttemptSettings, JobsEngine, PodLookup, pods_by_label
+from .events import EventRecorder
+from .metrics import Metrics
+from .routing import RoutingPolicy, default_policy
+from .runtime import Manager
+from .simulation import pod_name
+from .verification import ImagePolicy, ImageVerification
+from .workflow_controller import PolicyProvider, WorkflowController
+
+__all__ = ["App", "AppConfig", "build_manager", "default_engines", "install", "simulated_pods"]
+
+
+def simulated_pods(cluster: Cluster, job: JsonObject) -> list[JsonObject]:
+    """The pod of a Job run by ``reconciler.simulation`` (read by its deterministic name: on
+    ``MemoryCluster`` a get is O(1) where a labelled list reads every pod); a label list for
+    anything else."""
+    meta = job["metadata"]
+    try:
+        return [cluster.get("v1", "Pod", pod_name(meta["name"], meta["uid"]), meta.get("namespace"))]
+    except NotFound:
+        return pods_by_label(cluster, job)
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    #: "verify" in the cluster (fails closed without a verifier), "skip" for ``kubernaut run``.
+    image_policy: ImagePolicy = field(default_factory=ImagePolicy)
+    attempts: AttemptSettings = field(default_factory=AttemptSettings)
+    #: Where the routing policy comes from (``PolicySource(...).current`` in the cluster).
+    policy_provider: PolicyProvider = default_policy
+    #: Action contracts for the compiler; None: the built-in catalog.
+    catalog: Catalog | None = None
+    pod_lookup: PodLookup = pods_by_label
+    workers: int = 1
+    #: Engines besides ``jobs`` (the V2 engine joins here).
+    extra_engines: Sequence[Engine] = ()
+
+
+@dataclass
+class App:
+    manager: Manager
+    workflows: WorkflowController
+    actions: ActionExecutionController
+    engines: Mapping[str, Engine]
+    compiler: WorkflowCompiler
+    metrics: Metrics
+    verification: ImageVerification
+
+
+def default_engines() -> list[Engine]:
+    return [JobsEngine()]
+
+
+def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metrics | None = None,
+            cluster: Cluster | None = None) -> App:
+    """Add the WorkflowExecution and ActionExecution controllers to ``manager``.
+
+    ``cluster`` defaults to the manager's; passing another lets a caller interpose on the
+    controllers' requests (the benchmark counts them) while watches use the manager's.
+    """
+    config = config or AppConfig()
+    metrics = metrics or Metrics()
+    cluster = cluster or manager.cluster
+    clock: Clock = manager.clock
+    catalog = config.catalog if config.catalog is not None else load_catalog()[0]
+    compiler = WorkflowCompiler(catalog)
+    engines: dict[str, Engine] = {}
+    for engine in [*default_engines(), *config.extra_engines]:
+        engines[engine.name] = engine
+    verification = ImageVerification(config.image_policy, metrics)
+    workflows = WorkflowController(
+        cluster, clock, compiler, engines, policy_provider=config.policy_provider,
+        recorder=EventRecorder(cluster, "kubernaut-workflowexecution", clock=clock), metrics=metrics)
+    actions = ActionExecutionController(
+        cluster, clock, compiler, verification, settings=config.attempts,
+        recorder=EventRecorder(cluster, "kubernaut-actionexecution", clock=clock), metrics=metrics,
+        pod_lookup=config.pod_lookup)
+    manager.add(workflows.controller(config.workers))
+    manager.add(actions.controller(config.workers))
+    return App(manager, workflows, actions, engines, compiler, metrics, verification)
+
+
+def build_manager(cluster: Cluster, clock: Clock | None = None, config: AppConfig | None = None,
+                  *, metrics: Metrics | None = None) -> App:
+    """A new Manager on ``cluster`` with every kubernaut controller installed."""
+    return install(Manager(cluster, clock), config, metrics=metrics)
+
+
+def run_policy(policy: RoutingPolicy | None = None) -> PolicyProvider:
+    """A fixed routing policy (``kubernaut run``: the default policy unless told otherwise)."""
+    chosen = policy or default_policy()
+    return lambda: chosen

@@ -1,0 +1,122 @@
+"""A WorkflowExecution object (as read from the cluster) -> IR, or located diagnostics.
+
+The controller compiles exactly what ``kubernaut validate`` would: the object is written back as
+YAML text and run through ``compiler.frontend.compile_source`` under the file name
+``wfe/<namespace>/<name>``, so a diagnostic in ``status.diagnostics`` reads like the CLI's
+(``wfe/prod/fix:12:15: error[KN030]: ...``) and points into the text ``kubectl get -o yaml``
+shows for the spec.
+
+Compiling costs milliseconds and every reconcile of a workflow (and every Job an
+ActionExecution creates) needs the IR, so :class:`WorkflowCompiler` caches the result per
+``(uid, generation)``: the spec cannot change without the generation changing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler import ir
+from compiler.contracts import Catalog
+from compiler.diagnostics import Diagnostic, has_errors, render_all
+from compiler.frontend import compile_source
+from compiler.yamlout import dump_document
+
+__all__ = ["Compiled", "WorkflowCompiler", "compile_object", "manifest_text", "source_name"]
+
+# Metadata a user writes; server-set fields (managedFields above all) only add noise to the text.
+_USER_METADATA = ("name", "namespace", "labels", "annotations")
+_DEFAULT_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the front end made of one WorkflowExecution object."""
+
+    workflow: ir.Workflow | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.workflow is not None and not has_errors(self.diagnostics)
+
+    def headlines(self) -> list[str]:
+        """One line per diagnostic (``file:line:col: error[KNxxx]: message``), for ``status``."""
+        return [d.headline() for d in self.diagnostics]
+
+    def render(self) -> str:
+        """Compiler-style output with source excerpts (logs, ``kubernaut run``)."""
+        return render_all(self.diagnostics, self.sources)
+
+
+def source_name(obj: Mapping[str, Any]) -> str:
+    meta = obj.get("metadata") or {}
+    return f"wfe/{meta.get('namespace') or 'default'}/{meta.get('name') or '<unnamed>'}"
+
+
+def manifest_text(obj: Mapping[str, Any]) -> str:
+    """The object as the user wrote it: identity, user metadata and spec; no status."""
+    meta = obj.get("metadata") or {}
+    doc: dict[str, Any] = {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": {k: meta[k] for k in _USER_METADATA if meta.get(k)},
+    }
+    if "spec" in obj:
+        doc["spec"] = obj["spec"]
+    return dump_document(doc)
+
+
+def compile_object(obj: Mapping[str, Any], catalog: Catalog) -> Compiled:
+    """Compile one WorkflowExecution object. Never raises on bad input."""
+    name = source_name(obj)
+    result = compile_source(name, manifest_text(obj).encode("utf-8"), catalog)
+    workflows = result.workflows
+    workflow = workflows[0] if result.ok and len(workflows) == 1 else None
+    return Compiled(workflow, tuple(result.diagnostics), dict(result.sources))
+
+
+class WorkflowCompiler:
+    """``compile_object`` with a bounded, thread-safe cache keyed by ``(uid, generation)``.
+
+    One instance is shared by the controllers of a process (the WorkflowExecution controller
+    and the ActionExecution controller need the same IR).
+    """
+
+    def __init__(self, catalog: Catalog, max_entries: int = _DEFAULT_CACHE_SIZE) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self.catalog = catalog
+        self.max_entries = max_entries
+        self._cache: OrderedDict[tuple[str, int], Compiled] = OrderedDict()
+        self._lock = threading.Lock()
+        self.misses = 0
+
+    def cached(self, uid: str, generation: int) -> Compiled | None:
+        """The result for that version of a workflow if it was compiled already."""
+        with self._lock:
+            return self._cache.get((uid, generation))
+
+    def compile(self, obj: Mapping[str, Any]) -> Compiled:
+        meta = obj.get("metadata") or {}
+        uid, generation = meta.get("uid"), meta.get("generation")
+        if not uid or generation is None:
+            return compile_object(obj, self.catalog)  # not from a server: nothing to key on
+        key = (str(uid), int(generation))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+        compiled = compile_object(obj, self.catalog)  # outside the lock: it takes milliseconds
+        with self._lock:
+            self.misses += 1
+            self._cache[key] = compiled
+            self._cache.move_to_end(key)
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return compiled

@@ -1,0 +1,397 @@
+"""The ActionExecution controller: one step of a V1 workflow, attempt by attempt, as Jobs.
+
+For an ActionExecution (created by the V1 engine when its step became ready, with the step's
+inputs already resolved in ``spec.resolvedInputs``):
+
+1. **Image policy first** (``reconciler.verification``): a rejected image fails the step before
+   any Job exists; a verifier that could not decide is retried (fail closed, never run).
+2. **One Job per attempt** (``targets.jobs.job_for_attempt``, name ``<ae>-<n>``, owned by the
+   ActionExecution). The attempt is recorded in ``status`` *before* its Job is created, and the
+   Job name is deterministic with "already exists" meaning success, so a restart or a lost
+   response can never create a second Job for an attempt, nor attempt n+1 before attempt n was
+   observed finished.
+3. **Outcome** from the Job's terminal condition and the action container's termination
+   message: outputs (one JSON object, at most 4096 bytes) on success; on failure the action's
+   last words, or "attempt N timed out after Ts" for ``DeadlineExceeded``.
+4. **Retries** with exponential backoff: attempt n+1 starts at (attempt n's failure time +
+   ``backoff.delay(n)``), computed from the recorded history each time (``requeue_after``, no
+   in-memory timer a restart would lose), up to ``spec.retries`` extra attempts.
+5. **Per-attempt timeout**: the Job's ``activeDeadlineSeconds``, plus a controller-side check:
+   a Job still running ``grace`` seconds after the timeout is deleted and the attempt failed
+   (recorded first, deleted second, so a restart never mistakes it for an unstarted attempt).
+6. **Cancellation** (``spec.cancel``, set by the V1 engine): the attempt is recorded Cancelled,
+   then its Job is deleted; a cancelled ActionExecution never starts anything again.
+
+Status: ``phase`` (Pending|Running|Succeeded|Failed|Cancelled), ``attempts``, ``startTime``,
+``completionTime``, ``outputs``, ``message`` and ``attemptHistory`` — one entry per attempt
+``{attempt, job, phase, message, startTime, completionTime}``, plus ``outputs`` on the entry of
+the successful attempt (exact even for null values, see ``_succeeded``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from targets.jobs import job_for_attempt
+
+from ...clock import Clock, parse_rfc3339, rfc3339
+from ...cluster import Cluster, Conflict, JsonObject, NotFound
+from ...compile import Compiled, WorkflowCompiler
+from ...controller import Controller, Key, Result, TransientError, WatchSpec
+from ...events import EventRecorder
+from ...metrics import Metrics
+from ...status import NOT_RUN_CANCELLED, StepPhase
+from ...verification import ImageVerification
+from ...workqueue import Backoff
+from ..base import owner_reference
+from ..own_writes import OwnWrites
+from .names import (
+    AE_API_VERSION,
+    AE_KIND,
+    MANAGED_BY_SELECTOR,
+    WFE_API_VERSION,
+    WFE_KIND,
+    WORKFLOW_GENERATION,
+    finished_step_key,
+    job_name,
+)
+from .outputs import DEADLINE_EXCEEDED, OutputsError, failure_message, parse_outputs, terminated_state
+
+__all__ = [
+    "CANCELLED_MESSAGE",
+    "ActionExecutionController",
+    "AttemptSettings",
+    "PodLookup",
+    "pods_by_label",
+]
+
+log = logging.getLogger(__name__)
+
+ENGINE = "jobs"
+CANCELLED_MESSAGE = "cancelled"
+_FINAL = frozenset({StepPhase.SUCCEEDED.value, StepPhase.FAILED.value, StepPhase.CANCELLED.value})
+_RUNNING = StepPhase.RUNNING.value
+
+#: Finds the pods of a Job (``(cluster, job) -> pods``). In a cluster they are listed by the
+#: ``job-name`` label; the embedded simulation can look them up by name instead.
+PodLookup = Callable[[Cluster, JsonObject], list[JsonObject]]
+
+
+def pods_by_label(cluster: Cluster, job: JsonObject) -> list[JsonObject]:
+    meta = job["metadata"]
+    pods = cluster.list("v1", "Pod", meta.get("namespace"), {"job-name": meta["name"]}).items
+    return [p for p in pods if any(ref.get("uid") == meta.get("uid")
+                                   for ref in p["metadata"].get("ownerReferences") or [])]
+
+
+def _retry_backoff() -> Backoff:
+    return Backoff(base=1.0, factor=2.0, cap=60.0)
+
+
+@dataclass(frozen=True)
+class AttemptSettings:
+    #: Delay before attempt n+1: ``backoff.delay(n)`` after attempt n failed.
+    backoff: Backoff = field(default_factory=_retry_backoff)
+    #: How long past its timeout a Job may run before the controller deletes it.
+    grace_seconds: float = 10.0
+
+
+def _terminal_condition(job: Mapping[str, Any]) -> dict[str, Any] | None:
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") in ("Complete", "Failed") and condition.get("status") == "True":
+            return dict(condition)
+    return None
+
+
+class ActionExecutionController:
+    """Reconciles ActionExecutions (see the module docstring). Add :meth:`controller` to a Manager."""
+
+    NAME = "actionexecutions"
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        clock: Clock,
+        compiler: WorkflowCompiler,
+        verification: ImageVerification,
+        *,
+        settings: AttemptSettings | None = None,
+        recorder: EventRecorder | None = None,
+        metrics: Metrics | None = None,
+        pod_lookup: PodLookup = pods_by_label,
+    ) -> None:
+        self.cluster = cluster
+        self.clock = clock
+        self.compiler = compiler
+        self.verification = verification
+        self.settings = settings or AttemptSettings()
+        self.recorder = recorder or EventRecorder(cluster, "kubernaut-actionexecution", clock=clock)
+        self.metrics = metrics or Metrics()
+        self.pod_lookup = pod_lookup
+        self._own = OwnWrites()
+
+    def controller(self, workers: int = 1) -> Controller:
+        return Controller(
+            self.NAME,
+            self.reconcile,
+            [
+                WatchSpec(AE_API_VERSION, AE_KIND, self._own.mapper()),
+                WatchSpec("batch/v1", "Job", finished_step_key, label_selector=MANAGED_BY_SELECTOR),
+                WatchSpec("v1", "Pod", finished_step_key, label_selector=MANAGED_BY_SELECTOR),
+            ],
+            workers=workers,
+            observer=self.metrics.observe_reconcile,
+        )
+
+    # -- reconcile ----------------------------------------------------------------------------------
+
+    def reconcile(self, key: Key) -> Result | None:
+        try:
+            ae = self.cluster.get(AE_API_VERSION, AE_KIND, key.name, key.namespace)
+        except NotFound:
+            self._own.forget(key)
+            return None
+        if ae["metadata"].get("deletionTimestamp"):
+            return None  # garbage collection takes its Jobs with it
+        spec = ae.get("spec") or {}
+        status = ae.get("status") or {}
+        attempts = int(status.get("attempts") or 0)
+        if status.get("phase") in _FINAL:
+            if status.get("phase") == StepPhase.CANCELLED.value and attempts:
+                self._stop_job(ae, attempts)
+            return None
+        if spec.get("cancel"):
+            self._cancel(ae)
+            return None
+        if attempts == 0:
+            return self._first_attempt(ae)
+        history = list(status.get("attemptHistory") or [])
+        entry = history[-1] if history else {"attempt": attempts, "phase": _RUNNING,
+                                             "startTime": status.get("startTime")}
+        if entry.get("phase") == _RUNNING:
+            return self._observe(ae, attempts, history)
+        return self._retry_when_due(ae, attempts, entry)
+
+    # -- starting attempts ------------------------------------------------------------------------
+
+    def _first_attempt(self, ae: JsonObject) -> Result | None:
+        image = str((ae.get("spec") or {}).get("image") or "")
+        verdict = self.verification.check(image)
+        if not verdict.ok:
+            if verdict.retryable:
+                raise TransientError(f"image verification of {image} could not be completed: {verdict.reason}")
+            message = f"image verification failed for {image}: {verdict.reason}"
+            self.recorder.warning(ae, "VerificationFailed", message)
+            self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": 0,
+                             "startTime": ae["metadata"].get("creationTimestamp"),
+                             "completionTime": self._now(), "message": message})
+            return None
+        return self._start_attempt(ae, 1)
+
+    def _start_attempt(self, ae: JsonObject, attempt: int) -> Result | None:
+        """Record attempt ``attempt`` as started, then create its Job (in that order)."""
+        status = ae.get("status") or {}
+        history = [*(status.get("attemptHistory") or []), {
+            "attempt": attempt, "job": job_name(ae["metadata"]["name"], attempt), "phase": _RUNNING,
+            "message": None, "startTime": self._now(), "completionTime": None}]
+        ae = self._write(ae, {"phase": _RUNNING, "attempts": attempt,
+                              "startTime": status.get("startTime") or ae["metadata"].get("creationTimestamp"),
+                              "attemptHistory": history})
+        if not self._create_job(ae, attempt):
+            return None
+        return Result(requeue_after=self._timeout(ae) + self.settings.grace_seconds)
+
+    def _create_job(self, ae: JsonObject, attempt: int) -> bool:
+        """Create the Job of ``attempt``; False when the step cannot run any more (AE failed)."""
+        spec = ae.get("spec") or {}
+        meta = ae["metadata"]
+        compiled = self._cached_workflow(ae)
+        if compiled is None:
+            try:
+                wfe = self.cluster.get(WFE_API_VERSION, WFE_KIND, spec.get("workflowName", ""), meta.get("namespace"))
+            except NotFound:
+                return False  # the workflow is gone; garbage collection removes this ActionExecution
+            compiled = self.compiler.compile(wfe)
+        if compiled.workflow is None:
+            self._fail_step(ae, attempt, "the workflow's spec no longer compiles: "
+                            + "; ".join(compiled.headlines()[:3]))
+            return False
+        try:
+            step = compiled.workflow.step(str(spec.get("step")))
+        except KeyError:
+            self._fail_step(ae, attempt, f"step '{spec.get('step')}' is no longer in the workflow")
+            return False
+        inputs = spec.get("resolvedInputs")
+        if not isinstance(inputs, dict):
+            self._fail_step(ae, attempt, "spec.resolvedInputs is missing: the step's inputs were never resolved")
+            return False
+        job = job_for_attempt(compiled.workflow, step, attempt, inputs)
+        job["metadata"]["namespace"] = meta.get("namespace")
+        job["metadata"]["ownerReferences"] = [owner_reference(ae)]
+        try:
+            self.cluster.create(job)
+        except Conflict as exc:
+            if not exc.already_exists:
+                raise
+            # Deterministic name: an earlier try (whose answer was lost) created it.
+        return True
+
+    def _cached_workflow(self, ae: JsonObject) -> Compiled | None:
+        """The IR of the workflow version that started this step, if this process compiled it."""
+        meta = ae["metadata"]
+        generation = (meta.get("annotations") or {}).get(WORKFLOW_GENERATION)
+        owners = [r.get("uid") for r in meta.get("ownerReferences") or [] if r.get("kind") == WFE_KIND]
+        if not generation or not generation.isdigit() or len(owners) != 1 or not owners[0]:
+            return None
+        return self.compiler.cached(str(owners[0]), int(generation))
+
+    # -- observing a running attempt ------------------------------------------------------------------
+
+    def _observe(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]]) -> Result | None:
+        meta = ae["metadata"]
+        name = job_name(meta["name"], attempt)
+        try:
+            job = self.cluster.get("batch/v1", "Job", name, meta.get("namespace"))
+        except NotFound:
+            # Recorded as started but not created yet (the create failed or never happened).
+            if not self._create_job(ae, attempt):
+                return None
+            return Result(requeue_after=self._timeout(ae) + self.settings.grace_seconds)
+        condition = _terminal_condition(job)
+        timeout = self._timeout(ae)
+        if condition is None:
+            started = parse_rfc3339(history[-1].get("startTime") or self._now()) if history else self.clock.now()
+            overdue = started + timedelta(seconds=timeout + self.settings.grace_seconds)
+            remaining = (overdue - self.clock.now()).total_seconds()
+            if remaining > 0:
+                return Result(requeue_after=remaining)
+            # The Job outlived its deadline (the job controller did not stop it): record the
+            # failure first, then delete the Job.
+            result = self._attempt_failed(ae, attempt, history, f"attempt {attempt} timed out after {timeout}s",
+                                          self._now(), "TimedOut")
+            with contextlib.suppress(NotFound):
+                self.cluster.delete("batch/v1", "Job", name, meta.get("namespace"))
+            return result
+        pods = self.pod_lookup(self.cluster, job)
+        terminated = terminated_state(pods)
+        finished_at = str(condition.get("lastTransitionTime") or (job.get("status") or {}).get("completionTime")
+                          or self._now())
+        if condition["type"] == "Complete":
+            if terminated is None:
+                message = f"the outputs of job {name} cannot be read: its pod is gone"
+                return self._attempt_failed(ae, attempt, history, message, finished_at, "Failed")
+            try:
+                outputs = parse_outputs(terminated.message, str((ae.get("spec") or {}).get("step")))
+            except OutputsError as exc:
+                return self._attempt_failed(ae, attempt, history, exc.message, finished_at, "Failed")
+            self._succeeded(ae, attempt, history, outputs, finished_at)
+            return None
+        message = failure_message(attempt, timeout, condition, terminated)
+        outcome = "TimedOut" if condition.get("reason") == DEADLINE_EXCEEDED else "Failed"
+        return self._attempt_failed(ae, attempt, history, message, finished_at, outcome)
+
+    def _succeeded(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], outputs: dict[str, Any],
+                   at: str) -> None:
+        history = _close(history, StepPhase.SUCCEEDED.value, None, at)
+        # A status write is a JSON merge patch, where a nested null means "delete this key": an
+        # output whose value is null would vanish from status.outputs. The history is a list,
+        # which a merge patch replaces whole, so the attempt's entry keeps the exact outputs and
+        # is what the engine reads (step_status_from_action_execution).
+        history[-1]["outputs"] = outputs
+        self._write(ae, {"phase": StepPhase.SUCCEEDED.value, "attempts": attempt, "completionTime": at,
+                         "outputs": outputs, "message": None, "attemptHistory": history})
+        self._count_attempt(ae, "Succeeded")
+
+    def _attempt_failed(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], message: str, at: str,
+                        outcome: str) -> Result | None:
+        history = _close(history, StepPhase.FAILED.value, message, at)
+        retries = int((ae.get("spec") or {}).get("retries") or 0)
+        self._count_attempt(ae, outcome)
+        if attempt > retries:
+            self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "completionTime": at,
+                             "message": message, "attemptHistory": history})
+            return None
+        ae = self._write(ae, {"message": message, "attemptHistory": history})
+        delay = self.settings.backoff.delay(attempt)
+        self.recorder.warning(ae, "AttemptFailed", f"attempt {attempt} failed: {message}; "
+                              f"attempt {attempt + 1} starts {delay:g}s after the failure")
+        return self._retry_when_due(ae, attempt, history[-1])
+
+    def _retry_when_due(self, ae: JsonObject, attempt: int, entry: Mapping[str, Any]) -> Result | None:
+        retries = int((ae.get("spec") or {}).get("retries") or 0)
+        if attempt > retries:  # a failure recorded without the final phase (older writer): finish it
+            self._write(ae, {"phase": StepPhase.FAILED.value, "completionTime": entry.get("completionTime"),
+                             "message": entry.get("message")})
+            return None
+        failed_at = parse_rfc3339(str(entry.get("completionTime") or self._now()))
+        due = failed_at + timedelta(seconds=self.settings.backoff.delay(attempt))
+        wait = (due - self.clock.now()).total_seconds()
+        if wait > 0:
+            return Result(requeue_after=wait)
+        return self._start_attempt(ae, attempt + 1)
+
+    # -- cancelling ----------------------------------------------------------------------------------
+
+    def _cancel(self, ae: JsonObject) -> None:
+        status = ae.get("status") or {}
+        attempts = int(status.get("attempts") or 0)
+        history = list(status.get("attemptHistory") or [])
+        now = self._now()
+        if history and history[-1].get("phase") == _RUNNING:
+            history = _close(history, StepPhase.CANCELLED.value, CANCELLED_MESSAGE, now)
+            self._count_attempt(ae, "Cancelled")
+        message = CANCELLED_MESSAGE if attempts else NOT_RUN_CANCELLED
+        ae = self._write(ae, {"phase": StepPhase.CANCELLED.value, "completionTime": now, "message": message,
+                              "attemptHistory": history})
+        if attempts:
+            self._stop_job(ae, attempts)
+
+    def _stop_job(self, ae: JsonObject, attempt: int) -> None:
+        meta = ae["metadata"]
+        name = job_name(meta["name"], attempt)
+        try:
+            job = self.cluster.get("batch/v1", "Job", name, meta.get("namespace"))
+        except NotFound:
+            return
+        if _terminal_condition(job) is None and not job["metadata"].get("deletionTimestamp"):
+            with contextlib.suppress(NotFound):
+                self.cluster.delete("batch/v1", "Job", name, meta.get("namespace"))
+
+    # -- helpers ------------------------------------------------------------------------------------
+
+    def _fail_step(self, ae: JsonObject, attempt: int, message: str) -> None:
+        status = ae.get("status") or {}
+        history = _close(list(status.get("attemptHistory") or []), StepPhase.FAILED.value, message, self._now())
+        self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "completionTime": self._now(),
+                         "message": message, "attemptHistory": history})
+
+    def _write(self, ae: JsonObject, patch: dict[str, Any]) -> JsonObject:
+        """Merge ``patch`` into the status, conditional on the version read (409: re-read, retry)."""
+        meta = ae["metadata"]
+        updated = self.cluster.patch_status(AE_API_VERSION, AE_KIND, meta["name"], meta.get("namespace"),
+                                            copy.deepcopy(patch), resource_version=meta.get("resourceVersion"))
+        return self._own.record(updated)
+
+    def _timeout(self, ae: JsonObject) -> int:
+        return int((ae.get("spec") or {}).get("timeoutSeconds") or 600)
+
+    def _now(self) -> str:
+        return rfc3339(self.clock.now())
+
+    def _count_attempt(self, ae: JsonObject, outcome: str) -> None:
+        action_type = str((ae.get("spec") or {}).get("actionType") or "unknown")
+        self.metrics.step_attempt(ENGINE, action_type, outcome)
+
+
+def _close(history: list[dict[str, Any]], phase: str, message: str | None, at: str) -> list[dict[str, Any]]:
+    """The history with its last (running) entry ended."""
+    if not history:
+        return history
+    last = dict(history[-1], phase=phase, message=message, completionTime=at)
+    return [*history[:-1], last]

@@ -1,0 +1,263 @@
+"""The V1 engine: kubernaut drives the DAG itself with ActionExecutions and native Jobs.
+
+Per reconcile of a running workflow:
+
+1. **Observe**: the statuses the WorkflowExecution already records as final are facts (an
+   ActionExecution never leaves a final phase); for the steps recorded as running, their
+   ActionExecution is read by its deterministic name.
+2. **Decide** with the pure :func:`~reconciler.engines.jobs.scheduler.schedule`.
+3. **Act**: before the first step starts, the shared RBAC and the workspace PVC (owned by the
+   WorkflowExecution, so garbage collection removes it if the workflow is deleted) are applied
+   with the generic diff-based loop (``reconciler.apply``); then one ActionExecution per step to
+   start, owned by the WorkflowExecution, with ``spec.resolvedInputs`` resolved at this moment.
+   "Already exists" is success: the name is deterministic, and the existing object is read and
+   scheduling runs again with what it says.
+
+Whatever a crash loses between two writes is re-derived from the cluster by the next reconcile:
+a WorkflowExecution status that lags behind its ActionExecutions only makes the engine read a
+little more. The ActionExecution controller (``actionexecution_controller``) runs the attempts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from compiler import ir
+from targets.jobs import action_execution, rbac_for, workspace_claim
+
+from ...apply import execute, plan
+from ...cluster import Cluster, Conflict, JsonObject, NotFound
+from ...controller import Key, WatchSpec, owner_key
+from ...status import StepPhase, StepStatus, WorkflowPhase
+from ..base import EngineContext, EngineResult
+from .actionexecution_controller import ENGINE
+from .names import (
+    AE_API_VERSION,
+    AE_KIND,
+    MANAGED_BY_SELECTOR,
+    WFE_API_VERSION,
+    WFE_KIND,
+    WORKFLOW_GENERATION,
+    WORKFLOW_LABEL,
+    action_execution_name,
+    job_name,
+    workspace_claim_name,
+)
+from .scheduler import Identity, Schedule, schedule
+
+__all__ = ["JobsEngine", "step_status_from_action_execution"]
+
+_FINAL = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.CANCELLED})
+
+
+_owner = owner_key(WFE_KIND, WFE_API_VERSION)
+
+
+def _reported_owner(ae: JsonObject) -> list[Key]:
+    """The owning workflow of an ActionExecution that has something to report: one without a
+    status was just created by the workflow's own reconcile, which already counts it Running."""
+    return list(_owner(ae)) if ae.get("status") else []
+
+
+def step_status_from_action_execution(ae: JsonObject) -> StepStatus:
+    """A started step as its ActionExecution reports it (Running until it is final)."""
+    status = ae.get("status") or {}
+    raw = status.get("phase")
+    phase = StepPhase(raw) if raw in {p.value for p in _FINAL} else StepPhase.RUNNING
+    final = phase in _FINAL
+    return StepStatus(
+        name=str((ae.get("spec") or {}).get("step")),
+        phase=phase,
+        attempts=int(status.get("attempts") or 0),
+        # The step started when its ActionExecution was created (the scheduler's decision).
+        start_time=ae["metadata"].get("creationTimestamp"),
+        completion_time=status.get("completionTime") if final else None,
+        outputs=_outputs(status) if phase is StepPhase.SUCCEEDED else None,
+        message=status.get("message"),
+    )
+
+
+class JobsEngine:
+    """``jobs``: see the module docstring. Stateless; one instance serves every workflow."""
+
+    name = ENGINE
+
+    def __init__(self) -> None:
+        self.watches: Sequence[WatchSpec] = (
+            WatchSpec(AE_API_VERSION, AE_KIND, _reported_owner, label_selector=MANAGED_BY_SELECTOR),
+        )
+
+    # -- the Engine protocol -----------------------------------------------------------------------
+
+    def reconcile(self, ctx: EngineContext) -> EngineResult:
+        wf = ctx.workflow
+        if wf is None:
+            raise ValueError("the jobs engine needs the compiled workflow to reconcile")
+        identity = Identity(ctx.name, ctx.namespace, ctx.uid)
+        known: dict[str, StepStatus] = {}
+        probed: set[str] = set()
+        for step in ctx.status.steps:
+            if step.terminal:
+                known[step.name] = step
+            elif step.phase is StepPhase.RUNNING:
+                self._probe(ctx, step.name, known, probed)
+        prepared = False
+        for _ in range(len(wf.steps) + 1):  # every pass settles at least one step
+            decided = schedule(wf, known, identity)
+            # A step about to be written off as "not run" may have been started by a reconcile
+            # whose status write was lost: look before deciding so.
+            unseen = [name for name in decided.not_run if name not in probed]
+            if unseen:
+                found = [self._probe(ctx, name, known, probed) for name in unseen]
+                if any(found):
+                    continue
+                decided = schedule(wf, known, identity)
+            if not decided.start:
+                return _result(decided)
+            if ctx.stopping:  # observe only: what would start now stays pending
+                return _result(_without_starts(decided))
+            if not prepared and not _started_any(known):
+                self._apply_base_objects(ctx, wf)
+                prepared = True
+            for start in decided.start:
+                known[start.step] = self._start(ctx, wf, wf.step(start.step), start.inputs)
+        raise RuntimeError(f"scheduling workflow '{wf.name}' did not settle")  # a scheduler bug
+
+    def cancel(self, ctx: EngineContext) -> None:
+        """Ask every unfinished ActionExecution to stop (``spec.cancel``) and delete its running Job.
+        The ActionExecution controller records the attempt as Cancelled."""
+        items = ctx.cluster.list(AE_API_VERSION, AE_KIND, ctx.namespace,
+                                 {**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: ctx.name}).items
+        for ae in items:
+            if not _owned_by(ae, ctx.uid):
+                continue
+            status = ae.get("status") or {}
+            if status.get("phase") in {p.value for p in _FINAL} or ae["metadata"].get("deletionTimestamp"):
+                continue
+            if not (ae.get("spec") or {}).get("cancel"):
+                ae["spec"]["cancel"] = True
+                ae = ctx.cluster.update(ae)
+            attempts = int(status.get("attempts") or 0)
+            if attempts:
+                _delete_running_job(ctx.cluster, job_name(ae["metadata"]["name"], attempts), ctx.namespace)
+
+    def cleanup(self, ctx: EngineContext) -> bool:
+        """Delete the workspace PVC (once: a claim already being deleted is left alone)."""
+        if ctx.workflow is not None and ctx.workflow.workspace is None:
+            return True
+        name = workspace_claim_name(ctx.name)
+        try:
+            claim = ctx.cluster.get("v1", "PersistentVolumeClaim", name, ctx.namespace)
+        except NotFound:
+            return True
+        if claim["metadata"].get("deletionTimestamp") or not _owned_by(claim, ctx.uid):
+            return True  # going already, or not ours (a previous workflow of the same name)
+        with contextlib.suppress(NotFound):
+            ctx.cluster.delete("v1", "PersistentVolumeClaim", name, ctx.namespace)
+        return True
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _probe(self, ctx: EngineContext, step: str, known: dict[str, StepStatus], probed: set[str]) -> bool:
+        """Read the step's ActionExecution into ``known``; False when it does not exist."""
+        probed.add(step)
+        try:
+            ae = ctx.cluster.get(AE_API_VERSION, AE_KIND, action_execution_name(ctx.name, step), ctx.namespace)
+        except NotFound:
+            known.pop(step, None)
+            return False
+        if not _owned_by(ae, ctx.uid):
+            # Left over from an earlier workflow of the same name (being garbage collected).
+            known.pop(step, None)
+            return False
+        known[step] = step_status_from_action_execution(ae)
+        return True
+
+    def _apply_base_objects(self, ctx: EngineContext, wf: ir.Workflow) -> None:
+        """RBAC (shared per action type, never pruned) and the workspace PVC (owned by the workflow).
+
+        Observed by name rather than by listing: the names are deterministic, and a get is O(1)
+        where a labelled list reads every object of the kind."""
+        desired = rbac_for(wf)
+        claim = workspace_claim(wf)
+        if claim is not None:
+            claim["metadata"]["ownerReferences"] = [ctx.owner_reference()]
+            desired.append(claim)
+        for obj in desired:
+            obj["metadata"].setdefault("namespace", ctx.namespace)
+        observed = []
+        for obj in desired:
+            with contextlib.suppress(NotFound):
+                observed.append(ctx.cluster.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"],
+                                                ctx.namespace))
+        the_plan = plan(desired, observed, owned_selector={**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: wf.name},
+                        default_namespace=ctx.namespace)
+        execute(ctx.cluster, the_plan)
+
+    def _start(self, ctx: EngineContext, wf: ir.Workflow, step: ir.Step, inputs: dict[str, Any]) -> StepStatus:
+        ae = action_execution(wf, step)
+        ae["metadata"]["namespace"] = ctx.namespace
+        ae["metadata"]["ownerReferences"] = [ctx.owner_reference()]
+        # Which spec the step was started from: the ActionExecution controller builds the Jobs
+        # from that version's IR (cached), without reading the workflow again.
+        generation = ctx.wfe["metadata"].get("generation")
+        if generation is not None:
+            ae["metadata"].setdefault("annotations", {})[WORKFLOW_GENERATION] = str(generation)
+        ae["spec"]["resolvedInputs"] = inputs
+        try:
+            created = ctx.cluster.create(ae)
+        except Conflict as exc:
+            if not exc.already_exists:
+                raise
+            # Started before (a lost answer, or a status write that never happened): read it.
+            created = ctx.cluster.get(AE_API_VERSION, AE_KIND, ae["metadata"]["name"], ctx.namespace)
+            if not _owned_by(created, ctx.uid):
+                raise Conflict(f"ActionExecution {ae['metadata']['name']} belongs to an earlier workflow of the "
+                               "same name and is still being deleted") from None
+        return step_status_from_action_execution(created)
+
+
+def _outputs(status: JsonObject) -> dict[str, Any]:
+    """The outputs of a succeeded ActionExecution: from its last attempt's history entry, which
+    keeps null values that the merge-patched ``status.outputs`` loses."""
+    history = status.get("attemptHistory") or []
+    if history and isinstance(history[-1].get("outputs"), dict):
+        return copy.deepcopy(history[-1]["outputs"])
+    return copy.deepcopy(status.get("outputs") or {})
+
+
+def _without_starts(decided: Schedule) -> Schedule:
+    starting = {start.step for start in decided.start}
+    steps = tuple(dataclasses.replace(s, phase=StepPhase.PENDING) if s.name in starting else s
+                  for s in decided.steps)
+    return dataclasses.replace(decided, steps=steps, start=(), phase=WorkflowPhase.RUNNING)
+
+
+def _result(decided: Schedule) -> EngineResult:
+    return EngineResult(list(decided.steps), decided.phase, decided.message)
+
+
+def _started_any(known: dict[str, StepStatus]) -> bool:
+    return any(s.phase is StepPhase.RUNNING or s.attempts > 0 or s.phase is StepPhase.SUCCEEDED
+               for s in known.values())
+
+
+def _owned_by(obj: JsonObject, uid: str) -> bool:
+    refs = obj["metadata"].get("ownerReferences") or []
+    return not uid or any(ref.get("uid") == uid for ref in refs)
+
+
+def _delete_running_job(cluster: Cluster, name: str, namespace: str) -> None:
+    try:
+        job = cluster.get("batch/v1", "Job", name, namespace)
+    except NotFound:
+        return
+    conditions = (job.get("status") or {}).get("conditions") or []
+    finished = any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
+    if not finished and not job["metadata"].get("deletionTimestamp"):
+        with contextlib.suppress(NotFound):
+            cluster.delete("batch/v1", "Job", name, namespace)

@@ -1,0 +1,386 @@
+"""The engine-agnostic WorkflowExecution controller.
+
+It owns what both engines share and delegates running the steps to an
+:class:`~reconciler.engines.base.Engine` (``jobs`` or ``tekton``). One reconcile of a key:
+
+1. Read the WorkflowExecution (gone: done).
+2. Being deleted, or ``spec.cancel: true``: the engine stops what runs, the phase becomes
+   Cancelled (unfinished steps Cancelled), cleanup, then the ``kubernaut.ai/cleanup`` finalizer
+   is removed. A finished workflow is only cleaned up.
+3. Finished: make sure cleanup happened (the workspace is deleted only after the final status is
+   persisted), remove the finalizer, nothing else.
+4. Add the finalizer (first reconcile), compile (``reconciler.compile``); a spec error is final:
+   phase Failed, ``status.diagnostics``, condition ``Compiled=False``, a Warning event.
+5. Choose the engine once: ``status.engine`` is sticky; otherwise ``reconciler.routing.decide``
+   with the current policy, recorded with startTime and phase Running in one conditional status
+   patch *before* anything is created (a fallback to jobs is a Warning event and a condition).
+6. Enforce the workflow timeout, else let the engine reconcile, then write the status it
+   reports — only when it changed — with an Event per transition and the metrics.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import dataclasses
+import logging
+import math
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+
+from compiler import ir
+from compiler.spec import API_VERSION as WFE_API_VERSION
+from compiler.spec import KIND as WFE_KIND
+
+from .clock import Clock, parse_rfc3339, rfc3339
+from .cluster import Cluster, JsonObject, NotFound
+from .compile import Compiled, WorkflowCompiler
+from .controller import Controller, Key, PermanentError, Result, WatchSpec
+from .engines.base import Engine, EngineContext, EngineResult
+from .engines.own_writes import OwnWrites
+from .events import EventRecorder
+from .metrics import ENGINES, Metrics
+from .routing import RoutingPolicy, decide, default_policy
+from .status import (
+    NOT_RUN_CANCELLED,
+    NOT_RUN_WORKFLOW_FAILED,
+    Condition,
+    StepPhase,
+    StepStatus,
+    WorkflowPhase,
+    WorkflowStatus,
+    set_condition,
+)
+
+__all__ = ["FINALIZER", "PolicyProvider", "WorkflowController"]
+
+log = logging.getLogger(__name__)
+
+FINALIZER = "kubernaut.ai/cleanup"
+TEKTON_KIND = ("tekton.dev/v1", "PipelineRun")
+_CLEANUP_RETRY_SECONDS = 5.0
+
+PolicyProvider = Callable[[], RoutingPolicy]
+
+_WORKFLOW_EVENTS = {
+    WorkflowPhase.SUCCEEDED: ("Normal", "WorkflowSucceeded"),
+    WorkflowPhase.FAILED: ("Warning", "WorkflowFailed"),
+    WorkflowPhase.CANCELLED: ("Normal", "WorkflowCancelled"),
+}
+
+
+class WorkflowController:
+    """Reconciles WorkflowExecutions with the given engines. Add :meth:`controller` to a Manager."""
+
+    NAME = "workflowexecutions"
+
+    def __init__(
+        self,
+        cluster: Cluster,
+        clock: Clock,
+        compiler: WorkflowCompiler,
+        engines: Mapping[str, Engine],
+        *,
+        policy_provider: PolicyProvider = default_policy,
+        recorder: EventRecorder | None = None,
+        metrics: Metrics | None = None,
+        fallback_engine: str = "jobs",
+    ) -> None:
+        if fallback_engine not in engines:
+            raise ValueError(f"the fallback engine '{fallback_engine}' is not among the engines {sorted(engines)}")
+        self.cluster = cluster
+        self.clock = clock
+        self.compiler = compiler
+        self.engines = dict(engines)
+        self.policy_provider = policy_provider
+        self.recorder = recorder or EventRecorder(cluster, "kubernaut-workflowexecution", clock=clock)
+        self.metrics = metrics or Metrics()
+        self.fallback_engine = fallback_engine
+        self._own = OwnWrites()
+
+    def controller(self, workers: int = 1) -> Controller:
+        watches = [WatchSpec(WFE_API_VERSION, WFE_KIND, self._own.mapper())]
+        for engine in self.engines.values():
+            watches.extend(engine.watches)
+        return Controller(self.NAME, self.reconcile, watches, workers=workers,
+                          observer=self.metrics.observe_reconcile)
+
+    # -- reconcile -------------------------------------------------------------------------------
+
+    def reconcile(self, key: Key) -> Result | None:
+        try:
+            wfe = self.cluster.get(WFE_API_VERSION, WFE_KIND, key.name, key.namespace)
+        except NotFound:
+            self._own.forget(key)
+            return None
+        stored = WorkflowStatus.from_json(wfe.get("status"))
+        if wfe["metadata"].get("deletionTimestamp") or (wfe.get("spec") or {}).get("cancel") is True:
+            return self._cancel(wfe, stored)
+        if stored.terminal:
+            return self._cleanup(wfe, stored)
+        wfe = self._ensure_finalizer(wfe)
+        compiled = self.compiler.compile(wfe)
+        if compiled.workflow is None:
+            return self._spec_error(wfe, stored, compiled)
+        wf = compiled.workflow
+        status = WorkflowStatus.from_json(wfe.get("status"), [s.name for s in wf.steps])
+        if status.engine is None:
+            wfe, status = self._start(wfe, status, wf)
+        engine = self._engine(status.engine)
+        ctx = self._context(wfe, wf, status)
+        remaining = self._remaining(status, wf)
+        if remaining <= 0:
+            return self._time_out(ctx, engine, wf)
+        result = engine.reconcile(ctx)
+        new = self._observed(status, result, wfe)
+        wfe = self._write(wfe, status, new, wf)
+        if new.terminal:
+            return self._cleanup(wfe, new)
+        waits = [remaining] if math.isfinite(remaining) else []
+        if result.requeue_after is not None:
+            waits.append(result.requeue_after)
+        return Result(requeue_after=min(waits)) if waits else None
+
+    # -- starting -----------------------------------------------------------------------------------
+
+    def _ensure_finalizer(self, wfe: JsonObject) -> JsonObject:
+        finalizers = list(wfe["metadata"].get("finalizers") or [])
+        if FINALIZER in finalizers:
+            return wfe
+        changed = copy.deepcopy(wfe)
+        changed["metadata"]["finalizers"] = [*finalizers, FINALIZER]
+        return self._own.record(self.cluster.update(changed))
+
+    def _start(self, wfe: JsonObject, status: WorkflowStatus, wf: ir.Workflow) -> tuple[JsonObject, WorkflowStatus]:
+        """Choose the engine and record it, with the start, in one conditional status patch."""
+        meta = wfe["metadata"]
+        decision = decide(wf, str(meta.get("uid") or ""), self.policy_provider(),
+                          tekton_available=self.cluster.has_kind(*TEKTON_KIND))
+        engine: str = decision.engine
+        fallback, reason = decision.fallback, decision.reason
+        if engine not in self.engines:
+            reason = (f"{reason}; the {engine} engine is not available in this controller: "
+                      f"falling back to {self.fallback_engine}")
+            engine, fallback = self.fallback_engine, True
+        now = self._now()
+        conditions = set_condition(status.conditions, Condition(
+            "Compiled", "True", "Compiled", f"{len(wf.steps)} step(s)", now))
+        if fallback:
+            conditions = set_condition(conditions,
+                                       Condition("EngineFallback", "True", "EngineUnavailable", reason, now))
+        conditions = _outcome(conditions, "Unknown", "Running", "", now)
+        new = WorkflowStatus(phase=WorkflowPhase.RUNNING, engine=engine, start_time=now,
+                             observed_generation=meta.get("generation"), conditions=conditions,
+                             steps=[StepStatus(step.name) for step in wf.steps])
+        wfe = self._patch(wfe, new)
+        self.recorder.normal(wfe, "EngineSelected", f"running on {engine}: {reason}")
+        if fallback:
+            self.recorder.warning(wfe, "EngineFallback", reason)
+            self.metrics.engine_fallback()
+        if engine in ENGINES:
+            self.metrics.workflow_started(engine)
+            self.metrics.routing_decision(engine, decision.rule_label)
+        return wfe, new
+
+    def _engine(self, name: str | None) -> Engine:
+        engine = self.engines.get(name or "")
+        if engine is None:
+            raise PermanentError(f"status.engine is '{name}', which this controller does not run "
+                                 f"(engines: {', '.join(sorted(self.engines))})")
+        return engine
+
+    # -- observing ----------------------------------------------------------------------------------
+
+    def _observed(self, status: WorkflowStatus, result: EngineResult, wfe: JsonObject) -> WorkflowStatus:
+        now = self._now()
+        new = dataclasses.replace(status, steps=list(result.steps), phase=result.phase, message=result.message,
+                                  observed_generation=wfe["metadata"].get("generation"))
+        if result.phase is WorkflowPhase.SUCCEEDED:
+            new.completion_time = now
+            new.conditions = _outcome(status.conditions, "True", "Succeeded", "all steps finished", now)
+        elif result.phase is WorkflowPhase.FAILED:
+            new.completion_time = now
+            new.conditions = _outcome(status.conditions, "False", "Failed", result.message or "", now)
+        return new
+
+    def _remaining(self, status: WorkflowStatus, wf: ir.Workflow) -> float:
+        if not status.start_time:
+            return math.inf
+        deadline = parse_rfc3339(status.start_time) + timedelta(seconds=wf.timeout_seconds)
+        return (deadline - self.clock.now()).total_seconds()
+
+    def _observe_before_stopping(self, ctx: EngineContext, engine: Engine) -> EngineResult | None:
+        """The freshest step statuses before a stop (the stored ones may lag behind), or None
+        when there is no compiled workflow to observe with."""
+        if ctx.workflow is None:
+            return None
+        return engine.reconcile(dataclasses.replace(ctx, stopping=True))
+
+    def _time_out(self, ctx: EngineContext, engine: Engine, wf: ir.Workflow) -> Result | None:
+        observed = self._observe_before_stopping(ctx, engine)
+        if observed is not None and observed.phase is not WorkflowPhase.RUNNING:
+            # It ended on its own before this timer fired: that is its outcome.
+            new = self._observed(ctx.status, observed, ctx.wfe)
+            return self._cleanup(self._write(ctx.wfe, ctx.status, new, wf), new)
+        engine.cancel(ctx)
+        message = f"workflow timed out after {wf.timeout_seconds}s"
+        current = dataclasses.replace(ctx.status, steps=observed.steps) if observed else ctx.status
+        new = _finish(current, WorkflowPhase.FAILED, message, self._now(),
+                      running=(StepPhase.CANCELLED, f"cancelled: {message}"),
+                      pending=(StepPhase.SKIPPED, NOT_RUN_WORKFLOW_FAILED))
+        new.conditions = _outcome(new.conditions, "False", "TimedOut", message, self._now())
+        wfe = self._write(ctx.wfe, ctx.status, new, wf)
+        return self._cleanup(wfe, new)
+
+    # -- failing and cancelling -------------------------------------------------------------------------
+
+    def _spec_error(self, wfe: JsonObject, stored: WorkflowStatus, compiled: Compiled) -> Result | None:
+        errors = [d for d in compiled.diagnostics if d.is_error]
+        summary = f"the workflow spec is invalid ({len(errors)} error{'s' * (len(errors) != 1)})"
+        if stored.engine in self.engines:
+            # Edited into something invalid while running: stop what runs.
+            self.engines[stored.engine or ""].cancel(self._context(wfe, None, stored))
+        now = self._now()
+        new = _finish(stored, WorkflowPhase.FAILED, summary, now,
+                      running=(StepPhase.CANCELLED, f"cancelled: {summary}"),
+                      pending=(StepPhase.SKIPPED, NOT_RUN_WORKFLOW_FAILED))
+        new.diagnostics = compiled.headlines()
+        new.observed_generation = wfe["metadata"].get("generation")
+        first = errors[0].headline() if errors else summary
+        new.conditions = set_condition(new.conditions, Condition("Compiled", "False", "SpecInvalid", first, now))
+        new.conditions = _outcome(new.conditions, "False", "SpecInvalid", summary, now)
+        wfe = self._write(wfe, stored, new, None)
+        self.recorder.warning(wfe, "SpecInvalid", "\n".join(new.diagnostics))
+        return self._cleanup(wfe, new)
+
+    def _cancel(self, wfe: JsonObject, stored: WorkflowStatus) -> Result | None:
+        if stored.terminal:
+            return self._cleanup(wfe, stored)
+        compiled = self.compiler.compile(wfe)
+        wf = compiled.workflow
+        status = WorkflowStatus.from_json(wfe.get("status"), [s.name for s in wf.steps] if wf else ())
+        current = status
+        engine = self.engines.get(status.engine or "")
+        if engine is not None:
+            ctx = self._context(wfe, wf, status)
+            observed = self._observe_before_stopping(ctx, engine)
+            engine.cancel(ctx)
+            if observed is not None:
+                current = dataclasses.replace(status, steps=observed.steps)
+        deleting = bool(wfe["metadata"].get("deletionTimestamp"))
+        why = "the WorkflowExecution is being deleted" if deleting else "spec.cancel is true"
+        message = f"cancelled: {why}"
+        now = self._now()
+        new = _finish(current, WorkflowPhase.CANCELLED, message, now,
+                      running=(StepPhase.CANCELLED, "cancelled"), pending=(StepPhase.CANCELLED, NOT_RUN_CANCELLED))
+        new.conditions = _outcome(new.conditions, "False", "Cancelled", message, now)
+        wfe = self._write(wfe, status, new, wf)
+        return self._cleanup(wfe, new)
+
+    def _cleanup(self, wfe: JsonObject, status: WorkflowStatus) -> Result | None:
+        """Engine cleanup, then the finalizer goes: its presence means "cleanup pending"."""
+        finalizers = list(wfe["metadata"].get("finalizers") or [])
+        if FINALIZER not in finalizers:
+            return None
+        engine = self.engines.get(status.engine or "")
+        if engine is not None:
+            ctx = self._context(wfe, self.compiler.compile(wfe).workflow, status)
+            if not engine.cleanup(ctx):
+                return Result(requeue_after=_CLEANUP_RETRY_SECONDS)
+        changed = copy.deepcopy(wfe)
+        changed["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER]
+        with contextlib.suppress(NotFound):  # gone already: nothing left to release
+            self._own.record(self.cluster.update(changed))
+        return None
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _write(self, wfe: JsonObject, old: WorkflowStatus, new: WorkflowStatus,
+               wf: ir.Workflow | None) -> JsonObject:
+        """Persist ``new`` if it differs from ``old``, then announce the transitions."""
+        if new.to_json() == old.to_json():
+            return wfe
+        wfe = self._patch(wfe, new)
+        self._announce(wfe, old, new, wf)
+        return wfe
+
+    def _patch(self, wfe: JsonObject, status: WorkflowStatus) -> JsonObject:
+        meta = wfe["metadata"]
+        updated = self.cluster.patch_status(WFE_API_VERSION, WFE_KIND, meta["name"], meta.get("namespace"),
+                                            status.to_json(), resource_version=meta.get("resourceVersion"))
+        return self._own.record(updated)
+
+    def _announce(self, wfe: JsonObject, old: WorkflowStatus, new: WorkflowStatus, wf: ir.Workflow | None) -> None:
+        """Events and metrics for what changed. After the write: a retried reconcile sees no
+        transition, so nothing is counted twice."""
+        engine = new.engine if new.engine in ENGINES else None
+        before = {s.name: s.phase for s in old.steps}
+        for step in new.steps:
+            prev = before.get(step.name, StepPhase.PENDING)
+            if step.phase is prev:
+                continue
+            ran = step.phase is StepPhase.RUNNING or step.attempts > 0
+            if prev is StepPhase.PENDING and ran:
+                self.recorder.normal(wfe, "StepStarted", f"step '{step.name}' started")
+            if step.phase is StepPhase.SUCCEEDED:
+                self.recorder.normal(wfe, "StepSucceeded", f"step '{step.name}' succeeded"
+                                     f" (attempt{'s' * (step.attempts != 1)}: {step.attempts})")
+            elif step.phase is StepPhase.FAILED:
+                self.recorder.warning(wfe, "StepFailed", f"step '{step.name}' failed: {step.message}")
+            elif step.phase is StepPhase.SKIPPED:
+                self.recorder.normal(wfe, "StepSkipped", f"step '{step.name}' skipped: {step.message}")
+            if engine and step.phase in (StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.CANCELLED) \
+                    and step.start_time and step.completion_time:
+                seconds = _seconds_between(step.start_time, step.completion_time)
+                self.metrics.step_finished(engine, _action_type(wf, step.name), step.phase.value, seconds)
+        if new.phase is not old.phase and new.terminal:
+            kind, reason = _WORKFLOW_EVENTS[new.phase]
+            message = new.message or f"workflow {new.phase.value.lower()}"
+            self.recorder.event(wfe, "Warning" if kind == "Warning" else "Normal", reason, message)
+            if engine:
+                duration = (_seconds_between(new.start_time, new.completion_time)
+                            if new.start_time and new.completion_time else None)
+                self.metrics.workflow_finished(engine, new.phase.value, duration)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _context(self, wfe: JsonObject, wf: ir.Workflow | None, status: WorkflowStatus) -> EngineContext:
+        return EngineContext(self.cluster, self.clock, wfe, wf, status, self.recorder, self.metrics)
+
+    def _now(self) -> str:
+        return rfc3339(self.clock.now())
+
+
+def _outcome(conditions: list[dict[str, object]], state: str, reason: str, message: str,
+             now: str) -> list[dict[str, object]]:
+    """``Succeeded`` (Tekton's convention) and ``Ready`` (Kubernetes') say the same thing."""
+    conditions = set_condition(conditions, Condition("Succeeded", state, reason, message, now))
+    return set_condition(conditions, Condition("Ready", state, reason, message, now))
+
+
+def _finish(status: WorkflowStatus, phase: WorkflowPhase, message: str, now: str, *,
+            running: tuple[StepPhase, str], pending: tuple[StepPhase, str]) -> WorkflowStatus:
+    """A final status: unfinished steps end as ``running`` / ``pending`` say."""
+    steps = []
+    for step in status.steps:
+        step = dataclasses.replace(step)
+        if step.phase is StepPhase.RUNNING:
+            step.phase, step.message, step.completion_time = running[0], running[1], now
+        elif step.phase is StepPhase.PENDING:
+            step.phase, step.message = pending
+        steps.append(step)
+    return dataclasses.replace(status, phase=phase, message=message, completion_time=now, steps=steps,
+                               conditions=list(status.conditions))
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return max(0.0, (parse_rfc3339(end) - parse_rfc3339(start)).total_seconds())
+
+
+def _action_type(wf: ir.Workflow | None, step: str) -> str:
+    if wf is None:
+        return "unknown"
+    try:
+        return wf.step(step).action_type
+    except KeyError:
+        return "unknown"

@@ -1,0 +1,205 @@
+"""A MemoryCluster with simulated Jobs and kubernaut's real controllers, plus a recorder of
+everything that happened (watch events in revision order), for the V1 engine tests.
+
+No mocks of the cluster: workflows run through the real loop (``reconciler.app.install``) and
+the real ``JobSimulator``; assertions read the cluster and its watch history.
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import textwrap
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from compiler.spec import API_VERSION as WFE_API_VERSION
+from compiler.spec import KIND as WFE_KIND
+from reconciler.app import App, AppConfig, install, simulated_pods
+from reconciler.cluster import FaultInjector, MemoryCluster, MemoryWatch
+from reconciler.runtime import Manager
+from reconciler.simulation import Outcomes, Simulation, parse_outcomes
+from reconciler.simulation.jobs import JobSimulator
+from reconciler.status import TERMINAL_WORKFLOW_PHASES
+from reconciler.verification import ImagePolicy
+from reconciler.workflow_controller import FINALIZER
+
+ECHO_ENTRYPOINTS = {"kubernaut/echo": (sys.executable, "-m", "kubernaut.actions.echo")}
+IMAGE = "ghcr.io/kubernaut/actions/echo@sha256:" + "a" * 64
+OTHER_IMAGE = "ghcr.io/kubernaut/actions/other@sha256:" + "b" * 64
+NS = "default"
+AE = ("actionexecution.kubernaut.ai/v1alpha1", "ActionExecution")
+WATCHED = (("batch/v1", "Job"), AE, (WFE_API_VERSION, WFE_KIND), ("v1", "PersistentVolumeClaim"))
+
+
+def workflow(name: str, steps: str, *, spec: str = "", namespace: str = NS) -> dict[str, Any]:
+    """A WorkflowExecution from a YAML block of steps (indented freely)."""
+    body = textwrap.dedent(steps).strip("\n")
+    extra = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ") + "\n" if spec.strip() else ""
+    text = (f"apiVersion: {WFE_API_VERSION}\nkind: {WFE_KIND}\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"
+            f"spec:\n{extra}  steps:\n{textwrap.indent(body, '    ')}\n")
+    return yaml.safe_load(text)
+
+
+def echo_step(name: str, *, after: Iterable[str] = (), inputs: Mapping[str, Any] | None = None,
+              action_type: str = "kubernaut/echo", image: str = IMAGE, **fields: Any) -> str:
+    """One step as YAML (for workflows built in code): ``kubernaut/echo`` unless told otherwise.
+    ``custom/thing`` has no contract, so its outputs are not checked at compile time."""
+    step: dict[str, Any] = {"name": name, "actionType": action_type, "image": image, "inputs": dict(inputs or {})}
+    if after:
+        step["runAfter"] = list(after)
+    step.update(fields)
+    return yaml.safe_dump([step], sort_keys=False)
+
+
+def outcomes(text: str) -> Outcomes:
+    return parse_outcomes(textwrap.dedent(text)).outcomes
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One watch event, in global revision order."""
+
+    rv: int
+    type: str
+    kind: str
+    obj: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return str(self.obj["metadata"]["name"])
+
+    @property
+    def phase(self) -> str | None:
+        return (self.obj.get("status") or {}).get("phase")
+
+    def label(self, key: str) -> str | None:
+        return (self.obj["metadata"].get("labels") or {}).get(key)
+
+
+class Harness:
+    def __init__(
+        self,
+        *,
+        outcomes: Outcomes | None = None,
+        entrypoints: Mapping[str, tuple[str, ...]] | None = None,
+        config: AppConfig | None = None,
+        faults: FaultInjector | None = None,
+        tekton_installed: bool = True,
+        default_duration: float = 1.0,
+        simulate_jobs: bool = True,
+    ) -> None:
+        self.outcomes = outcomes
+        self.entrypoints = dict(entrypoints if entrypoints is not None else ECHO_ENTRYPOINTS)
+        self.default_duration = default_duration
+        self.simulate_jobs = simulate_jobs
+        self.config = config or AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods)
+        self.sim = Simulation(outcomes=outcomes, entrypoints=self.entrypoints, tekton_installed=tekton_installed,
+                              default_duration=default_duration)
+        self.cluster: MemoryCluster = self.sim.cluster
+        self.clock = self.sim.clock
+        # Watches opened before anything happens see every change, in revision order.
+        self._watches: list[tuple[str, MemoryWatch]] = [
+            (kind, self.cluster.watch(api, kind, resource_version=self.cluster.resource_version))
+            for api, kind in WATCHED]
+        self._seen: list[Seen] = []
+        self.manager = self.sim.manager
+        if not simulate_jobs:
+            self.manager = Manager(self.cluster, self.clock)
+        self.app: App = install(self.manager, self.config)
+        self.cluster.faults = faults
+        self.restarts = 0
+
+    # -- driving --------------------------------------------------------------------------------
+
+    def create(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        faults, self.cluster.faults = self.cluster.faults, None  # the user's create is not under test
+        try:
+            return self.cluster.create(copy.deepcopy(dict(doc)))
+        finally:
+            self.cluster.faults = faults
+
+    def settled(self) -> bool:
+        """Every workflow final and cleaned up (its finalizer gone). Reads without faults."""
+        found = self.cluster.objects(WFE_KIND)
+        return bool(found) and all(
+            (w.get("status") or {}).get("phase") in TERMINAL_WORKFLOW_PHASES
+            and FINALIZER not in (w["metadata"].get("finalizers") or []) for w in found)
+
+    def run(self, max_seconds: float = 4 * 3600) -> bool:
+        return self.manager.run_until(self.settled, max_virtual_seconds=max_seconds)
+
+    def run_reconciles(self, count: int, *, kubernaut_only: bool = False) -> int:
+        """Reconcile exactly ``count`` keys (advancing virtual time as the Manager would), or
+        fewer if everything settles first. ``kubernaut_only`` counts only kubernaut's own
+        controllers (the simulated job controller runs as often as it needs meanwhile)."""
+        start = self._reconciles(kubernaut_only)
+        self.manager.run_until(lambda: self._reconciles(kubernaut_only) - start >= count or self.settled())
+        return self._reconciles(kubernaut_only) - start
+
+    def _reconciles(self, kubernaut_only: bool = False) -> int:
+        return sum(c.stats.reconciles for c in self.manager.controllers
+                   if not kubernaut_only or c.name in ("workflowexecutions", "actionexecutions"))
+
+    def restart(self) -> None:
+        """Throw the controllers away (queues, timers, caches, simulator memory) and start new
+        ones on the same cluster: a controller crash and restart."""
+        self.manager.stop()
+        self.manager = Manager(self.cluster, self.clock)
+        if self.simulate_jobs:
+            jobs = JobSimulator(self.cluster, self.clock, outcomes=self.outcomes, entrypoints=self.entrypoints,
+                                default_duration=self.default_duration)
+            self.manager.add(jobs.controller())
+        self.app = install(self.manager, self.config)
+        self.restarts += 1
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def wfe(self, name: str, namespace: str = NS) -> dict[str, Any]:
+        for obj in self.cluster.objects(WFE_KIND, namespace):
+            if obj["metadata"]["name"] == name:
+                return obj
+        raise KeyError(name)
+
+    def status(self, name: str) -> dict[str, Any]:
+        return dict(self.wfe(name).get("status") or {})
+
+    def step(self, workflow: str, step: str) -> dict[str, Any]:
+        for entry in self.status(workflow).get("steps") or []:
+            if entry["name"] == step:
+                return dict(entry)
+        raise KeyError(step)
+
+    def steps(self, workflow: str) -> dict[str, tuple[str, int]]:
+        return {s["name"]: (s["phase"], s["attempts"]) for s in self.status(workflow).get("steps") or []}
+
+    def objects(self, kind: str, workflow: str | None = None) -> list[dict[str, Any]]:
+        found = self.cluster.objects(kind)
+        if workflow is None:
+            return found
+        return [o for o in found if (o["metadata"].get("labels") or {}).get("kubernaut.ai/workflow") == workflow]
+
+    def seen(self, kind: str | None = None) -> list[Seen]:
+        """Every change of the watched kinds so far (revision order)."""
+        for watched_kind, watch in self._watches:
+            while (event := watch.next(0)) is not None:
+                if event.type in ("ADDED", "MODIFIED", "DELETED"):
+                    rv = int(event.object["metadata"]["resourceVersion"])
+                    self._seen.append(Seen(rv, event.type, watched_kind, event.object))
+        self._seen.sort(key=lambda s: s.rv)
+        return [s for s in self._seen if kind is None or s.kind == kind]
+
+    def job_creations(self) -> list[Seen]:
+        return [s for s in self.seen("Job") if s.type == "ADDED"]
+
+    def events(self, workflow: str | None = None) -> list[tuple[str, str, str]]:
+        """(type, reason, message) of the Kubernetes Events about WorkflowExecutions."""
+        found = []
+        for event in self.cluster.objects("Event"):
+            ref = event.get("involvedObject") or {}
+            if ref.get("kind") == WFE_KIND and (workflow is None or ref.get("name") == workflow):
+                found.append((event["type"], event["reason"], event["message"]))
+        return found

@@ -1,0 +1,105 @@
+"""Reading an attempt's result (termination messages, limits) and the names the V1 engine
+computes from strings, which must match the jobs target's."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from jobs_engine_harness import echo_step, workflow
+
+from compiler.contracts import load_catalog
+from reconciler.compile import compile_object
+from reconciler.engines.jobs import names
+from reconciler.engines.jobs.outputs import (
+    OUTPUTS_TOO_LARGE,
+    OutputsError,
+    Terminated,
+    failure_message,
+    parse_outputs,
+    terminated_state,
+)
+from targets import jobs as target
+
+
+@pytest.mark.parametrize(("message", "outputs"), [
+    ('{"a": 1}', {"a": 1}),
+    ('  {"a": null, "b": [true]}\n', {"a": None, "b": [True]}),
+    ("", {}),
+    ("\n  \n", {}),
+    ('{"ü": "ß"}', {"ü": "ß"}),
+])
+def test_outputs_are_one_json_object(message: str, outputs: dict[str, object]) -> None:
+    assert parse_outputs(message, "s") == outputs
+
+
+@pytest.mark.parametrize(("message", "error"), [
+    ("[1]", "outputs of step 's' must be one JSON object, not list"),
+    ('"text"', "outputs of step 's' must be one JSON object, not str"),
+    ("not json", "outputs of step 's' are not valid JSON: "),
+    ('{"a": NaN}', "outputs of step 's' are not valid JSON: NaN is not JSON"),
+    ('{"a": "' + "x" * 5000 + '"}', OUTPUTS_TOO_LARGE),
+    ('{"a": "' + "x" * 4200, OUTPUTS_TOO_LARGE),
+])
+def test_bad_outputs_are_reported(message: str, error: str) -> None:
+    with pytest.raises(OutputsError) as caught:
+        parse_outputs(message, "s")
+    assert caught.value.message.startswith(error)
+
+
+def test_a_truncated_termination_message_is_reported_as_too_large() -> None:
+    truncated = ('{"a": "' + "x" * 5000)[:4096]
+    with pytest.raises(OutputsError, match="truncated"):
+        parse_outputs(truncated, "s")
+
+
+def test_exactly_4096_bytes_of_valid_json_are_fine() -> None:
+    text = json.dumps({"a": "x" * (4096 - 9)})
+    assert len(text.encode()) == 4096
+    assert parse_outputs(text, "s") == {"a": "x" * 4087}
+
+
+def test_failure_messages() -> None:
+    deadline = {"type": "Failed", "reason": "DeadlineExceeded", "message": "Job was active longer..."}
+    backoff = {"type": "Failed", "reason": "BackoffLimitExceeded", "message": "Job has reached the limit"}
+    said = Terminated(1, "Traceback...\n  line\nerror: no route to host\n")
+    assert failure_message(2, 30, deadline, said) == "attempt 2 timed out after 30s"
+    assert failure_message(1, 30, backoff, said) == "error: no route to host"
+    assert failure_message(1, 30, backoff, Terminated(137, "")) == "the action exited with code 137"
+    assert failure_message(1, 30, backoff, None) == "Job has reached the limit"
+    assert failure_message(3, 30, None, None) == "attempt 3 failed"
+
+
+def test_the_newest_terminated_action_container_wins() -> None:
+    def pod(finished: str, message: str, name: str = "action") -> dict[str, Any]:
+        return {"status": {"containerStatuses": [
+            {"name": "sidecar", "state": {"terminated": {"exitCode": 0, "finishedAt": finished}}},
+            {"name": name, "state": {"terminated": {"exitCode": 1, "message": message, "finishedAt": finished}}}]}}
+
+    pods: list[dict[str, Any]] = [pod("2026-01-01T00:00:05Z", "old"), pod("2026-01-01T00:00:09Z", "new"),
+                                  {"status": {}}]
+    state = terminated_state(pods)
+    assert state is not None and (state.message, state.exit_code) == ("new", 1)
+    assert terminated_state([{"status": {"containerStatuses": [{"name": "action", "state": {"running": {}}}]}}]) \
+        is None
+
+
+@pytest.mark.parametrize(("wf_name", "step"), [
+    ("fix", "clone"),
+    ("a" * 60, "step-with-a-long-name"),
+    ("payment-oom-" + "x" * 40, "s" * 63),
+])
+def test_names_match_the_jobs_target(wf_name: str, step: str) -> None:
+    compiled = compile_object(workflow(wf_name, echo_step(step, usesWorkspace=True)), load_catalog()[0])
+    wf = compiled.workflow
+    assert wf is not None, compiled.render()
+    ir_step = wf.steps[0]
+    assert names.action_execution_name(wf_name, step) == target.action_execution_name(wf, ir_step)
+    for attempt in (1, 2, 10):
+        assert names.job_name(names.action_execution_name(wf_name, step), attempt) == \
+            target.job_name(wf, ir_step, attempt)
+    assert names.workspace_claim_name(wf_name) == target.workspace_claim_name(wf)
+    job = target.job_for_attempt(wf, ir_step, 1, {})
+    assert names.step_key(job)[0].name == names.action_execution_name(wf_name, step)
+    assert names.step_key({"metadata": {"labels": {}}}) == []
