@@ -42,6 +42,7 @@ from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
 from ..controller import Controller, Key, Result, WatchSpec, owner_key
 from ..events import EventRecorder
+from .kubelet import expand
 from .outcomes import AttemptOutcome, Outcomes
 from .process import run_entrypoint, termination_message
 
@@ -400,7 +401,8 @@ class JobSimulator:
 
     def _container_env(self, pod: JsonObject, container: JsonObject) -> dict[str, str]:
         """The container's literal env plus values from ConfigMaps/Secrets, as the kubelet
-        would set them (valueFrom on fields and resources is left out)."""
+        would set them: literal values are expanded (``$(VAR)`` with the variables defined
+        before them, ``$$`` -> ``$``); valueFrom on fields and resources is left out."""
         env: dict[str, str] = {}
         namespace = pod["metadata"]["namespace"]
         for item in container.get("env") or []:
@@ -408,7 +410,7 @@ class JobSimulator:
             if not name:
                 continue
             if "value" in item:
-                env[name] = str(item.get("value") or "")
+                env[name] = expand(str(item.get("value") or ""), env)
                 continue
             source = item.get("valueFrom") or {}
             for ref_kind, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):

@@ -13,37 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..kubelet import expand
 from .params import Replacements, substitute, substitute_list
 
 __all__ = ["Container", "expand", "resolve_container"]
-
-
-def expand(text: str, env: Mapping[str, str]) -> str:
-    """Kubernetes' ``expansion.Expand`` with ``env`` as the mapping."""
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char != "$" or i + 1 >= len(text):
-            out.append(char)
-            i += 1
-            continue
-        following = text[i + 1]
-        if following == "$":
-            out.append("$")
-            i += 2
-        elif following == "(":
-            end = text.find(")", i + 2)
-            if end < 0:  # unterminated: the rest is literal
-                out.append(text[i:])
-                break
-            name = text[i + 2:end]
-            out.append(env[name] if name in env else text[i:end + 1])
-            i = end + 1
-        else:
-            out.append(char)
-            i += 1
-    return "".join(out)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from jobs_engine_harness import Harness, echo_step, workflow
 
@@ -120,8 +119,6 @@ def test_dollar_literals_are_resolved_before_the_job_and_escaped_for_the_kubelet
     assert env["ACTION_INPUTS"] == escape_env_value(json.dumps(resolved, separators=(",", ":")))
 
 
-@pytest.mark.xfail(strict=True, reason="reconciler/simulation/jobs.py passes env values to the entrypoint without "
-                   "the kubelet's $$ -> $ expansion; the jobs target escapes every $ for the kubelet")
 def test_dollar_literals_reach_the_action_as_written() -> None:
     _, step = _literal_run()
     assert step["outputs"] == {"shell": "echo $(date) in default", "ref": "$(steps.x.outputs.y)", "plain": "$HOME $$"}

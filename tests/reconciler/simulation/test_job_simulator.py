@@ -16,6 +16,7 @@ from reconciler.clock import VirtualClock
 from reconciler.cluster import FaultInjector
 from reconciler.simulation import Simulation, job_finished, parse_outcomes, pod_name
 from reconciler.simulation.jobs import JobSimulator
+from targets.jobs import escape_env_value
 
 ECHO = (sys.executable, "-m", "kubernaut.actions.echo")
 NS = "ns"
@@ -38,7 +39,8 @@ def make_job(
         labels |= {"kubernaut.ai/step": step, "kubernaut.ai/attempt": str(attempt)}
     container: dict[str, Any] = {
         "name": "action", "image": "ghcr.io/kubernaut/echo@sha256:" + "0" * 64,
-        "env": [{"name": "ACTION_INPUTS", "value": json.dumps(inputs if inputs is not None else {})},
+        # Escaped for the kubelet exactly as the jobs target does ($ -> $$), which expands it back.
+        "env": [{"name": "ACTION_INPUTS", "value": escape_env_value(json.dumps(inputs if inputs is not None else {}))},
                 *(extra_env or [])],
     }
     if policy:
