@@ -38,6 +38,10 @@ class ActionExecutionSpec(_Model):
     dependencies: list[str] = Field(
         default_factory=list, description="Steps that must finish first (declared and implied by references).")
     when: list[str] | None = Field(default=None, description="Guards that must all hold for the step to run.")
+    resolvedInputs: dict[str, Any] | None = Field(
+        default=None,
+        description="The inputs with every reference resolved, set by the controller when the step starts.")
+    cancel: bool | None = Field(default=None, description="Set by the controller to stop the step.")
 
 
 class ActionExecution(_Model):
