@@ -1,4 +1,5 @@
-"""The embedded API server's storage: objects by key, one global revision counter, a uid index.
+"""The embedded API server's storage: objects by key, one global revision counter, indexes by
+uid and by owner uid (garbage collection asks "who depends on X" on every delete).
 
 Like etcd, every committed write gets the next revision and becomes one watch change. Stored
 dicts are never mutated after ``put``: writers build a new dict, so the change history can share
@@ -29,6 +30,7 @@ class Store:
         self.revision = 0
         self._objects: dict[Key, JsonObject] = {}
         self._by_uid: dict[str, Key] = {}
+        self._by_owner: dict[str, set[Key]] = {}
 
     def get(self, key: Key) -> JsonObject | None:
         return self._objects.get(key)
@@ -43,14 +45,18 @@ class Store:
         obj["metadata"]["resourceVersion"] = str(self.revision)
         key = key_of(obj)
         old = self._objects.get(key)
+        if old is not None:
+            self._unindex_owners(key, old)
         self._objects[key] = obj
         self._by_uid[obj["metadata"]["uid"]] = key
+        self._index_owners(key, obj)
         self.hub.publish(Change(self.revision, "MODIFIED" if old else "ADDED", key[:2], obj, old))
         return obj
 
     def remove(self, key: Key, final: JsonObject | None = None) -> JsonObject:
         """Delete at the next revision; the DELETED change carries ``final`` (default: as stored)."""
         stored = self._objects.pop(key)
+        self._unindex_owners(key, stored)
         obj = copy.deepcopy(final if final is not None else stored)
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
@@ -59,9 +65,24 @@ class Store:
         return obj
 
     def dependents(self, uid: str) -> list[Key]:
-        """Keys of objects with an ownerReference to ``uid`` (a scan: the store is small)."""
-        return [key for key, obj in self._objects.items()
-                if any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])]
+        """Keys of objects with an ownerReference to ``uid``, in key order."""
+        return sorted(self._by_owner.get(uid, ()))
+
+    @staticmethod
+    def _owner_uids(obj: JsonObject) -> set[str]:
+        return {str(ref["uid"]) for ref in obj["metadata"].get("ownerReferences") or [] if ref.get("uid")}
+
+    def _index_owners(self, key: Key, obj: JsonObject) -> None:
+        for owner in self._owner_uids(obj):
+            self._by_owner.setdefault(owner, set()).add(key)
+
+    def _unindex_owners(self, key: Key, obj: JsonObject) -> None:
+        for owner in self._owner_uids(obj):
+            keys = self._by_owner.get(owner)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_owner[owner]
 
     def items(self, type_key: TypeKey | None = None, namespace: str | None = None) -> Iterator[JsonObject]:
         """Stored objects in key order (apiVersion, kind, namespace, name), as a list answer is."""
