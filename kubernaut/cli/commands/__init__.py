@@ -2,8 +2,6 @@
 
 # `compile` is aliased: the module name would shadow the builtin here.
 from kubernaut.cli.commands import compile as compile_
-from kubernaut.cli.commands import crds, graph, parity, schema, task, validate
-from kubernaut.cli.commands import route as route  # registers `kubernaut route`
-from kubernaut.cli.commands import run as run  # registers `kubernaut run`
+from kubernaut.cli.commands import controller, crds, graph, parity, route, run, schema, task, validate
 
-__all__ = ["compile_", "crds", "graph", "parity", "schema", "task", "validate"]
+__all__ = ["compile_", "controller", "crds", "graph", "parity", "route", "run", "schema", "task", "validate"]

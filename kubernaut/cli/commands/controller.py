@@ -1,0 +1,68 @@
+"""``kubernaut controller``: the in-cluster reconciler."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import typer
+
+from kubernaut.cli.app import app
+from kubernaut.cli.common import EXIT_USAGE
+from reconciler.cluster.errors import ApiError
+from reconciler.cluster.kube import KubeCluster
+from reconciler.service import ServiceConfig, in_cluster, serve
+
+
+class PolicyMode(enum.StrEnum):
+    verify = "verify"
+    skip = "skip"
+
+
+def _cluster(kubeconfig: Path | None, context: str | None) -> KubeCluster:
+    if kubeconfig is None and context is None and in_cluster():
+        return KubeCluster.from_in_cluster()
+    return KubeCluster.from_kubeconfig(str(kubeconfig) if kubeconfig else None, context)
+
+
+@app.command()
+def controller(
+    kubeconfig: Path | None = typer.Option(None, "--kubeconfig", help="Kubeconfig file (default: in-cluster, "
+                                           "else $KUBECONFIG or ~/.kube/config)."),
+    context: str | None = typer.Option(None, "--context", help="Kubeconfig context."),
+    config_namespace: str = typer.Option("kubernaut-system", "--config-namespace",
+                                         help="Namespace of the routing ConfigMap and the leader Lease."),
+    config_name: str = typer.Option("kubernaut-config", "--config-name", help="The routing ConfigMap."),
+    metrics_port: int = typer.Option(9090, "--metrics-port", help="Port of /metrics (0: pick one; -1: none)."),
+    metrics_addr: str = typer.Option("0.0.0.0", "--metrics-addr", help="Address /metrics listens on."),
+    leader_elect: bool = typer.Option(True, "--leader-elect/--no-leader-elect",
+                                      help="Run only while holding the Lease (for several replicas)."),
+    image_policy: PolicyMode = typer.Option(PolicyMode.verify, "--image-policy",
+                                            help="verify (fail closed) or skip image signature checks."),
+    workers: int = typer.Option(2, "--workers", min=1, help="Worker threads per controller."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+) -> None:
+    """Run the reconciler against a cluster until SIGTERM (what the Deployment in deploy/ runs)."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        cluster = _cluster(kubeconfig, context)
+    except Exception as exc:  # the kubernetes client raises several types for bad configs
+        sys.stderr.write(f"kubernaut: cannot connect: {exc}\n")
+        raise typer.Exit(EXIT_USAGE) from exc
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    config = ServiceConfig(
+        namespace=config_namespace, config_name=config_name,
+        metrics_port=None if metrics_port < 0 else metrics_port, metrics_addr=metrics_addr,
+        leader_elect=leader_elect, image_policy=image_policy.value, workers=workers)
+    try:
+        serve(cluster, config, stop)
+    except ApiError as exc:
+        sys.stderr.write(f"kubernaut: API error: {exc}\n")
+        raise typer.Exit(1) from exc

@@ -1,0 +1,99 @@
+"""The in-cluster controller process: routing config, metrics, leader election, the controllers.
+
+``kubernaut controller`` builds a :class:`ServiceConfig` from its flags and calls :func:`serve`
+with a real ``KubeCluster``; the tests call it with a ``MemoryCluster``. Everything the process
+does between start and SIGTERM is here, so it is tested through the same code path.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from .app import App, AppConfig, build_manager
+from .clock import Clock, RealClock
+from .cluster import Cluster
+from .engines.base import Engine
+from .leader import LeaderElector
+from .metrics import Metrics, MetricsServer
+from .routing import PolicySource
+from .verification import ImagePolicy
+
+__all__ = ["ServiceConfig", "serve"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    #: Namespace of the routing ConfigMap and of the leader-election Lease.
+    namespace: str = "kubernaut-system"
+    config_name: str = "kubernaut-config"
+    #: Port of /metrics; None: no metrics endpoint.
+    metrics_port: int | None = 9090
+    metrics_addr: str = "0.0.0.0"  # inside a pod, /metrics is meant to be scraped
+    leader_elect: bool = True
+    lease_name: str = "kubernaut-controller"
+    #: "verify" fails closed until a verifier is configured; "skip" is for test clusters only.
+    image_policy: str = "verify"
+    workers: int = 2
+    identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}")
+
+
+def _policy_source(cluster: Cluster, config: ServiceConfig) -> PolicySource:
+    source = PolicySource(cluster, config.namespace, config.config_name)
+    return source.start()
+
+
+def serve(
+    cluster: Cluster,
+    config: ServiceConfig,
+    stop: threading.Event,
+    *,
+    clock: Clock | None = None,
+    engines: Sequence[Engine] = (),
+    on_ready: Callable[[App], None] | None = None,
+) -> None:
+    """Run the controllers until ``stop`` is set (or leadership is lost). Blocks.
+
+    With leader election, the controllers run only while this replica leads; losing the lease
+    stops them at once and returns (the Deployment restarts the pod, as client-go programs do).
+    """
+    clock = clock or RealClock()
+    metrics = Metrics()
+    server: MetricsServer | None = None
+    if config.metrics_port is not None:
+        server = metrics.serve(config.metrics_port, config.metrics_addr)
+        log.info("serving metrics on %s", server.url)
+    source = _policy_source(cluster, config)
+    app = build_manager(cluster, clock, AppConfig(
+        image_policy=ImagePolicy(config.image_policy),  # type: ignore[arg-type]
+        policy_provider=source.current,
+        workers=config.workers,
+        extra_engines=tuple(engines),
+    ), metrics=metrics)
+    if on_ready is not None:
+        on_ready(app)
+    try:
+        if config.leader_elect:
+            elector = LeaderElector(cluster, config.namespace, config.lease_name, identity=config.identity,
+                                    clock=clock)
+            elector.run(on_started_leading=app.manager.start, on_stopped_leading=app.manager.stop,
+                        stop_event=stop)
+        else:
+            app.manager.start()
+            stop.wait()
+            app.manager.stop()
+    finally:
+        source.stop()
+        if server is not None:
+            server.close()
+
+
+def in_cluster() -> bool:
+    return "KUBERNETES_SERVICE_HOST" in os.environ
