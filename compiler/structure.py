@@ -62,7 +62,8 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _describe(value: Any) -> str:
+def describe_value(value: Any) -> str:
+    """How a value reads in a message: "a string", "a number", "a list", ..."""
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
@@ -104,6 +105,6 @@ def _to_diagnostic(doc: SourceDocument, problem: Any) -> Diagnostic:
                      doc.span(path))
     expected = _TYPE_NAMES.get(kind)
     if expected:
-        return error("KN007", f"{dotted} must be {expected}, not {_describe(problem.get('input'))}",
+        return error("KN007", f"{dotted} must be {expected}, not {describe_value(problem.get('input'))}",
                      doc.span(path), "quote values that must stay strings" if expected == "a string" else None)
     return error("KN007", f"{dotted}: {problem['msg']}", doc.span(path))

@@ -24,6 +24,7 @@ from compiler.diagnostics import Diagnostic, Span, error, has_errors, render_all
 from compiler.didyoumean import did_you_mean
 from compiler.source import Path as NodePath
 from compiler.source import SourceDocument, load_documents
+from compiler.structure import describe_value
 from compiler.values import dns1123_label_problem
 
 __all__ = [
@@ -242,20 +243,6 @@ def _fields_at(path: NodePath) -> list[str]:
         ["apiVersion", "kind"] if model is RoutingPolicy else [])
 
 
-def _describe(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return "null" if value is None else type(value).__name__
-
-
 def _to_diagnostic(doc: SourceDocument, problem: Mapping[str, Any]) -> Diagnostic:
     # Pydantic inserts validator names ("function-before[...]") into error locations; the loader's
     # positions are keyed by the document path only.
@@ -287,5 +274,5 @@ def _to_diagnostic(doc: SourceDocument, problem: Mapping[str, Any]) -> Diagnosti
     if expected:
         quoted = isinstance(value, str) and kind in ("int_type", "bool_type")
         hint = "write numbers and booleans without quotes" if quoted else None
-        return error("KN007", f"{dotted} must be {expected}, not {_describe(value)}", doc.span(path), hint)
+        return error("KN007", f"{dotted} must be {expected}, not {describe_value(value)}", doc.span(path), hint)
     return error("KN007", f"{dotted}: {problem['msg']}", doc.span(path))
