@@ -17,6 +17,7 @@ from .cluster import Cluster, JsonObject, NotFound
 from .compile import WorkflowCompiler
 from .engines.base import Engine
 from .engines.jobs import ActionExecutionController, AttemptSettings, JobsEngine, PodLookup, pods_by_label
+from .engines.tekton import TektonEngine
 from .events import EventRecorder
 from .metrics import Metrics
 from .routing import RoutingPolicy, default_policy
@@ -65,8 +66,9 @@ class App:
     verification: ImageVerification
 
 
-def default_engines() -> list[Engine]:
-    return [JobsEngine()]
+def default_engines(verification: ImageVerification | None = None) -> list[Engine]:
+    # Without a verification hook the default policy applies: "verify", failing closed.
+    return [JobsEngine(), TektonEngine(verification or ImageVerification(ImagePolicy()))]
 
 
 def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metrics | None = None,
@@ -82,10 +84,10 @@ def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metri
     clock: Clock = manager.clock
     catalog = config.catalog if config.catalog is not None else load_catalog()[0]
     compiler = WorkflowCompiler(catalog)
-    engines: dict[str, Engine] = {}
-    for engine in [*default_engines(), *config.extra_engines]:
-        engines[engine.name] = engine
     verification = ImageVerification(config.image_policy, metrics)
+    engines: dict[str, Engine] = {}
+    for engine in [*default_engines(verification), *config.extra_engines]:
+        engines[engine.name] = engine
     workflows = WorkflowController(
         cluster, clock, compiler, engines, policy_provider=config.policy_provider,
         recorder=EventRecorder(cluster, "kubernaut-workflowexecution", clock=clock), metrics=metrics)

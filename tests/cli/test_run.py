@@ -138,7 +138,6 @@ def test_an_invalid_workflow_exits_1_with_diagnostics(tmp_path: Path) -> None:
 
 
 def test_usage_errors_exit_2(tmp_path: Path) -> None:
-    assert run(ECHO, "--engine", "tekton")[0::2] == (2, "kubernaut: the tekton engine arrives with issue 6\n")
     code, _, err = run(ECHO, "--engine", "argo")
     assert (code, err) == (2, "kubernaut: --engine must be one of jobs, tekton, not 'argo'\n")
     code, _, err = run(ECHO, "--output", "yaml")

@@ -29,6 +29,7 @@ from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt
 from kubernaut.cli.progress import Progress
 from reconciler.app import AppConfig, install, simulated_pods
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
+from reconciler.simulation.tekton import add_tekton
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
@@ -38,7 +39,7 @@ OUTPUTS = ("text", "json")
 #: Virtual seconds allowed past the workflow's own timeout (final status, cleanup).
 _MARGIN_SECONDS = 120.0
 # Engines `run` cannot drive yet, and why: one line per engine to switch on.
-_UNAVAILABLE = {"tekton": "the tekton engine arrives with issue 6"}
+_UNAVAILABLE: dict[str, str] = {}
 _SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
                     "deletionGracePeriodSeconds", "managedFields", "selfLink", "finalizers", "ownerReferences")
 
@@ -112,6 +113,7 @@ def run(
 
     sim = Simulation(outcomes=loaded.outcomes if loaded else None, entrypoints=LOCAL_ENTRYPOINTS,
                      realtime=realtime)
+    add_tekton(sim)  # same outcomes and entrypoints as the Jobs: one outcomes file drives both engines
     catalog, _ = load_catalog(contracts)
     install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), catalog=catalog, pod_lookup=simulated_pods))
     created = sim.cluster.create(_workflow_object(unit.document.data, engine))

@@ -14,6 +14,7 @@ from jobs_engine_harness import WFE_API_VERSION, WFE_KIND, Harness, echo_step, o
 from reconciler.app import AppConfig, simulated_pods
 from reconciler.controller import WatchSpec
 from reconciler.engines import Engine, EngineContext, EngineResult
+from reconciler.engines.jobs import JobsEngine
 from reconciler.routing import RoutingPolicy, default_policy, parse_policy
 from reconciler.status import StepPhase, StepStatus, WorkflowPhase
 from reconciler.verification import ImagePolicy
@@ -70,7 +71,14 @@ def test_events_for_every_transition() -> None:
     events = {(t, r): m for t, r, m in h.events("ev")}
     assert events[("Normal", "EngineSelected")].startswith("running on jobs: ")
     assert ("Normal", "StepStarted") in events and ("Normal", "StepSucceeded") in events
-    assert events[("Normal", "StepSkipped")] == "step 'c' skipped: when guard is false: 1 == 2"
+    # c is skipped by its guard at once; once b failed, Tekton's first rule ("stopping") decides
+    # every step that never started, so c ends "not run" on both engines (the recorder
+    # aggregates the two StepSkipped events into one, with the latest message).
+    seen = [(s["phase"], s["message"]) for w in h.seen("WorkflowExecution")
+            for s in (w.obj.get("status") or {}).get("steps") or [] if s["name"] == "c"]
+    assert ("Skipped", "when guard is false: 1 == 2") in seen
+    assert seen[-1] == ("Skipped", "not run: workflow failed")
+    assert events[("Normal", "StepSkipped")] == "step 'c' skipped: not run: workflow failed"
     assert events[("Warning", "StepFailed")] == "step 'b' failed: boom"
     assert events[("Warning", "WorkflowFailed")] == "boom"
     started = next(e for e in h.cluster.objects("Event") if e["reason"] == "StepStarted")
@@ -107,7 +115,9 @@ def test_status_is_written_only_when_it_changes() -> None:
 # -- routing -------------------------------------------------------------------------------------
 
 
-def test_tekton_requested_without_a_tekton_engine_falls_back_to_jobs() -> None:
+def test_tekton_requested_without_a_tekton_engine_falls_back_to_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A controller built without the V2 engine (Tekton's CRDs present, the engine not registered).
+    monkeypatch.setattr("reconciler.app.default_engines", lambda verification: [JobsEngine()])
     h = Harness()
     doc = workflow("wants-tekton", thing("a"))
     doc["spec"]["engine"] = "tekton"
@@ -120,6 +130,18 @@ def test_tekton_requested_without_a_tekton_engine_falls_back_to_jobs() -> None:
     assert "the tekton engine is not available in this controller" in fallback["message"]
     assert any(t == "Warning" and r == "EngineFallback" for t, r, _ in h.events("wants-tekton"))
     assert "kubernaut_engine_fallbacks_total 1.0" in h.app.metrics.exposition().decode()
+
+
+def test_tekton_requested_where_tekton_is_not_installed_falls_back_to_jobs() -> None:
+    h = Harness(tekton_installed=False)
+    doc = workflow("wants-tekton", thing("a"))
+    doc["spec"]["engine"] = "tekton"
+    h.create(doc)
+    assert h.run()
+    status = h.status("wants-tekton")
+    assert (status["phase"], status["engine"]) == ("Succeeded", "jobs")
+    fallback = next(c for c in status["conditions"] if c["type"] == "EngineFallback")
+    assert fallback["status"] == "True" and "Tekton is not installed" in fallback["message"]
 
 
 @dataclass

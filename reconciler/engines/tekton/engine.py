@@ -1,0 +1,242 @@
+"""The V2 engine: the workflow's DAG runs as one Tekton PipelineRun; kubernaut syncs its status.
+
+Per reconcile of a running workflow:
+
+1. **Read the PipelineRun** (named after the workflow). Until it exists: verify every step's
+   image (``reconciler.verification``, the policy V1 applies per step; a rejected image fails the
+   workflow before anything is created), apply the shared RBAC, the meta-Task and the Pipeline
+   with the diff-based loop, then create the PipelineRun once (``objects``).
+2. **Read its TaskRuns** from ``status.childReferences`` — only those of steps the stored status
+   does not already record as finished (a finished TaskRun never changes).
+3. **Map** run and TaskRuns to kubernaut's status (``sync``): the same shape and texts as V1.
+
+Everything is derived from the cluster, so a restarted controller continues where the old one
+stopped and never creates a second PipelineRun (the name is fixed; "already exists" is success).
+Cancelling patches ``spec.status: Cancelled`` — the one spec change Tekton accepts on a started
+run — and Tekton cancels the TaskRuns. Cleanup waits for the run to finish; what is left (the
+run, its TaskRuns and the workspace PVC of its ``volumeClaimTemplate``) is removed by garbage
+collection with the WorkflowExecution.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from compiler import ir
+from compiler.spec import API_VERSION as WFE_API_VERSION
+from compiler.spec import KIND as WFE_KIND
+from targets.tekton import NotExpressibleError
+
+from ...apply import MANAGED_BY, MANAGED_BY_LABEL
+from ...clock import parse_rfc3339, rfc3339
+from ...cluster import Conflict, JsonObject, NotFound
+from ...controller import Key, TransientError, WatchSpec, owner_key
+from ...status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPhase
+from ...verification import ImageVerification
+from ..base import EngineContext, EngineResult
+from . import vocabulary as t
+from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
+from .sync import CANCELLED_MESSAGE, Observed, run_finished, step_statuses, workflow_outcome
+
+__all__ = ["ENGINE", "TektonEngine", "taskrun_workflow_key"]
+
+log = logging.getLogger(__name__)
+
+ENGINE = "tekton"
+_FINAL = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.CANCELLED})
+_CANCEL_TRIES = 3
+
+
+def taskrun_workflow_key(taskrun: JsonObject) -> list[Key]:
+    """The WorkflowExecution a TaskRun reports to: its PipelineRun is named after the workflow.
+    A TaskRun without a status was just created and has nothing to report yet (the run's own
+    status update, which lists it, follows)."""
+    if not taskrun.get("status"):
+        return []
+    meta = taskrun.get("metadata") or {}
+    run = (meta.get("labels") or {}).get(t.LABEL_PIPELINE_RUN)
+    return [Key(meta.get("namespace"), run)] if run else []
+
+
+class TektonEngine:
+    """``tekton``: see the module docstring. Stateless; one instance serves every workflow.
+
+    ``verification`` is the image policy hook, required so that no engine runs images unchecked
+    by accident (``ImagePolicy("skip")`` says so explicitly). ``cancel_grace_seconds``: how long
+    cleanup waits for Tekton to confirm a cancellation before leaving the run to garbage
+    collection (a Tekton controller that is down must not keep a deleted workflow around forever).
+    """
+
+    name = ENGINE
+
+    def __init__(self, verification: ImageVerification, *, cancel_grace_seconds: float = 60.0) -> None:
+        self.verification = verification
+        self.cancel_grace_seconds = cancel_grace_seconds
+        # Only kubernaut's runs and their TaskRuns (which inherit the run's labels).
+        self.watches: Sequence[WatchSpec] = (
+            WatchSpec(t.API_VERSION, t.PIPELINE_RUN, owner_key(WFE_KIND, WFE_API_VERSION),
+                      label_selector={MANAGED_BY_LABEL: MANAGED_BY}),
+            WatchSpec(t.API_VERSION, t.TASK_RUN, taskrun_workflow_key, label_selector={MANAGED_BY_LABEL: MANAGED_BY}),
+        )
+
+    # -- the Engine protocol -----------------------------------------------------------------------
+
+    def reconcile(self, ctx: EngineContext) -> EngineResult:
+        wf = ctx.workflow
+        if wf is None:
+            raise ValueError("the tekton engine needs the compiled workflow to reconcile")
+        if not ctx.cluster.has_kind(t.API_VERSION, t.PIPELINE_RUN):
+            # Routing never sends a new workflow here without Tekton; this one started on it and
+            # stays (status.engine is sticky), so it is reported rather than moved.
+            return _failed(wf, "Tekton Pipelines is not installed any more (no tekton.dev CRDs): the workflow "
+                               "cannot continue on the tekton engine", ctx.status.steps)
+        try:
+            pr = self._pipelinerun(ctx)
+        except TransientError:
+            if not ctx.stopping:
+                raise
+            # Stopping must not wait for someone else's run to go: there is nothing of ours to observe.
+            return EngineResult(list(ctx.status.steps))
+        if pr is None:
+            if _started(ctx.status.steps):
+                return _failed(wf, f"PipelineRun {ctx.namespace}/{ctx.name} was deleted while the workflow ran",
+                               ctx.status.steps)
+            if ctx.stopping:
+                return EngineResult([StepStatus(s.name) for s in wf.steps])
+            started = self._start(ctx, wf)
+            if isinstance(started, EngineResult):
+                return started
+            pr = started
+        observed = self._observe(ctx, wf, pr)
+        steps = step_statuses(wf, observed)
+        phase, message = workflow_outcome(wf, pr, steps, stopping=ctx.stopping)
+        return EngineResult(steps, phase, message)
+
+    def cancel(self, ctx: EngineContext) -> None:
+        """``spec.status: Cancelled`` on the run (Tekton then cancels its TaskRuns). Idempotent."""
+        if not ctx.cluster.has_kind(t.API_VERSION, t.PIPELINE_RUN):
+            return
+        for _ in range(_CANCEL_TRIES):
+            try:
+                pr = ctx.cluster.get(t.API_VERSION, t.PIPELINE_RUN, ctx.name, ctx.namespace)
+            except NotFound:
+                return
+            spec = pr.get("spec") or {}
+            if (not owned_by(pr, ctx.uid) or run_finished(pr) or pr["metadata"].get("deletionTimestamp")
+                    or spec.get("status") == t.SPEC_CANCELLED):
+                return
+            pr["spec"] = {**spec, "status": t.SPEC_CANCELLED}
+            try:
+                ctx.cluster.update(pr)
+                return
+            except Conflict as exc:
+                if exc.already_exists:
+                    raise
+                continue  # Tekton wrote the run meanwhile: read it again
+        raise TransientError(f"PipelineRun {ctx.namespace}/{ctx.name} kept changing; cancelling it again later")
+
+    def cleanup(self, ctx: EngineContext) -> bool:
+        """Done once the run has finished (or is gone). A run still going after the workflow ended
+        is cancelled again; after ``cancel_grace_seconds`` it is left to garbage collection."""
+        if not ctx.cluster.has_kind(t.API_VERSION, t.PIPELINE_RUN):
+            return True
+        try:
+            pr = ctx.cluster.get(t.API_VERSION, t.PIPELINE_RUN, ctx.name, ctx.namespace)
+        except NotFound:
+            return True
+        if not owned_by(pr, ctx.uid) or run_finished(pr) or pr["metadata"].get("deletionTimestamp"):
+            return True
+        self.cancel(ctx)
+        ended = ctx.status.completion_time
+        if ended and (ctx.clock.now() - parse_rfc3339(ended)).total_seconds() >= self.cancel_grace_seconds:
+            log.warning("PipelineRun %s/%s has not confirmed its cancellation within %gs; leaving it to garbage "
+                        "collection", ctx.namespace, ctx.name, self.cancel_grace_seconds)
+            return True
+        return False
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def _pipelinerun(self, ctx: EngineContext) -> JsonObject | None:
+        """The workflow's run, or None when it does not exist (yet)."""
+        try:
+            pr = ctx.cluster.get(t.API_VERSION, t.PIPELINE_RUN, ctx.name, ctx.namespace)
+        except NotFound:
+            return None
+        if owned_by(pr, ctx.uid):
+            return pr
+        if pr["metadata"].get("deletionTimestamp"):
+            raise TransientError(f"PipelineRun {ctx.namespace}/{ctx.name} of an earlier workflow of the same name "
+                                 "is still being deleted")
+        # Someone else's run under our name: creating ours would fail forever, following theirs
+        # would report someone else's work.
+        raise TransientError(f"PipelineRun {ctx.namespace}/{ctx.name} exists and does not belong to this "
+                             "WorkflowExecution; delete or rename it")
+
+    def _start(self, ctx: EngineContext, wf: ir.Workflow) -> JsonObject | EngineResult:
+        """Verify the images, apply what the run needs, create the run (or find it created)."""
+        try:
+            objects = workflow_objects(wf, ctx.namespace, ctx.owner_reference(), ctx.uid)
+        except NotExpressibleError as exc:
+            return _failed(wf, f"the workflow cannot run on the tekton engine: {exc}")
+        rejected = self._verify(ctx, wf)
+        if rejected is not None:
+            return rejected
+        apply_shared(ctx.cluster, objects.applied, wf.name, ctx.namespace)
+        return create_pipelinerun(ctx.cluster, objects.pipelinerun, ctx.uid)
+
+    def _verify(self, ctx: EngineContext, wf: ir.Workflow) -> EngineResult | None:
+        """The image policy for every step before the run exists: once Tekton has the run, pods
+        start without asking kubernaut again. A rejected image fails the workflow; a check that
+        could not be completed is retried (fail closed: nothing runs meanwhile)."""
+        for step in wf.steps:
+            verdict = self.verification.check(step.image)
+            if verdict.ok:
+                continue
+            if verdict.retryable:
+                raise TransientError(f"image verification of {step.image} could not be completed: {verdict.reason}")
+            message = f"image verification failed for {step.image}: {verdict.reason}"
+            ctx.recorder.warning(ctx.wfe, "VerificationFailed", message)
+            now = rfc3339(ctx.clock.now())
+            steps = [StepStatus(s.name, StepPhase.FAILED, 0, now, now, None, message) if s.name == step.name
+                     else StepStatus(s.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED) for s in wf.steps]
+            return EngineResult(steps, WorkflowPhase.FAILED, message)
+        return None
+
+    def _observe(self, ctx: EngineContext, wf: ir.Workflow, pr: JsonObject) -> Observed:
+        finished = {s.name: s for s in ctx.status.steps if s.phase in _FINAL and s.attempts > 0}
+        names = {str(ref.get("pipelineTaskName")): str(ref.get("name"))
+                 for ref in (pr.get("status") or {}).get("childReferences") or [] if ref.get("kind") == t.TASK_RUN}
+        taskruns: dict[str, JsonObject] = {}
+        for step in wf.steps:
+            name = names.get(step.name)
+            if name is None or step.name in finished:
+                continue
+            try:
+                taskrun = ctx.cluster.get(t.API_VERSION, t.TASK_RUN, name, ctx.namespace)
+            except NotFound:
+                continue  # Tekton re-creates a TaskRun its run lists but cannot find
+            if owned_by(taskrun, pr["metadata"]["uid"]):
+                taskruns[step.name] = taskrun
+        return Observed(pr, taskruns, {n: s for n, s in finished.items() if n in names})
+
+
+def _started(steps: Sequence[StepStatus]) -> bool:
+    return any(s.phase is not StepPhase.PENDING or s.attempts > 0 for s in steps)
+
+
+def _failed(wf: ir.Workflow, message: str, known: Sequence[StepStatus] = ()) -> EngineResult:
+    """The workflow cannot run (on): finished steps stay as recorded, a running one was stopped
+    with its run, the others are written off as V1 writes them."""
+    recorded = {s.name: s for s in known}
+    steps = []
+    for step in wf.steps:
+        status = recorded.get(step.name)
+        if status is not None and status.terminal:
+            steps.append(status)
+        elif status is not None and status.phase is StepPhase.RUNNING:
+            steps.append(StepStatus(step.name, StepPhase.CANCELLED, status.attempts, status.start_time, None, None,
+                                    CANCELLED_MESSAGE))
+        else:
+            steps.append(StepStatus(step.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED))
+    return EngineResult(steps, WorkflowPhase.FAILED, message)

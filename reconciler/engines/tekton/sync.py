@@ -1,0 +1,318 @@
+"""From a PipelineRun and its TaskRuns to kubernaut's status: per-step statuses and the phase.
+
+Pure functions of what the engine read, so the same cluster state always maps to the same
+status (level-triggered, restart-safe). The mapping is chosen so that users and tools cannot
+tell V2 from V1 except by ``status.engine`` (docs/engines.md has the table):
+
+* a step with a TaskRun takes its phase from the TaskRun's ``Succeeded`` condition, its attempts
+  from ``retriesStatus``, its outputs from the ``outputs`` result;
+* a skipped task (``status.skippedTasks``) gets the message V1 writes for the same rule of
+  docs/architecture.md ("when guard is false: ...", "a step it depends on was skipped: ...",
+  "outputs of skipped step '...' are missing", "not run: workflow failed");
+* Tekton marks every unstarted task "PipelineRun was stopping" the moment a task fails, while
+  V1 writes "not run: workflow failed" only once nothing runs any more: those steps stay
+  Pending until then, so even the intermediate statuses agree;
+* the workflow fails with the earliest step failure's message, as V1's scheduler does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from compiler import ir
+from compiler.expressions import Guard, Literal, Reference, skip_message
+from compiler.values import parse_duration
+from targets.tekton import interface as i
+from targets.tekton.runtime import TaskError, decode_outputs
+
+from ...cluster import JsonObject
+from ...status import (
+    NOT_RUN_CANCELLED,
+    NOT_RUN_WORKFLOW_FAILED,
+    SKIPPED_DEPENDENCY,
+    SKIPPED_OUTPUTS_MISSING,
+    StepPhase,
+    StepStatus,
+    WorkflowPhase,
+)
+from . import vocabulary as t
+
+__all__ = [
+    "CANCELLED_MESSAGE",
+    "Observed",
+    "condition_state",
+    "failure_message",
+    "run_finished",
+    "skipped_step_status",
+    "step_from_taskrun",
+    "step_statuses",
+    "workflow_outcome",
+]
+
+#: What V1 writes on a step whose running attempt was cancelled (the ActionExecution controller's).
+CANCELLED_MESSAGE = "cancelled"
+_ACTION_STEP = f"step-{i.STEP_EXECUTE}"
+_STOPPING_PHASES = frozenset({StepPhase.FAILED, StepPhase.CANCELLED})
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the engine read for one workflow: its PipelineRun (None until created), the TaskRuns
+    it read by step name, and the steps it did not need to read again because the stored status
+    already records them as finished from a TaskRun (a finished TaskRun never changes)."""
+
+    pipelinerun: JsonObject | None
+    taskruns: Mapping[str, JsonObject] = field(default_factory=dict)
+    finished: Mapping[str, StepStatus] = field(default_factory=dict)
+
+
+# -- conditions ----------------------------------------------------------------------------------
+
+
+def _condition(obj: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    for condition in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if condition.get("type") == t.SUCCEEDED:
+            return condition
+    return None
+
+
+def condition_state(obj: Mapping[str, Any] | None) -> tuple[str, str, str]:
+    """``(status, reason, message)`` of the ``Succeeded`` condition; ``Unknown`` when there is none."""
+    condition = _condition(obj)
+    if condition is None:
+        return "Unknown", "", ""
+    return (str(condition.get("status") or "Unknown"), str(condition.get("reason") or ""),
+            str(condition.get("message") or ""))
+
+
+def run_finished(obj: Mapping[str, Any] | None) -> bool:
+    """Tekton's ``IsDone``."""
+    return condition_state(obj)[0] in ("True", "False")
+
+
+# -- steps with a TaskRun ------------------------------------------------------------------------------
+
+
+def _seconds_text(seconds: float) -> str:
+    return str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+
+
+def _timeout_seconds(taskrun: Mapping[str, Any], step: ir.Step) -> float:
+    """The attempt timeout the TaskRun ran with (Go duration), else the step's."""
+    text = (taskrun.get("spec") or {}).get("timeout")
+    seconds, _ = parse_duration(text) if isinstance(text, str) and text else (None, None)
+    return seconds if seconds is not None else float(step.timeout_seconds)
+
+
+def _failed_action_exit(attempt: Mapping[str, Any]) -> int | None:
+    """The exit code of the action when the ``execute`` step is the one that failed."""
+    for state in attempt.get("steps") or []:
+        terminated = state.get("terminated") or {}
+        code = terminated.get("exitCode")
+        if not code or state.get("terminationReason") == "Skipped":
+            continue
+        if state.get("container") == _ACTION_STEP or state.get("name") == i.STEP_EXECUTE:
+            return int(code)
+        return None  # a helper step failed first
+    return None
+
+
+def _attempt_message(attempt: Mapping[str, Any], number: int, taskrun: Mapping[str, Any], step: ir.Step,
+                     workflow_timeout: int) -> str | None:
+    """Why one attempt (a TaskRun status, or an entry of its ``retriesStatus``) did not succeed,
+    in V1's words where the information is the same."""
+    state, reason, message = condition_state({"status": attempt})
+    if state != "False":
+        return None
+    if reason == t.TR_REASON_TIMEOUT:
+        return f"attempt {number} timed out after {_seconds_text(_timeout_seconds(taskrun, step))}s"
+    if reason == t.TR_REASON_CANCELLED:
+        if (taskrun.get("spec") or {}).get("statusMessage") == t.TR_CANCELLED_BY_PIPELINE_TIMEOUT:
+            return f"cancelled: workflow timed out after {workflow_timeout}s"
+        return CANCELLED_MESSAGE
+    code = _failed_action_exit(attempt)
+    if code is not None:
+        # V1's text for an action that failed without a last word: a TaskRun never carries the
+        # action's own message (its stderr is only in the step's log).
+        return f"the action exited with code {code}"
+    return message or f"attempt {number} failed ({reason or 'no reason given'})"
+
+
+def _outputs(status: Mapping[str, Any], step: str) -> dict[str, Any]:
+    """The ``outputs`` result: the action's JSON object, ``$`` written ``\\u0024`` (JSON decodes it)."""
+    for result in status.get("results") or []:
+        if result.get("name") == i.RESULT_OUTPUTS:
+            return decode_outputs(str(result.get("value") or ""), step)
+    return {}
+
+
+def step_from_taskrun(step: ir.Step, taskrun: Mapping[str, Any], *, workflow_timeout: int,
+                      run_done: bool = False) -> StepStatus:
+    """A started step as its TaskRun reports it. ``run_done``: the PipelineRun has finished, so an
+    unfinished TaskRun is being cancelled with it."""
+    status = taskrun.get("status") or {}
+    retries = list(status.get("retriesStatus") or [])
+    # An attempt counts once it has started (V1 counts a Job's attempt from its start too); a
+    # TaskRun just created by Tekton has not started any.
+    attempts = len(retries) + 1 if retries or status.get("startTime") or _condition(taskrun) else 0
+    first = retries[0] if retries else status
+    start = first.get("startTime") or (taskrun.get("metadata") or {}).get("creationTimestamp")
+    state, reason, _ = condition_state(taskrun)
+    if state == "True":
+        try:
+            outputs = _outputs(status, step.name)
+        except TaskError as exc:  # publish-outputs validated them: only a foreign writer gets here
+            return StepStatus(step.name, StepPhase.FAILED, attempts, start, status.get("completionTime"),
+                              None, exc.message)
+        return StepStatus(step.name, StepPhase.SUCCEEDED, attempts, start, status.get("completionTime"), outputs)
+    if state == "False":
+        phase = StepPhase.CANCELLED if reason == t.TR_REASON_CANCELLED else StepPhase.FAILED
+        return StepStatus(step.name, phase, attempts, start, status.get("completionTime"), None,
+                          _attempt_message(status, attempts, taskrun, step, workflow_timeout))
+    if run_done:
+        return StepStatus(step.name, StepPhase.CANCELLED, attempts, start, None, None, CANCELLED_MESSAGE)
+    # Running; while it retries, V1 shows the previous attempt's failure too.
+    previous = (_attempt_message(retries[-1], len(retries), taskrun, step, workflow_timeout)
+                if retries else None)
+    return StepStatus(step.name, StepPhase.RUNNING, attempts, start, None, None, previous)
+
+
+# -- skipped steps ---------------------------------------------------------------------------------
+
+
+def _expression_guard(guard: ir.Guard) -> Guard:
+    left: Reference | Literal
+    if guard.left_ref is not None:
+        left = Reference(guard.left_ref.kind, guard.left_ref.step, guard.left_ref.key)
+    else:
+        left = Literal(guard.left_literal)
+    return Guard(guard.source, left, guard.op, tuple(guard.values))
+
+
+def _when_holds(expression: Mapping[str, Any]) -> bool:
+    """Tekton's evaluation: the (substituted) input among the values, or not for ``notin``."""
+    holds = expression.get("input") in (expression.get("values") or [])
+    return not holds if expression.get("operator") == "notin" else holds
+
+
+def _false_guard(step: ir.Step, expressions: Sequence[Mapping[str, Any]]) -> ir.Guard | None:
+    """The first guard whose ``when`` expression is false (the Pipeline has one per guard, in
+    order): V1 reports the first guard that does not hold."""
+    for guard, expression in zip(step.guards, expressions, strict=False):
+        if not _when_holds(expression):
+            return guard
+    return step.guards[0] if step.guards else None
+
+
+def _skipped_dependency(step: ir.Step, reasons: Mapping[str, str]) -> str | None:
+    for dep in step.dependencies:
+        if reasons.get(dep) not in (None, t.SKIP_WHEN):
+            return dep
+    return next((dep for dep in step.dependencies if dep in reasons), None)
+
+
+def _read_steps(step: ir.Step) -> list[str]:
+    """Steps whose outputs ``step`` reads: its guards first, then its inputs, each once — the
+    order in which V1's scheduler names the producer (``read_steps`` there)."""
+    refs = [g.left_ref for g in step.guards if g.left_ref is not None] + list(step.references)
+    found: dict[str, None] = {}
+    for ref in refs:
+        if ref.kind == "step" and ref.step is not None:
+            found[ref.step] = None
+    return list(found)
+
+
+def skipped_step_status(step: ir.Step, entry: Mapping[str, Any], reasons: Mapping[str, str], *,
+                        nothing_runs: bool) -> StepStatus:
+    """A step Tekton lists in ``status.skippedTasks``, with V1's phase and message."""
+    reason = str(entry.get("reason") or "")
+    if reason == t.SKIP_WHEN:
+        guard = _false_guard(step, entry.get("whenExpressions") or [])
+        message = skip_message(_expression_guard(guard)) if guard is not None else reason
+        return StepStatus(step.name, StepPhase.SKIPPED, message=message)
+    if reason == t.SKIP_PARENT:
+        dep = _skipped_dependency(step, reasons)
+        return StepStatus(step.name, StepPhase.SKIPPED, message=SKIPPED_DEPENDENCY.format(step=dep))
+    if reason == t.SKIP_MISSING_RESULTS:
+        producer = next((s for s in _read_steps(step) if reasons.get(s) == t.SKIP_WHEN), None)
+        message = SKIPPED_OUTPUTS_MISSING.format(step=producer) if producer else reason
+        return StepStatus(step.name, StepPhase.SKIPPED, message=message)
+    if reason == t.SKIP_STOPPING:
+        # V1 writes these off only when nothing runs any more (running steps finish first).
+        if not nothing_runs:
+            return StepStatus(step.name)
+        return StepStatus(step.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED)
+    if reason == t.SKIP_PIPELINE_TIMEOUT:
+        return StepStatus(step.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED)
+    if reason in (t.SKIP_GRACEFULLY_CANCELLED, t.SKIP_GRACEFULLY_STOPPED):
+        return StepStatus(step.name, StepPhase.CANCELLED, message=NOT_RUN_CANCELLED)
+    return StepStatus(step.name, StepPhase.SKIPPED, message=reason or None)
+
+
+# -- the whole workflow ----------------------------------------------------------------------------
+
+
+def step_statuses(wf: ir.Workflow, observed: Observed) -> list[StepStatus]:
+    """Every step of ``wf``, in workflow order."""
+    pr = observed.pipelinerun
+    pr_state = condition_state(pr)[0]
+    run_done = pr_state in ("True", "False")
+    by_step: dict[str, StepStatus] = dict(observed.finished)
+    for step in wf.steps:
+        if step.name not in by_step and step.name in observed.taskruns:
+            by_step[step.name] = step_from_taskrun(step, observed.taskruns[step.name],
+                                                   workflow_timeout=wf.timeout_seconds, run_done=run_done)
+    skipped = {str(e.get("name")): e for e in ((pr or {}).get("status") or {}).get("skippedTasks") or []}
+    reasons = {name: str(e.get("reason") or "") for name, e in skipped.items()}
+    nothing_runs = run_done or not any(s.phase is StepPhase.RUNNING for s in by_step.values())
+    failed_run = pr_state == "False"
+    out: list[StepStatus] = []
+    for step in wf.steps:
+        if step.name in by_step:
+            out.append(by_step[step.name])
+        elif step.name in skipped:
+            out.append(skipped_step_status(step, skipped[step.name], reasons, nothing_runs=nothing_runs))
+        elif failed_run:
+            out.append(StepStatus(step.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED))
+        else:
+            out.append(StepStatus(step.name))
+    return out
+
+
+def failure_message(steps: Sequence[StepStatus]) -> str | None:
+    """V1's rule: the earliest failure (completion time, then workflow order) names the cause."""
+    failed = [(s.completion_time or "", index, s) for index, s in enumerate(steps) if s.phase in _STOPPING_PHASES]
+    if not failed:
+        return None
+    _, _, first = min(failed, key=lambda item: (item[0], item[1]))
+    return first.message or f"step '{first.name}' {first.phase.value.lower()}"
+
+
+def _pipeline_timeout(pr: Mapping[str, Any], wf: ir.Workflow) -> str:
+    text = ((pr.get("spec") or {}).get("timeouts") or {}).get("pipeline")
+    seconds, _ = parse_duration(text) if isinstance(text, str) and text else (None, None)
+    return _seconds_text(seconds if seconds is not None else float(wf.timeout_seconds))
+
+
+def workflow_outcome(wf: ir.Workflow, pr: Mapping[str, Any] | None, steps: Sequence[StepStatus], *,
+                     stopping: bool = False) -> tuple[WorkflowPhase, str | None]:
+    """The phase (Running, Succeeded, Failed) and the message of a failure.
+
+    ``PipelineRunTimeout`` is the workflow timeout, which the WorkflowExecution controller owns:
+    when it asks (``stopping``) the run is reported as still running, so the controller's own
+    timeout handling writes exactly what it writes for V1. Outside that path (Tekton's clock ran
+    ahead, or the spec's timeout was changed after the run started) it is a failure with the
+    controller's wording.
+    """
+    state, reason, message = condition_state(pr)
+    if pr is None or state not in ("True", "False"):
+        return WorkflowPhase.RUNNING, None
+    if state == "True":
+        return WorkflowPhase.SUCCEEDED, None
+    if reason == t.PR_REASON_TIMEOUT:
+        if stopping:
+            return WorkflowPhase.RUNNING, None
+        return WorkflowPhase.FAILED, f"workflow timed out after {_pipeline_timeout(pr, wf)}s"
+    return WorkflowPhase.FAILED, failure_message(steps) or message or f"PipelineRun failed ({reason})"

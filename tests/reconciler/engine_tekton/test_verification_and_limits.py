@@ -1,0 +1,106 @@
+"""The image policy on V2 (every step image checked before the PipelineRun exists), workflows the
+tekton target cannot express, and the engine's metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tekton_engine_harness import IMAGE, Harness, outcomes, step, thing, workflow
+
+from reconciler.app import AppConfig, simulated_pods
+from reconciler.status import NOT_RUN_WORKFLOW_FAILED
+from reconciler.verification import ImagePolicy, VerificationResult
+
+OTHER_IMAGE = "ghcr.io/kubernaut/actions/other@sha256:" + "b" * 64
+
+
+@dataclass
+class FakeVerifier:
+    rejected: set[str] = field(default_factory=set)
+    unreachable_times: int = 0
+    calls: list[str] = field(default_factory=list)
+
+    def verify(self, image: str) -> VerificationResult:
+        self.calls.append(image)
+        if self.unreachable_times > 0:
+            self.unreachable_times -= 1
+            return VerificationResult(False, "registry unreachable", retryable=True)
+        if image in self.rejected:
+            return VerificationResult(False, "no valid signature from the kubernaut release key")
+        return VerificationResult(True, "signed by the kubernaut release key")
+
+
+def harness(policy: ImagePolicy) -> Harness:
+    return Harness(config=AppConfig(image_policy=policy, pod_lookup=simulated_pods))
+
+
+STEPS = step("good", inputs={"x": 1}) + step("evil", image=OTHER_IMAGE) + step("after", after=["evil"])
+
+
+def test_a_rejected_image_fails_the_workflow_before_any_pipelinerun() -> None:
+    verifier = FakeVerifier(rejected={OTHER_IMAGE})
+    h = harness(ImagePolicy("verify", verifier))
+    h.create(workflow("signed", STEPS))
+    assert h.run()
+    message = f"image verification failed for {OTHER_IMAGE}: no valid signature from the kubernaut release key"
+    status = h.status("signed")
+    assert (status["phase"], status["message"]) == ("Failed", message)
+    # The whole run is one PipelineRun: nothing runs when any of its images is rejected.
+    assert h.steps("signed") == {"good": ("Skipped", 0), "evil": ("Failed", 0), "after": ("Skipped", 0)}
+    assert h.messages("signed") == {"good": NOT_RUN_WORKFLOW_FAILED, "evil": message, "after": NOT_RUN_WORKFLOW_FAILED}
+    assert not h.objects("PipelineRun") and not h.objects("Pipeline")
+    assert ("Warning", "VerificationFailed", message) in h.events("signed")
+
+
+def test_verified_images_run_and_answers_are_cached_by_digest() -> None:
+    verifier = FakeVerifier()
+    h = harness(ImagePolicy("verify", verifier))
+    h.create(workflow("one", STEPS))
+    h.create(workflow("two", step("again")))
+    assert h.run()
+    assert [h.status(n)["phase"] for n in ("one", "two")] == ["Succeeded", "Succeeded"]
+    assert sorted(verifier.calls) == sorted([IMAGE, OTHER_IMAGE])
+
+
+def test_verify_without_a_verifier_fails_closed() -> None:
+    h = harness(ImagePolicy("verify"))
+    h.create(workflow("unverified", step("a")))
+    assert h.run()
+    assert h.steps("unverified") == {"a": ("Failed", 0)}
+    assert "no verifier is configured" in h.status("unverified")["message"]
+    assert not h.objects("PipelineRun")
+
+
+def test_a_verifier_that_cannot_decide_is_asked_again_and_nothing_runs_meanwhile() -> None:
+    verifier = FakeVerifier(unreachable_times=3)
+    h = harness(ImagePolicy("verify", verifier))
+    h.create(workflow("later", step("a")))
+    assert h.run_until(lambda: len(verifier.calls) >= 3)
+    assert not h.objects("PipelineRun")
+    assert h.run()
+    assert h.steps("later") == {"a": ("Succeeded", 1)}
+    assert len(verifier.calls) == 4
+
+
+def test_a_workflow_tekton_cannot_express_fails_with_the_diagnostic() -> None:
+    h = Harness()
+    h.create(workflow("odd", step("a", inputs={"x": "1"}) + step("b", when=["$(steps.a.outputs.x) == '$$(y)'"])))
+    assert h.run()
+    status = h.status("odd")
+    assert status["phase"] == "Failed"
+    assert status["message"].startswith("the workflow cannot run on the tekton engine: step 'b': guard ")
+    assert h.steps("odd") == {"a": ("Skipped", 0), "b": ("Skipped", 0)}
+    assert not h.objects("PipelineRun")
+
+
+def test_metrics_are_labelled_with_the_engine() -> None:
+    h = Harness(outcomes=outcomes("steps: {b: [{result: failed}]}"))
+    h.create(workflow("ok", thing("a")))
+    h.create(workflow("ko", thing("a") + thing("b", after=["a"])))
+    assert h.run()
+    text = h.app.metrics.exposition().decode()
+    assert 'kubernaut_workflows_started_total{engine="tekton"} 2.0' in text
+    assert 'kubernaut_workflows_finished_total{engine="tekton",outcome="Succeeded"} 1.0' in text
+    assert 'kubernaut_workflows_finished_total{engine="tekton",outcome="Failed"} 1.0' in text
+    assert 'kubernaut_step_duration_seconds_count{action_type="custom/thing",engine="tekton",outcome="Succeeded"} 2.0' \
+        in text
