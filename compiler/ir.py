@@ -109,5 +109,25 @@ class Workflow(_Frozen):
                 return s
         raise KeyError(name)
 
+    def consumed_outputs_by_step(self) -> dict[str, tuple[str, ...]]:
+        """For every step, the keys of its outputs that other steps read, in order of first use.
+
+        Consumers are visited in workflow order, each one's input references (in order of
+        appearance) before its guards. These keys are the producer's promise (docs/architecture.md,
+        "Outputs that later steps read"): both engines fail an attempt whose outputs lack one.
+        One pass over the workflow, for callers that need every step's keys.
+        """
+        keys: dict[str, dict[str, None]] = {step.name: {} for step in self.steps}
+        for consumer in self.steps:
+            guard_refs = (g.left_ref for g in consumer.guards if g.left_ref is not None)
+            for ref in (*consumer.references, *guard_refs):
+                if ref.kind == "step" and ref.step in keys:
+                    keys[ref.step][ref.key] = None
+        return {name: tuple(found) for name, found in keys.items()}
+
+    def consumed_outputs(self, step: str) -> tuple[str, ...]:
+        """The keys of ``step``'s outputs that other steps read (see :meth:`consumed_outputs_by_step`)."""
+        return self.consumed_outputs_by_step()[step]  # KeyError for an unknown step
+
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

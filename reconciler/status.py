@@ -36,6 +36,10 @@ TERMINAL_STEP_PHASES = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPha
 # Messages shared by both engines, so the status text is identical too.
 NOT_RUN_WORKFLOW_FAILED = "not run: workflow failed"
 NOT_RUN_CANCELLED = "not run: workflow cancelled"
+# Why a step was skipped (docs/architecture.md, "Skipping follows Tekton exactly"); fill in with
+# ``.format(step=...)``. A false guard's text is compiler.expressions.skip_message's.
+SKIPPED_DEPENDENCY = "a step it depends on was skipped: {step}"
+SKIPPED_OUTPUTS_MISSING = "outputs of skipped step '{step}' are missing"
 
 
 @dataclass

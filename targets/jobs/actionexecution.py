@@ -42,6 +42,9 @@ class ActionExecutionSpec(_Model):
         default=None,
         description="The inputs with every reference resolved, set by the controller when the step starts.")
     cancel: bool | None = Field(default=None, description="Set by the controller to stop the step.")
+    requiredOutputs: list[str] | None = Field(
+        default=None,
+        description="Output keys later steps read; an attempt whose outputs lack one fails (set by the controller).")
 
 
 class ActionExecution(_Model):

@@ -21,7 +21,8 @@ class StepFlow:
     ``upstream_outputs``: steps whose ``outputs`` result the step's inputs reference, in workflow
     order. ``guard_keys``: keys of this step's outputs that guards of later steps read, in order of
     first use. ``read_keys``: every key of this step's outputs any consumer reads (inputs or
-    guards), the minimum the ``outputs`` result must hold.
+    guards; ``ir.Workflow.consumed_outputs``), the keys ``publish-outputs`` requires
+    (``requiredOutputs``) and so the minimum the ``outputs`` result holds.
     """
 
     upstream_outputs: tuple[str, ...]
@@ -42,22 +43,21 @@ def plan_dataflow(wf: ir.Workflow) -> dict[str, StepFlow]:
     """A :class:`StepFlow` for every step, keyed by step name (in workflow order)."""
     order = {s.name: i for i, s in enumerate(wf.steps)}
     guard_keys: dict[str, dict[str, None]] = {s.name: {} for s in wf.steps}
-    read_keys: dict[str, dict[str, None]] = {s.name: {} for s in wf.steps}
     upstream: dict[str, list[str]] = {}
     for step in wf.steps:
         producers: dict[str, None] = {}
         for ref in step_refs_in_inputs(step):
             assert ref.step is not None
             producers[ref.step] = None
-            read_keys[ref.step][ref.key] = None
         for ref in step_refs_in_guards(step):
             assert ref.step is not None
             guard_keys[ref.step][ref.key] = None
-            read_keys[ref.step][ref.key] = None
         upstream[step.name] = sorted(producers, key=order.__getitem__)
+    # The IR's definition, which V1 uses too: both engines require the very same keys.
+    read_keys = wf.consumed_outputs_by_step()
     return {
         s.name: StepFlow(upstream_outputs=tuple(upstream[s.name]), guard_keys=tuple(guard_keys[s.name]),
-                         read_keys=tuple(read_keys[s.name]))
+                         read_keys=read_keys[s.name])
         for s in wf.steps
     }
 

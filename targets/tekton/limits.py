@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-TERMINATION_MESSAGE_LIMIT = 4096
-OUTPUTS_TOO_LARGE = f"outputs exceed the {TERMINATION_MESSAGE_LIMIT}-byte termination-message limit"
+from targets.common.outputs import OUTPUTS_LIMIT
+from targets.common.outputs import OUTPUTS_TOO_LARGE as OUTPUTS_TOO_LARGE  # one text for both engines
+
+TERMINATION_MESSAGE_LIMIT = OUTPUTS_LIMIT
 
 MAX_ARG_STRLEN = 32 * 4096
 

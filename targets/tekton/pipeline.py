@@ -37,6 +37,8 @@ def task_params(step: ir.Step, flows: dict[str, StepFlow]) -> list[dict[str, Any
                              [i.result_ref(s, i.RESULT_OUTPUTS) for s in flow.upstream_outputs]))
     if flow.guard_keys:
         params.append(_param(i.PARAM_GUARD_KEYS, list(flow.guard_keys)))
+    if flow.read_keys:
+        params.append(_param(i.PARAM_REQUIRED_OUTPUTS, list(flow.read_keys)))
     params += [_param(name, i.param_ref(name)) for name in i.WORKFLOW_PARAMS.values()]
     return params
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler.expressions import JSON, Context, guard_values, resolve_inputs
+from targets.common.outputs import OutputsError, check_required_outputs
+from targets.common.outputs import decode_outputs as _decode_outputs
 from targets.tekton import interface as i
 from targets.tekton.inputs_param import decode_inputs_param as _decode_inputs_param
 from targets.tekton.inputs_param import encode_json
@@ -64,22 +66,13 @@ def decode_inputs_param(text: str) -> dict[str, Any]:
         raise TaskError(str(exc)) from None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def decode_outputs(text: str, step: str) -> dict[str, JSON]:
-    """One JSON object, as an action prints it (surrounding whitespace ignored; no output = ``{}``)."""
-    stripped = text.strip()
-    if not stripped:
-        return {}
+    """One JSON object, as an action prints it: ``targets.common.outputs.decode_outputs`` (the
+    implementation V1 uses too), its refusal raised as a TaskError."""
     try:
-        value = json.loads(stripped, parse_constant=_reject_constant)
-    except ValueError as exc:
-        raise TaskError(f"outputs of step '{step}' are not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise TaskError(f"outputs of step '{step}' must be one JSON object, not {type(value).__name__}")
-    return value
+        return _decode_outputs(text, step)
+    except OutputsError as exc:
+        raise TaskError(exc.message) from None
 
 
 def resolve_step_inputs(inputs_param: str, upstream: Mapping[str, str], identity: WorkflowIdentity) -> JSON:
@@ -106,17 +99,22 @@ def action_inputs_text(resolved: JSON) -> str:
     return text
 
 
-def publish(outputs_text: str, guard_keys: Sequence[str], step: str = "") -> tuple[str, list[str]]:
+def publish(outputs_text: str, guard_keys: Sequence[str], step: str = "",
+            required: Sequence[str] = ()) -> tuple[str, list[str]]:
     """The results of a finished action: (``outputs`` result text, ``guardValues`` list).
 
     ``outputs_text`` is what the action printed. It must be one JSON object of at most 4096 bytes
-    (the limit V1 has too), and both results together must fit Tekton's termination message.
-    A guard key missing from the outputs raises ``ResolutionError`` with V1's message for it.
+    (the limit V1 has too) holding every key of ``required`` (the ``requiredOutputs`` param: keys
+    later steps read) and of ``guard_keys``, and both results together must fit Tekton's
+    termination message. Any of these failing raises TaskError with V1's message for it.
     """
-    size = len(outputs_text.strip().encode("utf-8"))
-    if size > TERMINATION_MESSAGE_LIMIT:
-        raise TaskError(f"{OUTPUTS_TOO_LARGE} ({size} bytes)")
     outputs = decode_outputs(outputs_text, step)
+    # Guard keys are among the required ones in a compiled Pipeline; checking them too keeps a
+    # missing guard key from reaching guard_values, whose error is V1's text for a consumer.
+    try:
+        check_required_outputs(step, outputs, [*required, *guard_keys])
+    except OutputsError as exc:
+        raise TaskError(exc.message) from None
     values = guard_values(step, outputs, guard_keys)
     # `$` is hidden in the outputs result because it is passed on in container args, where the
     # kubelet would expand `$(VAR)` and `$$`; guard values are only compared by Tekton, as text.

@@ -8,7 +8,8 @@ Three steps, because each needs a different image and none may see a value insid
 2. ``execute`` (the action image) feeds that file to ``/action-entrypoint`` both as
    ``ACTION_INPUTS`` and on stdin (the seed's dual input mode) and keeps its stdout.
 3. ``publish-outputs`` (helper image) checks that stdout is one JSON object within the 4096-byte
-   termination-message limit and writes the results ``outputs`` and ``guardValues``.
+   termination-message limit holding every key later steps read (``requiredOutputs``; else the
+   attempt fails and is retried) and writes the results ``outputs`` and ``guardValues``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ def _params() -> list[dict[str, Any]]:
         _param(i.PARAM_UPSTREAM_STEPS, "Steps whose outputs the inputs reference.", array=True, default=[]),
         _param(i.PARAM_UPSTREAM_OUTPUTS, "Their outputs results, in the same order.", array=True, default=[]),
         _param(i.PARAM_GUARD_KEYS, "Output keys whose text downstream when expressions compare.",
+               array=True, default=[]),
+        _param(i.PARAM_REQUIRED_OUTPUTS, "Output keys later steps read; outputs lacking one fail the attempt.",
                array=True, default=[]),
         _param(i.PARAM_WORKFLOW_NAME, "The workflow's name."),
         _param(i.PARAM_WORKFLOW_NAMESPACE, "The workflow's namespace."),
@@ -117,7 +120,8 @@ def _publish_step(options: TektonOptions) -> dict[str, Any]:
         "name": i.STEP_PUBLISH,
         "image": options.helper_image,
         "command": ["kubernaut", "task", "publish-outputs", "--from", i.OUTPUTS_FILE, "--"],
-        "args": [i.ARG_GUARD_KEYS, i.array_param_ref(i.PARAM_GUARD_KEYS)],
+        "args": [i.ARG_GUARD_KEYS, i.array_param_ref(i.PARAM_GUARD_KEYS),
+                 i.ARG_REQUIRED_OUTPUTS, i.array_param_ref(i.PARAM_REQUIRED_OUTPUTS)],
         "env": [
             _env(i.ENV_RESULTS_OUTPUTS_PATH, f"$(results.{i.RESULT_OUTPUTS}.path)"),
             _env(i.ENV_RESULTS_GUARDS_PATH, f"$(results.{i.RESULT_GUARD_VALUES}.path)"),

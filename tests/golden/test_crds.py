@@ -117,7 +117,9 @@ def test_kubernaut_schema_prints_a_valid_json_schema(cli: Cli) -> None:
 
 def test_action_execution_crd_keeps_the_controller_fields() -> None:
     """A real API server prunes fields its CRD schema does not know; the V1 controller writes
-    ``spec.resolvedInputs`` (free-form JSON) and ``spec.cancel`` and must read them back."""
+    ``spec.resolvedInputs`` (free-form JSON), ``spec.cancel`` and ``spec.requiredOutputs`` and must
+    read them back."""
     spec = action_execution_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
     assert spec["properties"]["resolvedInputs"].get("x-kubernetes-preserve-unknown-fields") is True
     assert spec["properties"]["cancel"]["type"] == "boolean"
+    assert spec["properties"]["requiredOutputs"]["items"]["type"] == "string"

@@ -88,8 +88,9 @@ def publish_outputs_command(
 ) -> None:
     """Check the action's outputs and write the Tekton results."""
     try:
-        keys = runtime.parse_array_args(arrays or [], [i.ARG_GUARD_KEYS])[i.ARG_GUARD_KEYS]
-        outputs, values = runtime.publish(_read(source, step), keys, step)
+        parts = runtime.parse_array_args(arrays or [], [i.ARG_GUARD_KEYS, i.ARG_REQUIRED_OUTPUTS])
+        outputs, values = runtime.publish(_read(source, step), parts[i.ARG_GUARD_KEYS], step,
+                                          parts[i.ARG_REQUIRED_OUTPUTS])
     except runtime.TaskError as exc:
         raise _fail(step, exc.message) from None
     except ResolutionError as exc:

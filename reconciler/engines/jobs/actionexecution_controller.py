@@ -11,8 +11,9 @@ inputs already resolved in ``spec.resolvedInputs``):
    response can never create a second Job for an attempt, nor attempt n+1 before attempt n was
    observed finished.
 3. **Outcome** from the Job's terminal condition and the action container's termination
-   message: outputs (one JSON object, at most 4096 bytes) on success; on failure the action's
-   last words, or "attempt N timed out after Ts" for ``DeadlineExceeded``.
+   message: outputs (one JSON object, at most 4096 bytes, holding every key of
+   ``spec.requiredOutputs`` — the keys later steps read — or the attempt fails) on success; on
+   failure the action's last words, or "attempt N timed out after Ts" for ``DeadlineExceeded``.
 4. **Retries** with exponential backoff: attempt n+1 starts at (attempt n's failure time +
    ``backoff.delay(n)``), computed from the recorded history each time (``requeue_after``, no
    in-memory timer a restart would lose), up to ``spec.retries`` extra attempts.
@@ -38,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from targets.common.outputs import check_required_outputs
 from targets.jobs import job_for_attempt
 
 from ...clock import Clock, parse_rfc3339, rfc3339
@@ -286,8 +288,13 @@ class ActionExecutionController:
             if terminated is None:
                 message = f"the outputs of job {name} cannot be read: its pod is gone"
                 return self._attempt_failed(ae, attempt, history, message, finished_at, "Failed")
+            spec = ae.get("spec") or {}
+            step = str(spec.get("step"))
             try:
-                outputs = parse_outputs(terminated.message, str((ae.get("spec") or {}).get("step")))
+                outputs = parse_outputs(terminated.message, step)
+                # Keys later steps read are the producer's promise: without one the attempt
+                # failed (and is retried), exactly as V2's publish-outputs step fails it.
+                check_required_outputs(step, outputs, _required_outputs(spec))
             except OutputsError as exc:
                 return self._attempt_failed(ae, attempt, history, exc.message, finished_at, "Failed")
             self._succeeded(ae, attempt, history, outputs, finished_at)
@@ -387,6 +394,13 @@ class ActionExecutionController:
     def _count_attempt(self, ae: JsonObject, outcome: str) -> None:
         action_type = str((ae.get("spec") or {}).get("actionType") or "unknown")
         self.metrics.step_attempt(ENGINE, action_type, outcome)
+
+
+def _required_outputs(spec: Mapping[str, Any]) -> list[str]:
+    """``spec.requiredOutputs``: the output keys later steps read, written by the V1 engine when it
+    created the ActionExecution (so the record decides alone, whichever controller reads it)."""
+    keys = spec.get("requiredOutputs") or []
+    return [str(key) for key in keys] if isinstance(keys, list) else []
 
 
 def _close(history: list[dict[str, Any]], phase: str, message: str | None, at: str) -> list[dict[str, Any]]:

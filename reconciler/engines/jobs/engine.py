@@ -9,7 +9,8 @@ Per reconcile of a running workflow:
 3. **Act**: before the first step starts, the shared RBAC and the workspace PVC (owned by the
    WorkflowExecution, so garbage collection removes it if the workflow is deleted) are applied
    with the generic diff-based loop (``reconciler.apply``); then one ActionExecution per step to
-   start, owned by the WorkflowExecution, with ``spec.resolvedInputs`` resolved at this moment.
+   start, owned by the WorkflowExecution, with ``spec.resolvedInputs`` resolved at this moment
+   and ``spec.requiredOutputs``, the output keys later steps read (``ir.Workflow.consumed_outputs``).
    "Already exists" is success: the name is deterministic, and the existing object is read and
    scheduling runs again with what it says.
 
@@ -208,6 +209,11 @@ class JobsEngine:
         if generation is not None:
             ae["metadata"].setdefault("annotations", {})[WORKFLOW_GENERATION] = str(generation)
         ae["spec"]["resolvedInputs"] = inputs
+        # The output keys later steps read: the ActionExecution controller fails an attempt whose
+        # outputs lack one. Kept in the record itself, so it decides without the workflow.
+        required = wf.consumed_outputs(step.name)
+        if required:
+            ae["spec"]["requiredOutputs"] = list(required)
         try:
             created = ctx.cluster.create(ae)
         except Conflict as exc:

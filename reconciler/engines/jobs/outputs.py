@@ -11,12 +11,12 @@ it last on purpose).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from compiler.expressions import JSON
+from targets.common.outputs import OUTPUTS_LIMIT, OUTPUTS_TOO_LARGE, OutputsError, OutputsProblem, decode_outputs
 
 __all__ = [
     "ACTION_CONTAINER",
@@ -29,16 +29,8 @@ __all__ = [
     "terminated_state",
 ]
 
-OUTPUTS_LIMIT = 4096
-OUTPUTS_TOO_LARGE = f"outputs exceed the {OUTPUTS_LIMIT}-byte termination-message limit"
 ACTION_CONTAINER = "action"  # targets.jobs.job.CONTAINER_NAME
 DEADLINE_EXCEEDED = "DeadlineExceeded"
-
-
-class OutputsError(ValueError):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -51,28 +43,18 @@ class Terminated:
     finished_at: str | None = None
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse_outputs(message: str, step: str) -> dict[str, JSON]:
-    """The outputs object from a termination message (no output at all means ``{}``)."""
-    text = message.strip()
-    size = len(text.encode("utf-8"))
-    if size > OUTPUTS_LIMIT:
-        raise OutputsError(f"{OUTPUTS_TOO_LARGE} ({size} bytes)")
-    if not text:
-        return {}
+    """The outputs object from a termination message (no output at all means ``{}``), decoded by
+    ``targets.common.outputs`` — the code V2's ``publish-outputs`` runs too."""
     try:
-        value = json.loads(text, parse_constant=_reject_constant)
-    except ValueError as exc:
-        if len(message.encode("utf-8")) >= OUTPUTS_LIMIT:
-            # The kubelet cut the message at the limit: the JSON was longer than it allows.
-            raise OutputsError(f"{OUTPUTS_TOO_LARGE} (the termination message was truncated)") from None
-        raise OutputsError(f"outputs of step '{step}' are not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise OutputsError(f"outputs of step '{step}' must be one JSON object, not {type(value).__name__}")
-    return value
+        return decode_outputs(message, step)
+    except OutputsError as exc:
+        if exc.problem is OutputsProblem.NOT_JSON and len(message.encode("utf-8")) >= OUTPUTS_LIMIT:
+            # The kubelet cut the message at the limit: the JSON was longer than it allows (V2
+            # reads the action's stdout from a file, uncut, and reports the size instead).
+            raise OutputsError(f"{OUTPUTS_TOO_LARGE} (the termination message was truncated)",
+                               OutputsProblem.TOO_LARGE) from None
+        raise
 
 
 def terminated_state(pods: Iterable[Mapping[str, Any]]) -> Terminated | None:

@@ -235,8 +235,8 @@ class MetaTaskRunner:
         if source is None:
             raise _fail(step, f"cannot read {options['from']}: [Errno 2] No such file or directory")
         try:
-            keys = runtime.parse_array_args(rest, [i.ARG_GUARD_KEYS])[i.ARG_GUARD_KEYS]
-            outputs, values = runtime.publish(source, keys, step)
+            parts = runtime.parse_array_args(rest, [i.ARG_GUARD_KEYS, i.ARG_REQUIRED_OUTPUTS])
+            outputs, values = runtime.publish(source, parts[i.ARG_GUARD_KEYS], step, parts[i.ARG_REQUIRED_OUTPUTS])
         except (runtime.TaskError, ResolutionError) as exc:
             raise _fail(step, exc.message) from None
         pod.files[options["outputs-result"]] = outputs

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from jobs_engine_harness import echo_step, workflow
 
 from compiler.contracts import load_catalog
@@ -21,6 +23,7 @@ from reconciler.engines.jobs.outputs import (
     terminated_state,
 )
 from targets import jobs as target
+from targets.tekton import runtime
 
 
 @pytest.mark.parametrize(("message", "outputs"), [
@@ -103,3 +106,25 @@ def test_names_match_the_jobs_target(wf_name: str, step: str) -> None:
     job = target.job_for_attempt(wf, ir_step, 1, {})
     assert names.step_key(job)[0].name == names.action_execution_name(wf_name, step)
     assert names.step_key({"metadata": {"labels": {}}}) == []
+
+
+JSON_VALUES = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                           lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                      max_size=3), max_leaves=6)
+PRINTED = st.one_of(JSON_VALUES.map(json.dumps), st.text(max_size=20),
+                    st.sampled_from(["", " \n", '{"a": NaN}', '{"a": 1} {}', '{"a": Infinity}']))
+
+
+@given(PRINTED)
+def test_v1_reads_outputs_exactly_as_v2_publishes_them(printed: str) -> None:
+    """One decoder for both engines: the same text gives the same outputs or the same message."""
+    try:
+        v1: object = parse_outputs(printed, "s")
+    except OutputsError as exc:
+        v1 = exc.message
+    try:
+        text, _ = runtime.publish(printed, [], "s")
+        v2: object = json.loads(text)
+    except runtime.TaskError as exc:
+        v2 = exc.message
+    assert v1 == v2

@@ -152,3 +152,54 @@ def test_no_output_at_all_is_an_empty_object(tmp_path: Path) -> None:
     assert h.run()
     assert h.step("empty", "p")["outputs"] == {}
     assert h.status("empty")["phase"] == "Succeeded"
+
+
+# -- outputs later steps read are the producer's promise ---------------------------------------------
+
+PROMISE = """
+    steps:
+      produce:
+        - {result: succeeded, outputs: {other: 1}}
+        - {result: succeeded, outputs: {sha: abc123, ready: true}}
+"""
+
+
+def _promise_workflow(name: str, retries: int) -> dict[str, object]:
+    return workflow(name, thing("produce", retries=retries)
+                    + thing("consume", inputs={"sha": "$(steps.produce.outputs.sha)"},
+                            when=["$(steps.produce.outputs.ready) == true"])
+                    + thing("unrelated", after=["produce"]))
+
+
+def test_an_attempt_without_a_consumed_output_fails_and_the_retry_provides_it() -> None:
+    h = Harness(outcomes=outcomes(PROMISE))
+    h.create(_promise_workflow("promise", retries=1))
+    assert h.run()
+    assert h.steps("promise") == {"produce": ("Succeeded", 2), "consume": ("Succeeded", 1),
+                                  "unrelated": ("Succeeded", 1)}
+    entries = history(h, "produce")
+    assert [(e["attempt"], e["phase"], e["message"]) for e in entries] == [
+        (1, "Failed", "step 'produce' did not produce output 'sha' (read by later steps)"), (2, "Succeeded", None)]
+    # The ActionExecution carries the keys itself (consumer inputs first, then guards).
+    (produce,) = [a for a in h.objects("ActionExecution") if a["spec"]["step"] == "produce"]
+    assert produce["spec"]["requiredOutputs"] == ["sha", "ready"]
+    (consume,) = [a for a in h.objects("ActionExecution") if a["spec"]["step"] == "consume"]
+    assert consume["spec"]["resolvedInputs"] == {"sha": "abc123"} and "requiredOutputs" not in consume["spec"]
+
+
+def test_without_retries_left_the_producer_fails_and_its_consumers_never_run() -> None:
+    h = Harness(outcomes=outcomes("""
+        steps:
+          produce: [{result: succeeded, outputs: {sha: abc123}}, {result: succeeded, outputs: {}}]
+    """))
+    h.create(_promise_workflow("broken", retries=1))
+    assert h.run()
+    missing = "step 'produce' did not produce output 'ready' (read by later steps)"  # sha was there at first
+    assert [(e["attempt"], e["phase"], e["message"]) for e in history(h, "produce")] == [
+        (1, "Failed", missing), (2, "Failed", "step 'produce' did not produce output 'sha' (read by later steps)")]
+    status = h.status("broken")
+    assert (status["phase"], status["message"]) == ("Failed", "step 'produce' did not produce output 'sha' "
+                                                             "(read by later steps)")
+    assert h.steps("broken") == {"produce": ("Failed", 2), "consume": ("Skipped", 0), "unrelated": ("Skipped", 0)}
+    assert h.step("broken", "consume")["message"] == h.step("broken", "unrelated")["message"] == NOT_RUN_WORKFLOW_FAILED
+    assert {a["spec"]["step"] for a in h.objects("ActionExecution")} == {"produce"}

@@ -15,7 +15,7 @@ from jobs_engine_harness import workflow
 from compiler import ir
 from compiler.contracts import load_catalog
 from reconciler.compile import compile_object
-from reconciler.engines.jobs.scheduler import Identity, schedule, topological_order
+from reconciler.engines.jobs.scheduler import Identity, SkipReason, schedule, skip_decisions, topological_order
 from reconciler.status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPhase
 
 CATALOG = load_catalog()[0]
@@ -127,15 +127,138 @@ def test_skipping_does_not_cascade_by_itself_but_references_to_skipped_outputs_d
         echo_step("skipped", after=["a"], when=["$(steps.a.outputs.go) == 'yes'"]),
         echo_step("after", after=["skipped"]),
         echo_step("refs", inputs={"v": "x=$(steps.skipped.outputs.v)"}),
-        echo_step("guards", when=["$(steps.refs.outputs.v) == 'x'"]),
+        echo_step("guards", when=["$(steps.refs.outputs.v) != 'x'"]),
         echo_step("tail", after=["guards"]),
     )
     result = schedule(wf, {"a": done("a", outputs={"go": "no"})}, ID)
     assert phases(result) == {"a": "Succeeded", "skipped": "Skipped", "after": "Running", "refs": "Skipped",
-                              "guards": "Skipped", "tail": "Running"}
+                              "guards": "Skipped", "tail": "Skipped"}
     assert result.status("refs").message == "outputs of skipped step 'skipped' are missing"
-    assert result.status("guards").message == "outputs of skipped step 'refs' are missing"
-    assert started(result) == {"after": {}, "tail": {}}
+    # refs was not skipped by its own guard: that cascades (Tekton's "Parent Tasks were skipped").
+    assert result.status("guards").message == "a step it depends on was skipped: refs"
+    assert result.status("tail").message == "a step it depends on was skipped: guards"
+    assert started(result) == {"after": {}}
+
+
+# -- the skip rules one by one (docs/architecture.md, "Skipping follows Tekton exactly") ----------
+
+
+def reasons(wf: ir.Workflow, known: dict[str, StepStatus]) -> dict[str, tuple[SkipReason, str]]:
+    return {name: (skip.reason, skip.message) for name, skip in skip_decisions(wf, known, ID).items()}
+
+
+SKIPPED_A = (echo_step("a", when=["1 == 2"]),)  # a is skipped by its own guard
+
+
+@pytest.mark.parametrize(("guard", "outcome"), [
+    # Unresolvable (a was skipped): equal to no literal, so == and in are false ...
+    ("$(steps.a.outputs.v) == 'x'", (SkipReason.GUARD, "when guard is false: $(steps.a.outputs.v) == 'x'")),
+    ("$(steps.a.outputs.v) in ['x', '']", (SkipReason.GUARD, "when guard is false: $(steps.a.outputs.v) in ['x', '']")),
+    # ... != and notin are true, and the step reads outputs of a guard-skipped step (rule 4).
+    ("$(steps.a.outputs.v) != 'x'", (SkipReason.MISSING_OUTPUTS, "outputs of skipped step 'a' are missing")),
+    ("$(steps.a.outputs.v) notin ['x']", (SkipReason.MISSING_OUTPUTS, "outputs of skipped step 'a' are missing")),
+])
+def test_a_guard_reading_a_skipped_step_equals_no_literal(guard: str, outcome: tuple[SkipReason, str]) -> None:
+    wf = ir_of(*SKIPPED_A, echo_step("b", when=[guard]))
+    assert reasons(wf, {})["b"] == outcome
+
+
+def test_references_are_resolved_all_or_nothing() -> None:
+    # b's input reads skipped a, so its guard on p (which succeeded, flag = true) is unresolved
+    # too: `== true` is false although p printed true, and `!= true` holds although it did not.
+    wf = ir_of(echo_step("p"), *SKIPPED_A,
+               echo_step("b", inputs={"v": "$(steps.a.outputs.v)"}, when=["$(steps.p.outputs.flag) == true"]),
+               echo_step("c", inputs={"v": "$(steps.a.outputs.v)"}, when=["$(steps.p.outputs.flag) != true"]),
+               echo_step("d", when=["$(steps.p.outputs.flag) == true"]))
+    known = {"p": done("p", outputs={"flag": True})}
+    assert reasons(wf, known) == {
+        "a": (SkipReason.GUARD, "when guard is false: 1 == 2"),
+        "b": (SkipReason.GUARD, "when guard is false: $(steps.p.outputs.flag) == true"),
+        "c": (SkipReason.MISSING_OUTPUTS, "outputs of skipped step 'a' are missing"),
+    }
+    assert started(schedule(wf, known, ID)) == {"d": {}}
+
+
+def test_guards_without_step_references_stay_resolved() -> None:
+    wf = ir_of(*SKIPPED_A, echo_step("b", inputs={"v": "$(steps.a.outputs.v)"}, usesWorkspace=True,
+                                     when=["$(workflow.name) == 'wf'", "$(workspace.path) == '/workspace'",
+                                           "$(steps.a.outputs.v) notin ['x']"]))
+    # Every guard holds (the last one because it is unresolved): rule 4 decides.
+    assert reasons(wf, {})["b"] == (SkipReason.MISSING_OUTPUTS, "outputs of skipped step 'a' are missing")
+    wf = ir_of(*SKIPPED_A, echo_step("b", inputs={"v": "$(steps.a.outputs.v)"}, when=["$(workflow.name) == 'x'"]))
+    assert reasons(wf, {})["b"] == (SkipReason.GUARD, "when guard is false: $(workflow.name) == 'x'")
+
+
+def test_guards_wait_for_every_dependency() -> None:
+    # Tekton evaluates `when` only once all parents are done: b stays pending while a runs.
+    wf = ir_of(echo_step("a"), echo_step("b", after=["a"], when=["1 == 2"]))
+    result = schedule(wf, {"a": done("a", R)}, ID)
+    assert phases(result) == {"a": "Running", "b": "Pending"} and reasons(wf, {"a": done("a", R)}) == {}
+    assert reasons(wf, {"a": done("a", outputs={})}) == {"b": (SkipReason.GUARD, "when guard is false: 1 == 2")}
+
+
+def test_a_false_guard_comes_before_a_skipped_dependency() -> None:
+    wf = ir_of(*SKIPPED_A, echo_step("b", inputs={"v": "$(steps.a.outputs.v)"}),
+               echo_step("c", after=["b"], when=["1 == 2"]), echo_step("d", after=["b"]))
+    assert reasons(wf, {}) == {
+        "a": (SkipReason.GUARD, "when guard is false: 1 == 2"),
+        "b": (SkipReason.MISSING_OUTPUTS, "outputs of skipped step 'a' are missing"),
+        "c": (SkipReason.GUARD, "when guard is false: 1 == 2"),
+        "d": (SkipReason.DEPENDENCY, "a step it depends on was skipped: b"),
+    }
+
+
+def test_a_skipped_dependency_cascades_without_waiting_for_the_others() -> None:
+    # Tekton's "Parent Tasks were skipped" needs no other parent to be done.
+    wf = ir_of(*SKIPPED_A, echo_step("b", inputs={"v": "$(steps.a.outputs.v)"}), echo_step("long"),
+               echo_step("c", after=["long", "b"]), echo_step("d", after=["c"]))
+    result = schedule(wf, {"long": done("long", R)}, ID)
+    assert phases(result) == {"a": "Skipped", "b": "Skipped", "long": "Running", "c": "Skipped", "d": "Skipped"}
+    assert result.status("c").message == "a step it depends on was skipped: b"
+    assert result.status("d").message == "a step it depends on was skipped: c"
+
+
+def test_the_first_dependency_skipped_for_another_reason_is_named() -> None:
+    wf = ir_of(*SKIPPED_A, echo_step("x", inputs={"v": "$(steps.a.outputs.v)"}),
+               echo_step("y", inputs={"v": "$(steps.a.outputs.v)"}), echo_step("c", after=["a", "y", "x"]))
+    # Dependencies are named in workflow order; a (skipped by its own guard) never is.
+    assert reasons(wf, {})["c"] == (SkipReason.DEPENDENCY, "a step it depends on was skipped: x")
+
+
+def test_the_first_guard_skipped_step_read_is_named_guards_first() -> None:
+    wf = ir_of(echo_step("x", when=["1 == 2"]), echo_step("y", when=["1 == 2"]),
+               echo_step("c", inputs={"v": "$(steps.x.outputs.v)"}, when=["$(steps.y.outputs.v) != 'z'"]))
+    assert reasons(wf, {})["c"] == (SkipReason.MISSING_OUTPUTS, "outputs of skipped step 'y' are missing")
+
+
+def test_skips_are_derived_again_from_the_facts_not_remembered() -> None:
+    # While `long` runs, c is skipped because b was (rule 3, without waiting). Once long is done,
+    # c's guard decides first (unresolved: it reads b), so c is skipped by its guard, and d,
+    # which does not read c, runs: exactly what Tekton concludes from the same facts.
+    wf = ir_of(*SKIPPED_A, echo_step("b", inputs={"v": "$(steps.a.outputs.v)"}), echo_step("long"),
+               echo_step("c", after=["long"], when=["$(steps.b.outputs.v) == 'z'"]), echo_step("d", after=["c"]))
+    running = schedule(wf, {"long": done("long", R)}, ID)
+    assert (running.status("c").message, running.status("d").message) == (
+        "a step it depends on was skipped: b", "a step it depends on was skipped: c")
+    # The engine passes earlier decisions back in `known`: they do not count.
+    known = {s.name: s for s in running.steps if s.phase is K} | {"long": done("long", outputs={})}
+    ended = schedule(wf, known, ID)
+    assert ended.status("c").message == "when guard is false: $(steps.b.outputs.v) == 'z'"
+    assert started(ended) == {"d": {}}
+
+
+def test_once_a_step_failed_every_unstarted_step_is_not_run_even_one_skipped_before() -> None:
+    wf = ir_of(echo_step("a"), echo_step("b"), echo_step("g", when=["1 == 2"]), echo_step("c", after=["a"]))
+    assert reasons(wf, {}) == {"g": (SkipReason.GUARD, "when guard is false: 1 == 2")}
+    known = {"a": done("a", F, message="boom"), "b": done("b", R), "g": done("g", K, message="x")}
+    assert reasons(wf, known) == {n: (SkipReason.STOPPING, NOT_RUN_WORKFLOW_FAILED) for n in ("g", "c")}
+    # Rule 1 waits for running steps to finish before writing anything off (both engines).
+    running = schedule(wf, known, ID)
+    assert phases(running) == {"a": "Failed", "b": "Running", "g": "Pending", "c": "Pending"}
+    assert running.not_run == ()
+    ended = schedule(wf, {**known, "b": done("b", outputs={})}, ID)
+    assert phases(ended) == {"a": "Failed", "b": "Succeeded", "g": "Skipped", "c": "Skipped"}
+    assert ended.not_run == ("g", "c") and ended.status("g").message == NOT_RUN_WORKFLOW_FAILED
 
 
 def test_a_missing_output_fails_the_step_without_running_it_and_stops_new_starts() -> None:
@@ -189,22 +312,27 @@ def test_a_cancelled_step_stops_the_workflow_like_a_failure() -> None:
     assert result.phase is WorkflowPhase.FAILED
 
 
-@pytest.mark.parametrize("known", [
-    {"a": done("a", outputs={"x": 1}), "b": done("b", outputs={}), "c": done("c", outputs={})},
-    {"a": done("a", outputs={"x": 1}), "b": done("b", K), "c": done("c", outputs={})},
-    {"a": done("a", K), "b": done("b", K), "c": done("c", K)},
+@pytest.mark.parametrize(("steps", "known"), [
+    (CHAIN, {"a": done("a", outputs={"x": 1}), "b": done("b", outputs={}), "c": done("c", outputs={})}),
+    ((echo_step("a"), echo_step("b", after=["a"], when=["$(steps.a.outputs.x) == 2"]), echo_step("c", after=["b"])),
+     {"a": done("a", outputs={"x": 1}), "c": done("c", outputs={})}),
+    ((echo_step("a", when=["1 == 2"]), echo_step("b", inputs={"y": "$(steps.a.outputs.x)"}),
+      echo_step("c", after=["b"])), {}),
 ])
-def test_the_workflow_succeeds_when_every_step_succeeded_or_was_skipped(known: dict[str, StepStatus]) -> None:
-    result = schedule(ir_of(*CHAIN), known, ID)
+def test_the_workflow_succeeds_when_every_step_succeeded_or_was_skipped(steps: tuple[str, ...],
+                                                                       known: dict[str, StepStatus]) -> None:
+    result = schedule(ir_of(*steps), known, ID)
     assert (result.phase, result.message, result.start) == (WorkflowPhase.SUCCEEDED, None, ())
 
 
-def test_decisions_in_known_are_kept_as_they_are() -> None:
+def test_skip_decisions_in_known_are_derived_again() -> None:
     wf = ir_of(*CHAIN)
     earlier = done("b", K, message="decided before")
-    result = schedule(wf, {"a": done("a", outputs={"x": 1}), "b": earlier}, ID)
-    assert result.status("b") == earlier
-    assert result.status("b") is not earlier  # the caller's statuses are never mutated
+    known = {"a": done("a", outputs={"x": 1}), "b": earlier}
+    result = schedule(wf, known, ID)
+    assert started(result) == {"b": {"y": 1}}  # a skip is not a fact: b has not started
+    assert known["b"] is earlier and earlier.phase is K  # the caller's statuses are never mutated
+    assert result.status("a") == known["a"] and result.status("a") is not known["a"]
 
 
 def test_steps_stay_in_workflow_order_and_starts_in_dependency_order() -> None:

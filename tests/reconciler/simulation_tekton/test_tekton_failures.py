@@ -187,19 +187,70 @@ def test_a_guarded_output_the_producer_did_not_print_fails_the_producer(tekton_r
     tr = run.taskrun("p")
     assert condition(tr)[2] == '"step-publish-outputs" exited with code 1'
     logs = run.tekton.taskruns.step_logs(tr)
-    assert logs["publish-outputs"] == "kubernaut: step 'p': step 'p' has no output 'a' (it produced: b)"
+    assert logs["publish-outputs"] == "kubernaut: step 'p': step 'p' did not produce output 'a' (read by later steps)"
 
 
-def test_an_input_referencing_a_missing_output_fails_the_consumer(tekton_run: Any) -> None:
+def test_an_input_referencing_a_missing_output_fails_the_producer_not_the_consumer(tekton_run: Any) -> None:
     wf = lower(echo_step("p", "{a: 1}") + echo_step("q", '{x: ["$(steps.p.outputs.a)"]}'))
     run = tekton_run(wf, "steps: {p: [{outputs: {b: 2}}]}")
     run.create()
-    run.run()
-    tr = run.taskrun("q")
-    assert condition(tr)[2] == '"step-resolve-inputs" exited with code 1'
+    pr = run.run()
+    tr = run.taskrun("p")
+    assert condition(tr) == ("False", "Failed", '"step-publish-outputs" exited with code 1')
     logs = run.tekton.taskruns.step_logs(tr)
-    assert logs["resolve-inputs"] == "kubernaut: step 'q': inputs.x[0]: step 'p' has no output 'a' (it produced: b)"
-    assert [s.get("terminationReason") for s in tr["status"]["steps"]] == ["Error", "Skipped", "Skipped"]
+    assert logs["publish-outputs"] == "kubernaut: step 'p': step 'p' did not produce output 'a' (read by later steps)"
+    assert [s.get("terminationReason") for s in tr["status"]["steps"]] == ["Completed", "Completed", "Error"]
+    # The consumer never starts: no resolve-inputs ever meets a missing key.
+    assert set(run.taskruns()) == {"p"}
+    assert run.skipped() == {"q": "PipelineRun was stopping"}
+    assert condition(pr)[:2] == ("False", "Failed")
+
+
+PROMISE = """
+    steps:
+      p:
+        - {outputs: {other: 1}}
+        - {outputs: {a: 1, ready: true}}
+"""
+
+
+def _promise(retries: int) -> Any:
+    return lower(echo_step("p", "{a: 1, ready: true}", f"retries: {retries}")
+                 + echo_step("q", '{x: ["$(steps.p.outputs.a)"]}', "when: [\"$(steps.p.outputs.ready) == true\"]")
+                 + echo_step("r", "{}", "runAfter: [p]"))
+
+
+def test_an_attempt_without_a_consumed_output_is_retried_and_the_retry_provides_it(tekton_run: Any) -> None:
+    run = tekton_run(_promise(retries=1), PROMISE)
+    run.create()
+    pr = run.run()
+    assert condition(pr)[:2] == ("True", "Succeeded")
+    tr = run.taskrun("p")
+    assert condition(tr)[:2] == ("True", "Succeeded")
+    (first,) = tr["status"]["retriesStatus"]
+    assert condition(first) == ("False", "Failed", '"step-publish-outputs" exited with code 1')
+    assert run.tekton.taskruns.step_logs(tr, attempt=1)["publish-outputs"] == (
+        "kubernaut: step 'p': step 'p' did not produce output 'a' (read by later steps)")
+    assert run.outputs("p") == {"a": 1, "ready": True}
+    # The Pipeline asks for what V1's ActionExecution asks for: q's input key, then its guard's.
+    (task,) = [t for t in run.pr()["status"]["pipelineSpec"]["tasks"] if t["name"] == "p"]
+    assert {p["name"]: p["value"] for p in task["params"]}["requiredOutputs"] == ["a", "ready"]
+    assert set(run.taskruns()) == {"p", "q", "r"} and run.skipped() == {}
+    assert run.outputs("q") == {"x": [1]}
+
+
+def test_exhausted_retries_without_a_consumed_output_fail_the_producer(tekton_run: Any) -> None:
+    run = tekton_run(_promise(retries=1), "steps: {p: [{outputs: {a: 1}}, {outputs: {}}]}")
+    run.create()
+    pr = run.run()
+    tr = run.taskrun("p")
+    assert condition(tr)[:2] == ("False", "Failed")
+    logs = [run.tekton.taskruns.step_logs(tr, attempt=n)["publish-outputs"] for n in (1, 2)]
+    assert logs == ["kubernaut: step 'p': step 'p' did not produce output 'ready' (read by later steps)",
+                    "kubernaut: step 'p': step 'p' did not produce output 'a' (read by later steps)"]
+    assert set(run.taskruns()) == {"p"}
+    assert run.skipped() == {"q": "PipelineRun was stopping", "r": "PipelineRun was stopping"}
+    assert condition(pr)[:2] == ("False", "Failed")
 
 
 def test_an_entrypoint_failing_fails_the_attempt_with_its_exit_code(tekton_run: Any) -> None:

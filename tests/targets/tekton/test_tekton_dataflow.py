@@ -89,7 +89,7 @@ def simulate(docs: list[dict[str, Any]], outputs_of: OutputsFn) -> dict[str, Any
         resolved = runtime.resolve_step_inputs(args["inputs"], upstream, identity)
         seen[name] = resolved
         printed = json.dumps(outputs_of(name, resolved), ensure_ascii=False, indent=1)
-        results[name] = runtime.publish(printed, args.get("guardKeys", []), name)
+        results[name] = runtime.publish(printed, args.get("guardKeys", []), name, args.get("requiredOutputs", []))
     return seen
 
 
@@ -252,3 +252,35 @@ def test_any_outputs_resolve_like_v1(table: list[JSON], lower: Callable[..., ir.
         assert "4096" in exc.message
         return
     assert seen == expected
+
+
+def _step(name: str, inputs: dict[str, JSON] | None = None, refs: tuple[tuple[str, str], ...] = (),
+          guards: tuple[tuple[str, str], ...] = (), after: tuple[str, ...] = ()) -> ir.Step:
+    return ir.Step(
+        name=name, action_type="a", image="i", inputs=inputs or {},
+        references=tuple(ir.Ref(kind="step", step=s, key=k) for s, k in refs),
+        guards=tuple(ir.Guard(source=f"$(steps.{s}.outputs.{k}) == 1", left_ref=ir.Ref(kind="step", step=s, key=k),
+                              op="==", values=(1,)) for s, k in guards),
+        run_after=after, dependencies=tuple(dict.fromkeys([*after, *(s for s, _ in refs + guards)])))
+
+
+def test_consumed_outputs_are_the_keys_later_steps_read_in_order_of_first_use() -> None:
+    wf = ir.Workflow(name="w", steps=(
+        _step("p"), _step("q"),
+        _step("c1", refs=(("p", "b"), ("q", "x"), ("p", "a")), guards=(("p", "g"), ("p", "b"))),
+        _step("c2", refs=(("p", "z"),), guards=(("q", "y"),)),
+        _step("c3", after=("p",)),  # ordering only: reads nothing
+    ))
+    assert wf.consumed_outputs("p") == ("b", "a", "g", "z")  # c1's inputs, c1's guards, then c2
+    assert wf.consumed_outputs("q") == ("x", "y")
+    assert wf.consumed_outputs("c1") == wf.consumed_outputs("c3") == ()
+    assert wf.consumed_outputs_by_step() == {"p": ("b", "a", "g", "z"), "q": ("x", "y"), "c1": (), "c2": (), "c3": ()}
+    # The Pipeline requires exactly these keys of each producer (V1 writes them on the
+    # ActionExecution): guard keys among them, in the same order on both engines.
+    flows = plan_dataflow(wf)
+    assert {name: flow.read_keys for name, flow in flows.items()} == wf.consumed_outputs_by_step()
+    tasks = {t["name"]: t for t in pipeline_manifests(wf)[1]["spec"]["tasks"]}
+    required: dict[str, list[str]] = {
+        name: next((p["value"] for p in task["params"] if p["name"] == "requiredOutputs"), [])
+        for name, task in tasks.items()}
+    assert required == {"p": ["b", "a", "g", "z"], "q": ["x", "y"], "c1": [], "c2": [], "c3": []}

@@ -143,6 +143,19 @@ def test_guards_become_when_expressions(corpus_workflow: ir.Workflow, docs: list
                 assert when["input"] == "/workspace"
 
 
+def test_every_key_a_consumer_reads_is_required_of_its_producer(corpus_workflow: ir.Workflow,
+                                                                docs: list[dict[str, Any]]) -> None:
+    tasks = {t["name"]: t for t in docs[1]["spec"]["tasks"]}
+    for step in corpus_workflow.steps:
+        required = params_of(tasks[step.name]).get("requiredOutputs", [])
+        assert required == list(corpus_workflow.consumed_outputs(step.name))
+        assert set(params_of(tasks[step.name]).get("guardKeys", [])) <= set(required)
+    (publish,) = [s for s in docs[0]["spec"]["steps"] if s["name"] == "publish-outputs"]
+    assert publish["args"][-2:] == ["--required-outputs", "$(params.requiredOutputs[*])"]
+    (param,) = [p for p in docs[0]["spec"]["params"] if p["name"] == "requiredOutputs"]
+    assert (param["type"], param["default"]) == ("array", [])
+
+
 def test_service_accounts_per_action_type(corpus_workflow: ir.Workflow, docs: list[dict[str, Any]]) -> None:
     run = docs[2]["spec"]
     specs = {s["pipelineTaskName"]: s for s in run["taskRunSpecs"]}

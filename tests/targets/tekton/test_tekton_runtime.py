@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import targets.jobs
 from compiler.expressions import Context, ResolutionError, resolve_inputs
+from targets.common.outputs import missing_output_message
 from targets.tekton import runtime
 from targets.tekton.inputs_param import encode_inputs_param
 from targets.tekton.interface import ARG_GUARD_KEYS, ARG_UPSTREAM_OUTPUTS, ARG_UPSTREAM_STEPS
@@ -97,8 +98,18 @@ def test_publish_rejects_what_is_not_one_json_object(printed: str, message: str)
         runtime.publish(printed, [], "s")
 
 
-def test_a_missing_guard_key_fails_with_the_v1_message() -> None:
-    with pytest.raises(ResolutionError, match=r"step 's' has no output 'ready' \(it produced: a\)"):
+def test_a_missing_required_output_fails_with_the_shared_message() -> None:
+    with pytest.raises(runtime.TaskError) as raised:
+        runtime.publish('{"a": 1, "c": 3}', ["a"], "s", ["a", "b", "c", "d"])
+    # The first missing key in the order of first use; V1's ActionExecution controller says the same.
+    assert raised.value.message == missing_output_message("s", "b") == (
+        "step 's' did not produce output 'b' (read by later steps)")
+    assert runtime.publish('{"a": 1, "b": null}', ["a"], "s", ["a", "b"]) == ('{"a":1,"b":null}', ["1"])
+
+
+def test_a_missing_guard_key_is_a_missing_required_output() -> None:
+    # A compiled Pipeline lists guard keys among the required ones; they are checked alike anyway.
+    with pytest.raises(runtime.TaskError, match=r"^step 's' did not produce output 'ready' \(read by later steps\)$"):
         runtime.publish('{"a": 1}', ["ready"], "s")
 
 

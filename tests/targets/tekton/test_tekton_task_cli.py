@@ -88,3 +88,21 @@ def test_publish_outputs_rejects_large_outputs(tmp_path: Path, monkeypatch: Any)
     assert result.exit_code == 1
     assert "outputs exceed the 4096-byte termination-message limit" in result.stderr
     assert not results["outputs"].exists()
+
+
+def test_publish_outputs_fails_when_a_required_output_is_missing(tmp_path: Path, monkeypatch: Any) -> None:
+    source = tmp_path / "outputs.json"
+    source.write_text('{"ready": true}\n', encoding="utf-8")
+    monkeypatch.setitem(STEPS["publish-outputs"], "command",
+                        [*STEPS["publish-outputs"]["command"][:4], str(source), "--"])
+    results = {"outputs": tmp_path / "o", "guardValues": tmp_path / "g"}
+    # requiredOutputs reaches the helper through the args, after its own marker.
+    result = run_step("publish-outputs", identity(guardKeys=["ready"], requiredOutputs=["ready", "sha"]), results)
+    assert result.exit_code == 1
+    assert result.stderr == ("kubernaut: step 'consume': step 'consume' did not produce output 'sha' "
+                             "(read by later steps)\n")
+    assert not results["outputs"].exists() and not results["guardValues"].exists()
+    source.write_text('{"ready": true, "sha": "abc"}\n', encoding="utf-8")
+    result = run_step("publish-outputs", identity(guardKeys=["ready"], requiredOutputs=["ready", "sha"]), results)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(results["outputs"].read_text()) == {"ready": True, "sha": "abc"}
