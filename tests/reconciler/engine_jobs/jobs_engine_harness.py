@@ -8,16 +8,17 @@ the real ``JobSimulator``; assertions read the cluster and its watch history.
 from __future__ import annotations
 
 import copy
-import sys
 import textwrap
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from support.workflows import ECHO_IMAGE, workflow
+from support.workflows import step as echo_step
 
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
+from kubernaut.actions import LOCAL_ENTRYPOINTS
 from reconciler.app import App, AppConfig, install, simulated_pods
 from reconciler.cluster import FaultInjector, MemoryCluster, MemoryWatch
 from reconciler.runtime import Manager
@@ -27,32 +28,15 @@ from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
 
-ECHO_ENTRYPOINTS = {"kubernaut/echo": (sys.executable, "-m", "kubernaut.actions.echo")}
-IMAGE = "ghcr.io/kubernaut/actions/echo@sha256:" + "a" * 64
+ECHO_ENTRYPOINTS = LOCAL_ENTRYPOINTS
+IMAGE = ECHO_IMAGE
+# Re-exported for the test modules of this folder.
+__all__ = ["AE", "ECHO_ENTRYPOINTS", "IMAGE", "OTHER_IMAGE", "WFE_API_VERSION", "WFE_KIND", "Harness", "Seen",
+           "echo_step", "outcomes", "workflow"]
 OTHER_IMAGE = "ghcr.io/kubernaut/actions/other@sha256:" + "b" * 64
 NS = "default"
 AE = ("actionexecution.kubernaut.ai/v1alpha1", "ActionExecution")
 WATCHED = (("batch/v1", "Job"), AE, (WFE_API_VERSION, WFE_KIND), ("v1", "PersistentVolumeClaim"))
-
-
-def workflow(name: str, steps: str, *, spec: str = "", namespace: str = NS) -> dict[str, Any]:
-    """A WorkflowExecution from a YAML block of steps (indented freely)."""
-    body = textwrap.dedent(steps).strip("\n")
-    extra = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ") + "\n" if spec.strip() else ""
-    text = (f"apiVersion: {WFE_API_VERSION}\nkind: {WFE_KIND}\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"
-            f"spec:\n{extra}  steps:\n{textwrap.indent(body, '    ')}\n")
-    return yaml.safe_load(text)
-
-
-def echo_step(name: str, *, after: Iterable[str] = (), inputs: Mapping[str, Any] | None = None,
-              action_type: str = "kubernaut/echo", image: str = IMAGE, **fields: Any) -> str:
-    """One step as YAML (for workflows built in code): ``kubernaut/echo`` unless told otherwise.
-    ``custom/thing`` has no contract, so its outputs are not checked at compile time."""
-    step: dict[str, Any] = {"name": name, "actionType": action_type, "image": image, "inputs": dict(inputs or {})}
-    if after:
-        step["runAfter"] = list(after)
-    step.update(fields)
-    return yaml.safe_dump([step], sort_keys=False)
 
 
 def outcomes(text: str) -> Outcomes:

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import sys
 import textwrap
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
+from support.workflows import ECHO_IMAGE, step
+from support.workflows import workflow as build_workflow
 
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
+from kubernaut.actions import LOCAL_ENTRYPOINTS
 from reconciler.app import App, AppConfig, install, simulated_pods
 from reconciler.cluster import FaultInjector, MemoryCluster, MemoryWatch
 from reconciler.routing import RoutingPolicy, parse_policy
@@ -31,31 +32,16 @@ from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
 
-ECHO_ENTRYPOINTS = {"kubernaut/echo": (sys.executable, "-m", "kubernaut.actions.echo")}
-IMAGE = "ghcr.io/kubernaut/actions/echo@sha256:" + "a" * 64
+ECHO_ENTRYPOINTS = LOCAL_ENTRYPOINTS
+IMAGE = ECHO_IMAGE
 NS = "default"
 TEKTON = "tekton.dev/v1"
 WATCHED = ((TEKTON, "PipelineRun"), (TEKTON, "TaskRun"), (TEKTON, "Pipeline"), (WFE_API_VERSION, WFE_KIND))
 
 
 def workflow(name: str, steps: str, *, spec: str = "engine: tekton", namespace: str = NS) -> dict[str, Any]:
-    """A WorkflowExecution from a YAML block of steps; ``spec``: more spec fields (YAML)."""
-    body = textwrap.dedent(steps).strip("\n")
-    extra = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ") + "\n" if spec.strip() else ""
-    text = (f"apiVersion: {WFE_API_VERSION}\nkind: {WFE_KIND}\nmetadata:\n  name: {name}\n  namespace: {namespace}\n"
-            f"spec:\n{extra}  steps:\n{textwrap.indent(body, '    ')}\n")
-    return yaml.safe_load(text)
-
-
-def step(name: str, *, after: Iterable[str] = (), inputs: Mapping[str, Any] | None = None,
-         action_type: str = "kubernaut/echo", image: str = IMAGE, **fields: Any) -> str:
-    """One step as YAML: ``kubernaut/echo`` (outputs = inputs) unless told otherwise;
-    ``custom/thing`` has no contract, so its outputs are not checked at compile time."""
-    entry: dict[str, Any] = {"name": name, "actionType": action_type, "image": image, "inputs": dict(inputs or {})}
-    if after:
-        entry["runAfter"] = list(after)
-    entry.update(fields)
-    return yaml.safe_dump([entry], sort_keys=False)
+    """A WorkflowExecution routed to tekton unless ``spec`` says otherwise."""
+    return build_workflow(name, steps, spec=spec, namespace=namespace)
 
 
 def thing(name: str, **fields: Any) -> str:
