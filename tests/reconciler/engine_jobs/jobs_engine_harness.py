@@ -7,12 +7,12 @@ the real ``JobSimulator``; assertions read the cluster and its watch history.
 
 from __future__ import annotations
 
-import copy
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from support.driving import WorkflowDriver
 from support.workflows import ECHO_IMAGE, workflow
 from support.workflows import step as echo_step
 
@@ -24,9 +24,7 @@ from reconciler.cluster import FaultInjector, MemoryCluster, MemoryWatch
 from reconciler.runtime import Manager
 from reconciler.simulation import Outcomes, Simulation, parse_outcomes
 from reconciler.simulation.jobs import JobSimulator
-from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
-from reconciler.workflow_controller import FINALIZER
 
 ECHO_ENTRYPOINTS = LOCAL_ENTRYPOINTS
 IMAGE = ECHO_IMAGE
@@ -64,7 +62,7 @@ class Seen:
         return (self.obj["metadata"].get("labels") or {}).get(key)
 
 
-class Harness:
+class Harness(WorkflowDriver):
     def __init__(
         self,
         *,
@@ -99,23 +97,6 @@ class Harness:
 
     # -- driving --------------------------------------------------------------------------------
 
-    def create(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        faults, self.cluster.faults = self.cluster.faults, None  # the user's create is not under test
-        try:
-            return self.cluster.create(copy.deepcopy(dict(doc)))
-        finally:
-            self.cluster.faults = faults
-
-    def settled(self) -> bool:
-        """Every workflow final and cleaned up (its finalizer gone). Reads without faults."""
-        found = self.cluster.objects(WFE_KIND)
-        return bool(found) and all(
-            (w.get("status") or {}).get("phase") in TERMINAL_WORKFLOW_PHASES
-            and FINALIZER not in (w["metadata"].get("finalizers") or []) for w in found)
-
-    def run(self, max_seconds: float = 4 * 3600) -> bool:
-        return self.manager.run_until(self.settled, max_virtual_seconds=max_seconds)
-
     def run_reconciles(self, count: int, *, kubernaut_only: bool = False) -> int:
         """Reconcile exactly ``count`` keys (advancing virtual time as the Manager would), or
         fewer if everything settles first. ``kubernaut_only`` counts only kubernaut's own
@@ -141,24 +122,6 @@ class Harness:
         self.restarts += 1
 
     # -- reading ---------------------------------------------------------------------------------
-
-    def wfe(self, name: str, namespace: str = NS) -> dict[str, Any]:
-        for obj in self.cluster.objects(WFE_KIND, namespace):
-            if obj["metadata"]["name"] == name:
-                return obj
-        raise KeyError(name)
-
-    def status(self, name: str) -> dict[str, Any]:
-        return dict(self.wfe(name).get("status") or {})
-
-    def step(self, workflow: str, step: str) -> dict[str, Any]:
-        for entry in self.status(workflow).get("steps") or []:
-            if entry["name"] == step:
-                return dict(entry)
-        raise KeyError(step)
-
-    def steps(self, workflow: str) -> dict[str, tuple[str, int]]:
-        return {s["name"]: (s["phase"], s["attempts"]) for s in self.status(workflow).get("steps") or []}
 
     def objects(self, kind: str, workflow: str | None = None) -> list[dict[str, Any]]:
         found = self.cluster.objects(kind)

@@ -4,10 +4,9 @@ that cannot decide is asked again later, and nothing runs meanwhile."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from jobs_engine_harness import IMAGE, OTHER_IMAGE, Harness, echo_step, workflow
+from support.verifiers import FakeVerifier
 
 from reconciler.app import AppConfig, simulated_pods
 from reconciler.metrics import Metrics
@@ -19,22 +18,6 @@ from reconciler.verification import (
     Verifier,
     image_digest,
 )
-
-
-@dataclass
-class FakeVerifier:
-    rejected: set[str] = field(default_factory=set)
-    unreachable_times: int = 0
-    calls: list[str] = field(default_factory=list)
-
-    def verify(self, image: str) -> VerificationResult:
-        self.calls.append(image)
-        if self.unreachable_times > 0:
-            self.unreachable_times -= 1
-            return VerificationResult(False, "registry unreachable", retryable=True)
-        if image in self.rejected:
-            return VerificationResult(False, "no valid signature from the kubernaut release key")
-        return VerificationResult(True, "signed by the kubernaut release key")
 
 
 def harness(policy: ImagePolicy) -> Harness:

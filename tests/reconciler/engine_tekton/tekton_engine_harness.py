@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from support.driving import WorkflowDriver
 from support.workflows import ECHO_IMAGE, step
 from support.workflows import workflow as build_workflow
 
@@ -28,9 +29,7 @@ from reconciler.runtime import Manager
 from reconciler.simulation import Outcomes, Simulation, parse_outcomes
 from reconciler.simulation.jobs import JobSimulator
 from reconciler.simulation.tekton import TektonSimulators, tekton_simulators
-from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
-from reconciler.workflow_controller import FINALIZER
 
 ECHO_ENTRYPOINTS = LOCAL_ENTRYPOINTS
 IMAGE = ECHO_IMAGE
@@ -76,7 +75,7 @@ class Seen:
         return str(self.obj["metadata"]["name"])
 
 
-class Harness:
+class Harness(WorkflowDriver):
     def __init__(
         self,
         *,
@@ -123,23 +122,6 @@ class Harness:
 
     # -- driving --------------------------------------------------------------------------------
 
-    def create(self, doc: Mapping[str, Any]) -> dict[str, Any]:
-        faults, self.cluster.faults = self.cluster.faults, None  # the user's create is not under test
-        try:
-            return self.cluster.create(copy.deepcopy(dict(doc)))
-        finally:
-            self.cluster.faults = faults
-
-    def settled(self) -> bool:
-        """Every workflow final and cleaned up (its finalizer gone)."""
-        found = self.cluster.objects(WFE_KIND)
-        return bool(found) and all(
-            (w.get("status") or {}).get("phase") in TERMINAL_WORKFLOW_PHASES
-            and FINALIZER not in (w["metadata"].get("finalizers") or []) for w in found)
-
-    def run(self, max_seconds: float = 4 * 3600) -> bool:
-        return self.manager.run_until(self.settled, max_virtual_seconds=max_seconds)
-
     def run_until(self, predicate: Callable[[], bool], max_seconds: float = 4 * 3600) -> bool:
         return self.manager.run_until(predicate, max_virtual_seconds=max_seconds)
 
@@ -173,21 +155,6 @@ class Harness:
         self.cluster.update(wfe)
 
     # -- reading ---------------------------------------------------------------------------------
-
-    def wfe(self, name: str, namespace: str = NS) -> dict[str, Any]:
-        return self.cluster.get(WFE_API_VERSION, WFE_KIND, name, namespace)
-
-    def status(self, name: str) -> dict[str, Any]:
-        return dict(self.wfe(name).get("status") or {})
-
-    def step(self, workflow: str, name: str) -> dict[str, Any]:
-        for entry in self.status(workflow).get("steps") or []:
-            if entry["name"] == name:
-                return dict(entry)
-        raise KeyError(name)
-
-    def steps(self, workflow: str) -> dict[str, tuple[str, int]]:
-        return {s["name"]: (s["phase"], s["attempts"]) for s in self.status(workflow).get("steps") or []}
 
     def messages(self, workflow: str) -> dict[str, str | None]:
         return {s["name"]: s["message"] for s in self.status(workflow).get("steps") or []}

@@ -3,31 +3,15 @@ tekton target cannot express, and the engine's metrics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+from support.verifiers import FakeVerifier
 from tekton_engine_harness import IMAGE, Harness, outcomes, step, thing, workflow
 
 from reconciler.app import AppConfig, simulated_pods
 from reconciler.status import NOT_RUN_WORKFLOW_FAILED
-from reconciler.verification import ImagePolicy, VerificationResult
+from reconciler.verification import ImagePolicy
 
 OTHER_IMAGE = "ghcr.io/kubernaut/actions/other@sha256:" + "b" * 64
 
-
-@dataclass
-class FakeVerifier:
-    rejected: set[str] = field(default_factory=set)
-    unreachable_times: int = 0
-    calls: list[str] = field(default_factory=list)
-
-    def verify(self, image: str) -> VerificationResult:
-        self.calls.append(image)
-        if self.unreachable_times > 0:
-            self.unreachable_times -= 1
-            return VerificationResult(False, "registry unreachable", retryable=True)
-        if image in self.rejected:
-            return VerificationResult(False, "no valid signature from the kubernaut release key")
-        return VerificationResult(True, "signed by the kubernaut release key")
 
 
 def harness(policy: ImagePolicy) -> Harness:
