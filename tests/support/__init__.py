@@ -2,7 +2,7 @@
 
 * ``support.kube_schema`` — Kubernetes OpenAPI schemas (``kubernetes-validate``, strict, offline)
   plus the metadata rules the schemas do not encode (names, label syntax);
-* ``support.tekton_schema`` — the Tekton CRD schemas in ``../shared/schemas/tekton`` (strict,
+* ``support.tekton_schema`` — the Tekton CRD schemas vendored in ``tests/data/tekton`` (strict,
   embedded specs included) plus the Tekton webhook's naming, DAG and variable rules;
 * ``support.pss`` — the Pod Security Standard "restricted" profile.
 

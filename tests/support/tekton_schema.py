@@ -2,7 +2,7 @@
 
 Two layers, both collecting every error:
 
-1. **Schema** — the CRDs in ``../shared/schemas/tekton`` (see SOURCE.md there), turned into JSON
+1. **Schema** — the CRDs vendored in ``tests/data/tekton`` (see SOURCE.md there), turned into JSON
    Schema: ``x-kubernetes-int-or-string`` becomes integer-or-string, the other ``x-kubernetes-*``
    keys go, and every object with ``properties`` forbids unknown ones unless it says
    ``x-kubernetes-preserve-unknown-fields``. The CRDs leave embedded specs and Kubernetes types
@@ -24,7 +24,6 @@ Two layers, both collecting every error:
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -46,7 +45,6 @@ TEKTON_KINDS = {
     "Pipeline": "300-pipeline.yaml",
     "PipelineRun": "300-pipelinerun.yaml",
 }
-_ENV_SCHEMAS_DIR = "KUBERNAUT_TEKTON_SCHEMAS"
 
 # --- names (tektoncd/pipeline pkg/apis/pipeline/v1) -------------------------------------------
 # task_validation.go: stringAndArrayVariableNameFormat / objectVariableNameFormat
@@ -116,18 +114,13 @@ _TEKTON_LOOKING = re.compile(
 
 
 def tekton_schemas_dir() -> Path:
-    """``<repo>/../shared/schemas/tekton`` (CI copies ``shared/`` beside the clone).
-
-    ``$KUBERNAUT_TEKTON_SCHEMAS`` overrides it for unusual layouts.
-    """
-    override = os.environ.get(_ENV_SCHEMAS_DIR)
-    repo = Path(__file__).resolve().parents[2]
-    directory = Path(override) if override else repo.parent / "shared" / "schemas" / "tekton"
+    """``tests/data/tekton``: the CRDs vendored unmodified with their LICENSE and SOURCE.md."""
+    directory = Path(__file__).resolve().parents[1] / "data" / "tekton"
     missing = [name for name in TEKTON_KINDS.values() if not (directory / name).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"Tekton CRD schemas not found: {directory} lacks {', '.join(missing)}. Put a copy of the "
-            f"shared/ folder beside the repository ({repo.parent / 'shared'}) or set ${_ENV_SCHEMAS_DIR}."
+            f"Tekton CRD schemas not found: {directory} lacks {', '.join(missing)} "
+            "(they are part of the repository: restore them with git)."
         )
     return directory
 

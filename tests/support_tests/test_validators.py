@@ -211,14 +211,10 @@ def test_kinds_without_a_schema_are_errors_not_passes() -> None:
 # --- Tekton -----------------------------------------------------------------------------------
 
 
-def test_schemas_dir_is_beside_the_repository() -> None:
-    assert tekton_schemas_dir().parts[-3:] == ("shared", "schemas", "tekton")
-
-
-def test_missing_schemas_fail_with_a_clear_message(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
-    monkeypatch.setenv("KUBERNAUT_TEKTON_SCHEMAS", str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="Tekton CRD schemas not found"):
-        tekton_schemas_dir()
+def test_schemas_are_vendored_in_the_repository() -> None:
+    directory = tekton_schemas_dir()
+    assert directory.parts[-3:] == ("tests", "data", "tekton")
+    assert {"LICENSE", "SOURCE.md"} <= {p.name for p in directory.iterdir()}
 
 
 @pytest.mark.parametrize("kind", sorted(TEKTON_KINDS))
