@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from compiler import spec
+from compiler import policy, spec
 from targets.jobs.actionexecution import ActionExecutionSpec
 
 CRD_API_VERSION = "apiextensions.k8s.io/v1"
@@ -141,8 +141,8 @@ _AGE = _column("Age", ".metadata.creationTimestamp", "date")
 
 
 def _crd(group: str, kind: str, short: str, schema: dict[str, Any],
-         columns: list[dict[str, str]]) -> dict[str, Any]:
-    plural = kind.lower() + "s"
+         columns: list[dict[str, str]], scope: str = "Namespaced", plural: str | None = None) -> dict[str, Any]:
+    plural = plural or kind.lower() + "s"
     return {
         "apiVersion": CRD_API_VERSION,
         "kind": "CustomResourceDefinition",
@@ -151,7 +151,7 @@ def _crd(group: str, kind: str, short: str, schema: dict[str, Any],
             "group": group,
             "names": {"kind": kind, "listKind": f"{kind}List", "plural": plural, "singular": kind.lower(),
                       "shortNames": [short], "categories": ["kubernaut"]},
-            "scope": "Namespaced",
+            "scope": scope,
             "versions": [{
                 "name": VERSION,
                 "served": True,
@@ -181,9 +181,18 @@ def action_execution_crd() -> dict[str, Any]:
     return _crd(spec.ACTION_API_GROUP, spec.ACTION_KIND, "axe", schema, columns)
 
 
+def cluster_image_policy_crd() -> dict[str, Any]:
+    schema = _resource_schema(
+        "Which signatures an action image needs before kubernaut runs it (cluster-wide; every policy "
+        "whose images match must pass).", policy.ClusterImagePolicySpec)
+    columns = [_column("Mode", ".spec.mode"), _column("Format", ".spec.signatureFormat"), _AGE]
+    return _crd(policy.POLICY_API_GROUP, policy.POLICY_KIND, "kcip", schema, columns, scope="Cluster",
+                plural="clusterimagepolicies")
+
+
 def crds() -> list[dict[str, Any]]:
     """The CustomResourceDefinitions, WorkflowExecution first."""
-    return [workflow_execution_crd(), action_execution_crd()]
+    return [workflow_execution_crd(), action_execution_crd(), cluster_image_policy_crd()]
 
 
 def workflow_json_schema() -> dict[str, Any]:

@@ -127,6 +127,8 @@ def default_registry() -> ResourceRegistry:
                      status_subresource=True),
         ResourceType("actionexecution.kubernaut.ai/v1alpha1", "ActionExecution", "actionexecutions",
                      status_subresource=True),
+        ResourceType("policy.kubernaut.ai/v1alpha1", "ClusterImagePolicy", "clusterimagepolicies",
+                     namespaced=False, status_subresource=True),
         ResourceType(tekton, "Task", "tasks", addon=TEKTON_ADDON),
         ResourceType(tekton, "Pipeline", "pipelines", addon=TEKTON_ADDON),
         ResourceType(tekton, "PipelineRun", "pipelineruns", status_subresource=True, addon=TEKTON_ADDON),

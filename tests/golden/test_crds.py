@@ -13,7 +13,14 @@ import yaml
 from support.kube_schema import validate_kube
 
 from compiler.yamlout import dump_documents
-from targets.crds import action_execution_crd, crds, structural, workflow_execution_crd, workflow_json_schema
+from targets.crds import (
+    action_execution_crd,
+    cluster_image_policy_crd,
+    crds,
+    structural,
+    workflow_execution_crd,
+    workflow_json_schema,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "crds"
@@ -32,7 +39,8 @@ def _nodes(node: Any) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(("file", "crd"), [("workflowexecution.yaml", workflow_execution_crd),
-                                           ("actionexecution.yaml", action_execution_crd)])
+                                           ("actionexecution.yaml", action_execution_crd),
+                                           ("clusterimagepolicy.yaml", cluster_image_policy_crd)])
 def test_deploy_files_are_the_generated_bytes(file: str, crd: Callable[[], dict[str, Any]]) -> None:
     # Regenerate with: kubernaut crds, split per document (see docs/cli.md).
     assert (DEPLOY / file).read_text(encoding="utf-8") == dump_documents([crd()])
@@ -41,7 +49,7 @@ def test_deploy_files_are_the_generated_bytes(file: str, crd: Callable[[], dict[
 def test_kubernaut_crds_prints_both(cli: Cli) -> None:
     result = cli(["crds"])
     assert result.exit_code == 0
-    files = ("workflowexecution.yaml", "actionexecution.yaml")
+    files = ("workflowexecution.yaml", "actionexecution.yaml", "clusterimagepolicy.yaml")
     assert result.stdout == "".join((DEPLOY / name).read_text() for name in files)
 
 
