@@ -13,7 +13,7 @@ from support.pss import check_restricted
 
 from kubernaut.cli import app
 from reconciler.routing import parse_policy
-from targets.tekton import DEFAULT_HELPER_IMAGE
+from targets.release import HELPER_IMAGE, IMAGE_NAME
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 
@@ -37,7 +37,10 @@ def test_controller_pod_is_restricted_and_uses_the_release_image() -> None:
     (deployment,) = [d for d in controller_objects() if d["kind"] == "Deployment"]
     pod = deployment["spec"]["template"]["spec"]
     assert check_restricted(pod) == []
-    assert [c["image"] for c in pod["containers"]] == [DEFAULT_HELPER_IMAGE]
+    # The name; the kustomization pins it to the released digest (tests/release checks the override).
+    assert [c["image"] for c in pod["containers"]] == [IMAGE_NAME]
+    (entry,) = yaml.safe_load((DEPLOY / "kustomization.yaml").read_text())["images"]
+    assert entry["name"] == IMAGE_NAME and f"{entry['newName']}@{entry['digest']}" == HELPER_IMAGE
 
 
 def test_deployment_flags_are_accepted_by_kubernaut_controller() -> None:

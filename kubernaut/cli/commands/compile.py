@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import re
 import sys
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from compiler.yamlout import dump_document, dump_documents
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE, ContractsOpt, FilesArg, report, run_frontend
 from kubernaut.cli.outdir import write_tree
+from targets.release import HELPER_IMAGE, REFERENCE_FORM, is_placeholder, reference_problem
 
 TargetFn = Callable[[ir.Workflow], list[dict[str, Any]]]
 CheckFn = Callable[[ir.Workflow], list[Diagnostic]]
@@ -104,6 +106,33 @@ def target_files(folder: PurePosixPath, docs: list[dict[str, Any]]) -> dict[Pure
     return files
 
 
+def helper_image_option(reference: str | None) -> targets.tekton.TektonOptions:
+    """The tekton target's options for ``--helper-image`` (None: the released image)."""
+    if reference is None:
+        return targets.tekton.TektonOptions()
+    problem = reference_problem(reference)
+    if problem is not None:
+        raise _usage_error(f"--helper-image: {problem}")
+    return targets.tekton.TektonOptions(helper_image=reference)
+
+
+def warn_placeholder_helper(options: targets.tekton.TektonOptions) -> None:
+    """One warning when the output names an image no registry serves (an unreleased checkout)."""
+    if is_placeholder(options.helper_image):
+        sys.stderr.write(
+            f"kubernaut: warning: the Tekton helper steps use the placeholder image {options.helper_image} "
+            f"(this kubernaut was never released): TaskRuns cannot pull it; pass --helper-image "
+            f"{REFERENCE_FORM} naming the image built from deploy/Dockerfile (docs/operations.md)\n")
+
+
+def target_functions(names: list[str], options: targets.tekton.TektonOptions) -> dict[str, TargetFn]:
+    """The selected targets, configured (only the tekton target takes options)."""
+    chosen = {name: TARGETS[name] for name in names}
+    if "tekton" in chosen:
+        chosen["tekton"] = functools.partial(targets.tekton.compile_workflow, options=options)
+    return chosen
+
+
 def _check_distinct_names(workflows: list[ir.Workflow]) -> None:
     # The front end only forbids equal names within one namespace; -o DIR needs them globally.
     seen: dict[str, ir.Workflow] = {}
@@ -130,9 +159,15 @@ def compile_command(
                                     "'-' prints to stdout."),
     emit: Emit = typer.Option(Emit.manifests, "--emit", help="'ir' prints the intermediate representation."),
     contracts: list[Path] = ContractsOpt,
+    helper_image: str | None = typer.Option(
+        None, "--helper-image", metavar="REF", show_default=False,
+        help=f"Image of the Tekton helper steps, pinned by digest ({REFERENCE_FORM}); "
+             f"default: the released kubernaut image ({HELPER_IMAGE})."),
 ) -> None:
     """Compile workflows to Kubernetes manifests (stable, reviewable YAML)."""
     names = selected_targets(target) if emit is Emit.manifests else []
+    options = helper_image_option(helper_image)
+    compilers = target_functions(names, options)
     out_dir = None if output == STDOUT else Path(output)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise _usage_error(f"-o {output}: not a directory")
@@ -147,7 +182,9 @@ def compile_command(
         if emit is Emit.ir:
             text = dump_documents([wf.dump() for wf in workflows])
         else:
-            text = dump_documents([doc for wf in workflows for name in names for doc in TARGETS[name](wf)])
+            text = dump_documents([doc for wf in workflows for name in names for doc in compilers[name](wf)])
+        if "tekton" in names:
+            warn_placeholder_helper(options)
         sys.stdout.write(text)
         return
 
@@ -162,6 +199,8 @@ def compile_command(
             continue
         for name in names:
             unit = PurePosixPath(wf.name, name)
-            out_files.update(target_files(unit, TARGETS[name](wf)))
+            out_files.update(target_files(unit, compilers[name](wf)))
             units.append(unit)
+    if "tekton" in names:
+        warn_placeholder_helper(options)
     _write(out_dir, out_files, units)

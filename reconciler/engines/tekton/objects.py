@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from compiler import ir
-from targets.tekton import compile_workflow
+from targets.tekton import TektonOptions, compile_workflow
 from targets.tekton import interface as i
 
 from ...apply import execute, ownership_selector, plan
@@ -55,9 +55,10 @@ def _set_param(params: list[dict[str, Any]], name: str, value: str) -> None:
     params.append({"name": name, "value": value})
 
 
-def workflow_objects(wf: ir.Workflow, namespace: str, owner: dict[str, Any], uid: str) -> WorkflowObjects:
+def workflow_objects(wf: ir.Workflow, namespace: str, owner: dict[str, Any], uid: str,
+                     options: TektonOptions | None = None) -> WorkflowObjects:
     """The compiled objects in ``namespace``; raises ``NotExpressibleError`` like the target."""
-    objects = [copy.deepcopy(o) for o in compile_workflow(wf)]
+    objects = [copy.deepcopy(o) for o in compile_workflow(wf, options or TektonOptions())]
     applied: list[JsonObject] = []
     pipelinerun: JsonObject | None = None
     for obj in objects:
