@@ -1,6 +1,6 @@
 """The ``Cluster`` interface and its embedded implementation, ``MemoryCluster``."""
 
-from .base import Cluster, JsonObject, ObjectList, Propagation, Watch, WatchEvent
+from .base import Cluster, JsonObject, ObjectList, PodLogs, Propagation, Watch, WatchEvent
 from .errors import (
     ApiError,
     ApiTimeout,
@@ -35,6 +35,7 @@ __all__ = [
     "MemoryWatch",
     "NotFound",
     "ObjectList",
+    "PodLogs",
     "Propagation",
     "RequestRecord",
     "ResourceRegistry",

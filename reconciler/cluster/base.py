@@ -18,6 +18,7 @@ __all__ = [
     "JsonObject",
     "LabelSelector",
     "ObjectList",
+    "PodLogs",
     "Propagation",
     "Watch",
     "WatchEvent",
@@ -139,4 +140,14 @@ class Cluster(Protocol):
 
     def has_kind(self, api_version: str, kind: str) -> bool:
         """Discovery: whether the API server serves this kind (is the CRD installed?)."""
+        ...
+
+
+@runtime_checkable
+class PodLogs(Protocol):
+    """Reading a container's log (``kubectl logs``). Kept out of :class:`Cluster`: controllers
+    never read logs; ``kubernaut logs`` and ``describe`` do, against any cluster that offers it."""
+
+    def read_pod_log(self, namespace: str, pod: str, container: str | None = None) -> str:
+        """The container's log so far; NotFound when the pod (or its log) does not exist."""
         ...

@@ -28,7 +28,7 @@ from __future__ import annotations
 import builtins
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -261,6 +261,39 @@ class KubeCluster:
         if isinstance(error, Gone):
             return KubeWatch(api_version, kind, allow_bookmarks, initial=(WatchEvent("ERROR", error.to_status()),))
         raise error
+
+    def read_pod_log(self, namespace: str, pod: str, container: str | None = None) -> str:
+        """``PodLogs``: GET ``pods/<pod>/log`` (text, not JSON)."""
+        response = self._open_log(namespace, pod, container, follow=False)
+        try:
+            data = response.data
+        finally:
+            response.release_conn()
+        return data.decode("utf-8", errors="replace")
+
+    def follow_pod_log(self, namespace: str, pod: str, container: str | None = None) -> Iterator[str]:
+        """``kubectl logs -f``: the log so far, then what the container writes, until it exits."""
+        response = self._open_log(namespace, pod, container, follow=True)
+        try:
+            for chunk in response.stream(4096, decode_content=True):
+                yield chunk.decode("utf-8", errors="replace")
+        finally:
+            response.release_conn()
+
+    def _open_log(self, namespace: str, pod: str, container: str | None, *, follow: bool) -> Any:
+        query: builtins.list[tuple[str, str]] = [("container", container)] if container else []
+        if follow:
+            query.append(("follow", "true"))
+        path = f"/api/v1/namespaces/{segment(namespace)}/pods/{segment(pod)}/log"
+        # A followed log streams for as long as the container runs: no read timeout then.
+        response = self._http.open("GET", path, verb="log", kind="Pod", query=query, accept="*/*",
+                                   timeout=self._watch_read_timeout if follow else None)
+        if 200 <= response.status <= 299:
+            return response
+        try:
+            raise error_from_response(response.status, response.headers, response.data, response.reason)
+        finally:
+            response.release_conn()
 
     def has_kind(self, api_version: str, kind: str) -> bool:
         kinds = self._discover(api_version)

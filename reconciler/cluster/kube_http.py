@@ -100,9 +100,10 @@ class Transport:
         body: JsonObject | None = None,
         content_type: str | None = None,
         timeout: Timeout | None = None,
+        accept: str = JSON,
     ) -> urllib3.BaseHTTPResponse:
         """Send a request; the answer's body is not read yet (the caller streams or reads it)."""
-        headers = {"Accept": JSON}
+        headers = {"Accept": accept}
         if content_type is not None:
             headers["Content-Type"] = content_type
         try:

@@ -75,6 +75,9 @@ class MemoryCluster:
         self._store = Store(self._hub)
         self._deleter = Deleter(self._store, self._timestamp)
         self._log = RequestLog()
+        # Container logs by (namespace, pod, container): the kubelet's, not the API server's, so
+        # they sit beside the store (no resourceVersion, no watch events), written by simulators.
+        self._pod_logs: dict[tuple[str, str, str], str] = {}
 
     # -- the Cluster interface -------------------------------------------------------------------
 
@@ -253,7 +256,28 @@ class MemoryCluster:
         with self._lock:
             return rt is not None and (rt.addon is None or rt.addon in self._addons)
 
+    def read_pod_log(self, namespace: str, pod: str, container: str | None = None) -> str:
+        """``PodLogs``: what a simulator wrote for the container (the first one when None)."""
+        with self._lock:
+            if container is None:
+                container = next((c for (ns, p, c) in self._pod_logs if (ns, p) == (namespace, pod)), None)
+            text = self._pod_logs.get((namespace, pod, container or ""))
+        if text is None:
+            raise NotFound(f'container "{container}" in pod "{pod}" has no log' if container
+                           else f'pods "{pod}" not found')
+        return text
+
     # -- helpers for tests and for ``kubernaut run`` ------------------------------------------------
+
+    def write_pod_log(self, namespace: str, pod: str, container: str, text: str) -> None:
+        """Record a container's log (the simulated kubelet's side of ``read_pod_log``)."""
+        with self._lock:
+            self._pod_logs[(namespace, pod, container)] = text
+
+    def pod_logs(self) -> builtins.list[tuple[str, str, str, str]]:
+        """Every recorded log as (namespace, pod, container, text), in key order."""
+        with self._lock:
+            return [(*key, text) for key, text in sorted(self._pod_logs.items())]
 
     @property
     def requests(self) -> builtins.list[RequestRecord]:

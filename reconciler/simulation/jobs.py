@@ -89,6 +89,7 @@ class RunOutcome:
     exit_code: int
     message: str  # the termination message (outputs JSON on success)
     duration: float  # clock seconds from start to exit
+    log: str = ""  # what the container printed (stdout, then stderr): ``kubectl logs``
 
     @property
     def succeeded(self) -> bool:
@@ -302,6 +303,7 @@ class JobSimulator:
         outcome = self._outcome(job, pod)
         with self._lock:
             self._runs[pod["metadata"]["uid"]] = _Run(started, outcome)
+        self._write_log(pod, outcome)
         containers = (pod.get("spec") or {}).get("containers") or []
         ready = {"lastProbeTime": None, "lastTransitionTime": now, "status": "True"}
         status = {
@@ -322,7 +324,16 @@ class JobSimulator:
         run = _Run(self.clock.monotonic() - max(elapsed, 0.0), self._outcome(job, pod))
         with self._lock:
             self._runs[pod["metadata"]["uid"]] = run
+        self._write_log(pod, run.outcome)
         return run
+
+    def _write_log(self, pod: JsonObject, outcome: RunOutcome) -> None:
+        """The action container's log, where ``kubectl logs`` (``read_pod_log``) finds it. The
+        whole run is decided when it starts, so its log is complete from the start."""
+        write = getattr(self.cluster, "write_pod_log", None)
+        if write is not None:
+            meta = pod["metadata"]
+            write(meta["namespace"], meta["name"], str(_action_container(pod).get("name") or ""), outcome.log)
 
     def _run_of(self, pod: JsonObject) -> _Run | None:
         with self._lock:
@@ -381,7 +392,7 @@ class JobSimulator:
         command = self.entrypoints.get(action_type) if action_type else None
         if command:
             return self._execute(job, pod, command)
-        return RunOutcome(0, "{}", self.default_duration)
+        return RunOutcome(0, "{}", self.default_duration, log="{}\n")
 
     def _execute(self, job: JsonObject, pod: JsonObject, command: Sequence[str]) -> RunOutcome:
         container = _action_container(pod)
@@ -394,10 +405,11 @@ class JobSimulator:
         if result.timed_out:
             # It ran past the deadline in real time; in simulated time it never finishes, so
             # activeDeadlineSeconds (or the simulator's timeout) ends it.
-            return RunOutcome(result.exit_code, "", float("inf") if deadline else timeout)
+            return RunOutcome(result.exit_code, "", float("inf") if deadline else timeout,
+                              log=result.stdout + result.stderr)
         message = termination_message(result.stdout, result.stderr, result.exit_code,
                                       container.get("terminationMessagePolicy"))
-        return RunOutcome(result.exit_code, message, self.default_duration)
+        return RunOutcome(result.exit_code, message, self.default_duration, log=result.stdout + result.stderr)
 
     def _container_env(self, pod: JsonObject, container: JsonObject) -> dict[str, str]:
         """The container's literal env plus values from ConfigMaps/Secrets, as the kubelet
@@ -527,7 +539,8 @@ def _scripted(outcome: AttemptOutcome) -> RunOutcome:
     if outcome.succeeded and outcome.message:
         log.debug("scripted success ignores message %r: the termination message is the outputs",
                   outcome.message)
-    return RunOutcome(outcome.exit_code, message, outcome.duration)
+    # As a real action would print it: the outputs on stdout, or the failure on stderr.
+    return RunOutcome(outcome.exit_code, message, outcome.duration, log=message + "\n")
 
 
 def _action_container(pod: JsonObject) -> JsonObject:

@@ -5,3 +5,10 @@ from kubernaut.cli.commands import compile as compile_
 from kubernaut.cli.commands import controller, crds, graph, parity, route, run, schema, task, validate
 
 __all__ = ["compile_", "controller", "crds", "graph", "parity", "route", "run", "schema", "task", "validate"]
+
+# Operating workflows in a cluster or from a state file (cancel, describe, get, logs);
+# the supply chain: image signatures and contracts read from signed images (contract, verify).
+from kubernaut.cli.commands import cancel, contract, describe, get, logs, verify
+
+__all__ += ["cancel", "describe", "get", "logs"]
+__all__ += ["contract", "verify"]

@@ -28,6 +28,7 @@ from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from kubernaut.cli.progress import Progress
 from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.inspect import save_state
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
 from reconciler.simulation.tekton import add_tekton
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
@@ -78,6 +79,14 @@ def _workflow_object(data: dict[str, Any], engine: str | None) -> dict[str, Any]
     return obj
 
 
+def _save_state(path: Path, sim: Simulation) -> None:
+    try:
+        save_state(path, sim.cluster.objects(), sim.cluster.pod_logs(), sim.clock.now())
+    except OSError as exc:
+        sys.stderr.write(f"kubernaut: cannot write the state file {path}: {exc.strerror or exc}\n")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
 @app.command()
 def run(
     file: Path = typer.Argument(..., help="A WorkflowExecution YAML file (one workflow)."),
@@ -90,6 +99,9 @@ def run(
                                "json: the final WorkflowExecution only."),
     realtime: bool = typer.Option(False, "--realtime", help="Wait for real durations and backoff "
                                   "instead of virtual time."),
+    save_state: Path | None = typer.Option(None, "--save-state", help="At the end, write the embedded "
+                                           "cluster's objects and pod logs to this file (read it with "
+                                           "get/describe/logs --state).", show_default=False),
     contracts: list[Path] = ContractsOpt,
 ) -> None:
     """Run a workflow end to end on an embedded cluster with simulated Jobs."""
@@ -138,6 +150,8 @@ def run(
         if progress is not None:
             progress.close()
     phase = (latest.get("status") or {}).get("phase")
+    if save_state is not None:
+        _save_state(save_state, sim)
     if output == "json":
         sys.stdout.write(json.dumps(latest, indent=2, ensure_ascii=False) + "\n")
     elif progress is not None:

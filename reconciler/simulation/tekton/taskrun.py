@@ -20,7 +20,8 @@ back to ``Unknown`` / ``ToBeRetried`` without start time, pod or results; the ne
 the next attempt on the same object.
 
 No Pod object is created (``status.podName`` names the one Tekton would create); step logs are
-kept in memory (:meth:`TaskRunSimulator.step_logs`), where ``kubectl logs`` would find them.
+kept in memory (:meth:`TaskRunSimulator.step_logs`) and, on a cluster that keeps container logs
+(``MemoryCluster.write_pod_log``), under that pod's name, where ``kubectl logs`` would find them.
 """
 
 from __future__ import annotations
@@ -257,6 +258,12 @@ class TaskRunSimulator:
         with self._lock:
             self._runs[(uid, attempt)] = run
             self._logs[(uid, attempt)] = {s.name: s.log for s in run.attempt.steps}
+        # Also where ``kubectl logs <pod> -c step-<name>`` (``read_pod_log``) looks, when the
+        # cluster keeps logs: the attempt's pod is named, though never created as an object.
+        write = getattr(self.cluster, "write_pod_log", None)
+        if write is not None:
+            for step in run.attempt.steps:
+                write(tr["metadata"]["namespace"], pod_name(tr, attempt - 1), f"step-{step.name}", step.log)
 
     def _run_of(self, tr: JsonObject) -> _Run | None:
         with self._lock:
@@ -320,7 +327,8 @@ def _step_states(run: AttemptRun, started: datetime, *, elapsed: float | None, s
 
 def _terminated(step: StepRun, started: datetime) -> JsonObject:
     terminated: JsonObject = {
-        "exitCode": step.exit_code, "reason": "Completed" if step.exit_code == 0 else "Error",
+        "exitCode": step.exit_code,
+        "reason": "Completed" if step.exit_code == 0 else "OOMKilled" if step.oom_killed else "Error",
         "startedAt": rfc3339(started + timedelta(seconds=step.start)),
         "finishedAt": rfc3339(started + timedelta(seconds=step.end)), "containerID": "",
     }
