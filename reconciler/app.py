@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compiler.contracts import Catalog, load_catalog
+from targets.release import HELPER_IMAGE
 
 from .clock import Clock
 from .cluster import Cluster, JsonObject, NotFound
@@ -53,6 +54,11 @@ class AppConfig:
     workers: int = 1
     #: Engines besides ``jobs`` (the V2 engine joins here).
     extra_engines: Sequence[Engine] = ()
+    #: The image of the V2 helper steps. ``require_released_helper`` (the in-cluster controller)
+    #: refuses V2 work while it is the unreleased placeholder; ``kubernaut run`` simulates the
+    #: helper steps and needs no pullable image.
+    helper_image: str = HELPER_IMAGE
+    require_released_helper: bool = False
 
 
 @dataclass
@@ -66,9 +72,12 @@ class App:
     verification: ImageVerification
 
 
-def default_engines(verification: ImageVerification | None = None) -> list[Engine]:
+def default_engines(verification: ImageVerification | None = None, config: AppConfig | None = None) -> list[Engine]:
     # Without a verification hook the default policy applies: "verify", failing closed.
-    return [JobsEngine(), TektonEngine(verification or ImageVerification(ImagePolicy()))]
+    config = config or AppConfig()
+    return [JobsEngine(), TektonEngine(verification or ImageVerification(ImagePolicy()),
+                                       helper_image=config.helper_image,
+                                       require_released_helper=config.require_released_helper)]
 
 
 def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metrics | None = None,
@@ -86,7 +95,7 @@ def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metri
     compiler = WorkflowCompiler(catalog)
     verification = ImageVerification(config.image_policy, metrics)
     engines: dict[str, Engine] = {}
-    for engine in [*default_engines(verification), *config.extra_engines]:
+    for engine in [*default_engines(verification, config), *config.extra_engines]:
         engines[engine.name] = engine
     workflows = WorkflowController(
         cluster, clock, compiler, engines, policy_provider=config.policy_provider,

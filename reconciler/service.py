@@ -15,6 +15,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from targets.release import HELPER_IMAGE, is_placeholder
+
 from .app import App, AppConfig, build_manager
 from .clock import Clock, RealClock
 from .cluster import Cluster
@@ -42,6 +44,9 @@ class ServiceConfig:
     #: "verify" fails closed until a verifier is configured; "skip" is for test clusters only.
     image_policy: str = "verify"
     workers: int = 2
+    #: The image of the V2 helper steps (``--helper-image``, ConfigMap key ``helperImage``). The
+    #: unreleased placeholder makes the tekton engine refuse new work (docs/operations.md).
+    helper_image: str = HELPER_IMAGE
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}")
 
 
@@ -76,7 +81,13 @@ def serve(
         policy_provider=source.current,
         workers=config.workers,
         extra_engines=tuple(engines),
+        helper_image=config.helper_image,
+        require_released_helper=True,
     ), metrics=metrics)
+    if is_placeholder(config.helper_image):
+        log.warning("no helper image is configured (%s is the placeholder of an unreleased kubernaut): workflows "
+                    "routed to tekton run on jobs, those with spec.engine: tekton fail; set --helper-image or the "
+                    "ConfigMap key helperImage", config.helper_image)
     if on_ready is not None:
         on_ready(app)
     try:

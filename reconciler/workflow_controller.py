@@ -162,6 +162,12 @@ class WorkflowController:
             reason = (f"{reason}; the {engine} engine is not available in this controller: "
                       f"falling back to {self.fallback_engine}")
             engine, fallback = self.fallback_engine, True
+        unavailable = self._unavailable(engine)
+        if unavailable is not None and wf.engine == "auto":
+            # Routing chose it, the user did not: run the workflow where it can run. A workflow
+            # that asked for this engine itself stays, and the engine says why it cannot start.
+            reason = f"{reason}; {unavailable}: falling back to {self.fallback_engine}"
+            engine, fallback = self.fallback_engine, True
         now = self._now()
         conditions = set_condition(status.conditions, Condition(
             "Compiled", "True", "Compiled", f"{len(wf.steps)} step(s)", now))
@@ -181,6 +187,14 @@ class WorkflowController:
             self.metrics.workflow_started(engine)
             self.metrics.routing_decision(engine, decision.rule_label)
         return wfe, new
+
+    def _unavailable(self, name: str) -> str | None:
+        """Why engine ``name`` starts no new workflow (its optional ``unavailable`` attribute:
+        the tekton engine without a pullable helper image), or None."""
+        if name == self.fallback_engine:
+            return None
+        reason = getattr(self.engines.get(name), "unavailable", None)
+        return reason if isinstance(reason, str) else None
 
     def _engine(self, name: str | None) -> Engine:
         engine = self.engines.get(name or "")

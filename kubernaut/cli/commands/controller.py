@@ -16,6 +16,9 @@ from kubernaut.cli.common import EXIT_USAGE
 from reconciler.cluster.errors import ApiError
 from reconciler.cluster.kube import KubeCluster
 from reconciler.service import ServiceConfig, in_cluster, serve
+from targets.release import HELPER_IMAGE, REFERENCE_FORM, reference_problem
+
+HELPER_IMAGE_ENV = "KUBERNAUT_HELPER_IMAGE"
 
 
 class PolicyMode(enum.StrEnum):
@@ -44,9 +47,17 @@ def controller(
     image_policy: PolicyMode = typer.Option(PolicyMode.verify, "--image-policy",
                                             help="verify (fail closed) or skip image signature checks."),
     workers: int = typer.Option(2, "--workers", min=1, help="Worker threads per controller."),
+    helper_image: str = typer.Option(
+        HELPER_IMAGE, "--helper-image", envvar=HELPER_IMAGE_ENV, metavar="REF",
+        help=f"Image of the V2 helper steps ({REFERENCE_FORM}); deploy/ sets it from the ConfigMap key "
+             f"helperImage. The unreleased placeholder makes the tekton engine refuse new work."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
 ) -> None:
     """Run the reconciler against a cluster until SIGTERM (what the Deployment in deploy/ runs)."""
+    problem = reference_problem(helper_image)
+    if problem is not None:
+        sys.stderr.write(f"kubernaut: --helper-image: {problem}\n")
+        raise typer.Exit(EXIT_USAGE)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -60,7 +71,8 @@ def controller(
     config = ServiceConfig(
         namespace=config_namespace, config_name=config_name,
         metrics_port=None if metrics_port < 0 else metrics_port, metrics_addr=metrics_addr,
-        leader_elect=leader_elect, image_policy=image_policy.value, workers=workers)
+        leader_elect=leader_elect, image_policy=image_policy.value, workers=workers,
+        helper_image=helper_image)
     try:
         serve(cluster, config, stop)
     except ApiError as exc:

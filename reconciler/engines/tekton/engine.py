@@ -26,7 +26,8 @@ from collections.abc import Sequence
 from compiler import ir
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
-from targets.tekton import NotExpressibleError
+from targets.release import HELPER_IMAGE, is_placeholder
+from targets.tekton import NotExpressibleError, TektonOptions
 
 from ...apply import MANAGED_BY, MANAGED_BY_LABEL
 from ...clock import parse_rfc3339, rfc3339
@@ -66,19 +67,36 @@ class TektonEngine:
     by accident (``ImagePolicy("skip")`` says so explicitly). ``cancel_grace_seconds``: how long
     cleanup waits for Tekton to confirm a cancellation before leaving the run to garbage
     collection (a Tekton controller that is down must not keep a deleted workflow around forever).
+
+    ``helper_image`` runs the meta-Task's helper steps. With ``require_released_helper`` (the
+    in-cluster controller) the all-zero placeholder of an unreleased build starts nothing: its
+    pods could never pull it. ``kubernaut run`` leaves it off: its simulated TaskRuns pull nothing.
     """
 
     name = ENGINE
 
-    def __init__(self, verification: ImageVerification, *, cancel_grace_seconds: float = 60.0) -> None:
+    def __init__(self, verification: ImageVerification, *, cancel_grace_seconds: float = 60.0,
+                 helper_image: str = HELPER_IMAGE, require_released_helper: bool = False) -> None:
         self.verification = verification
         self.cancel_grace_seconds = cancel_grace_seconds
+        self.options = TektonOptions(helper_image=helper_image)
+        self.require_released_helper = require_released_helper
         # Only kubernaut's runs and their TaskRuns (which inherit the run's labels).
         self.watches: Sequence[WatchSpec] = (
             WatchSpec(t.API_VERSION, t.PIPELINE_RUN, owner_key(WFE_KIND, WFE_API_VERSION),
                       label_selector={MANAGED_BY_LABEL: MANAGED_BY}),
             WatchSpec(t.API_VERSION, t.TASK_RUN, taskrun_workflow_key, label_selector={MANAGED_BY_LABEL: MANAGED_BY}),
         )
+
+    @property
+    def unavailable(self) -> str | None:
+        """Why this engine starts no new workflow, or None. Routing reads it to send a workflow
+        that did not ask for tekton to the fallback engine instead (``WorkflowController``)."""
+        if self.require_released_helper and is_placeholder(self.options.helper_image):
+            return (f"the tekton engine has no helper image: {self.options.helper_image} is the placeholder of an "
+                    f"unreleased kubernaut; set the controller's --helper-image (ConfigMap kubernaut-config, key "
+                    f"helperImage)")
+        return None
 
     # -- the Engine protocol -----------------------------------------------------------------------
 
@@ -175,8 +193,14 @@ class TektonEngine:
 
     def _start(self, ctx: EngineContext, wf: ir.Workflow) -> JsonObject | EngineResult:
         """Verify the images, apply what the run needs, create the run (or find it created)."""
+        unavailable = self.unavailable
+        if unavailable is not None:
+            # Only a workflow that asked for tekton itself gets here (routing sends the others to
+            # jobs): failing it says why at once, where pods would sit in ImagePullBackOff.
+            ctx.recorder.warning(ctx.wfe, "HelperImageUnset", unavailable)
+            return _failed(wf, f"the workflow cannot start on the tekton engine: {unavailable}")
         try:
-            objects = workflow_objects(wf, ctx.namespace, ctx.owner_reference(), ctx.uid)
+            objects = workflow_objects(wf, ctx.namespace, ctx.owner_reference(), ctx.uid, self.options)
         except NotExpressibleError as exc:
             return _failed(wf, f"the workflow cannot run on the tekton engine: {exc}")
         rejected = self._verify(ctx, wf)
