@@ -12,3 +12,8 @@ from kubernaut.cli.commands import cancel, contract, describe, get, logs, verify
 
 __all__ += ["cancel", "describe", "get", "logs"]
 __all__ += ["contract", "verify"]
+
+# Image policies for other admission tools (policy export).
+from kubernaut.cli.commands import policy
+
+__all__ += ["policy"]
