@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -115,6 +116,8 @@ class FakeRegistry:
     delay: float = 0.0
     #: Send bodies without Content-Length (the client must cap while streaming).
     omit_length: bool = False
+    #: Serve HTTPS with this server-side context (the custom-CA tests).
+    tls: ssl.SSLContext | None = None
     requests: list[str] = field(default_factory=list)
     token_requests: list[dict[str, list[str]]] = field(default_factory=list)
     host: str = ""
@@ -163,6 +166,8 @@ class FakeRegistry:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self.host = f"127.0.0.1:{self._server.server_address[1]}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
