@@ -24,6 +24,9 @@ from .engines.base import Engine
 from .leader import LeaderElector
 from .metrics import Metrics, MetricsServer
 from .routing import PolicySource
+from .supplychain.policy_registry import RegistryBackend
+from .supplychain.policy_verifier import PolicySettings, PolicyVerifier
+from .supplychain.registry import RegistrySettings
 from .verification import ImagePolicy
 
 __all__ = ["ServiceConfig", "serve"]
@@ -41,13 +44,28 @@ class ServiceConfig:
     metrics_addr: str = "0.0.0.0"  # inside a pod, /metrics is meant to be scraped
     leader_elect: bool = True
     lease_name: str = "kubernaut-controller"
-    #: "verify" fails closed until a verifier is configured; "skip" is for test clusters only.
+    #: "verify": ClusterImagePolicies decide (fail closed); "skip" is for test clusters only.
     image_policy: str = "verify"
+    #: An image no ClusterImagePolicy matches: "deny" (the default) or "allow".
+    no_match_policy: str = "deny"
+    #: A PEM CA bundle for registries with a private CA (image verification).
+    registry_ca_bundle: str | None = None
     workers: int = 2
     #: The image of the V2 helper steps (``--helper-image``, ConfigMap key ``helperImage``). The
     #: unreleased placeholder makes the tekton engine refuse new work (docs/operations.md).
     helper_image: str = HELPER_IMAGE
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}")
+
+
+def _image_policy(cluster: Cluster, clock: Clock, config: ServiceConfig) -> ImagePolicy:
+    """``verify``: the ClusterImagePolicy verifier over the registry client; ``skip``: no checks."""
+    if config.image_policy == "skip":
+        return ImagePolicy("skip")
+    if config.image_policy != "verify":
+        raise ValueError(f"image policy must be 'verify' or 'skip', not {config.image_policy!r}")
+    backend = RegistryBackend(RegistrySettings(ca_bundle=config.registry_ca_bundle))
+    settings = PolicySettings(namespace=config.namespace, no_match=config.no_match_policy)  # type: ignore[arg-type]
+    return ImagePolicy("verify", PolicyVerifier(cluster, clock, backend, settings))
 
 
 def _policy_source(cluster: Cluster, config: ServiceConfig) -> PolicySource:
@@ -77,7 +95,7 @@ def serve(
         log.info("serving metrics on %s", server.url)
     source = _policy_source(cluster, config)
     app = build_manager(cluster, clock, AppConfig(
-        image_policy=ImagePolicy(config.image_policy),  # type: ignore[arg-type]
+        image_policy=_image_policy(cluster, clock, config),
         policy_provider=source.current,
         workers=config.workers,
         extra_engines=tuple(engines),

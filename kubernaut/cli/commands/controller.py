@@ -26,6 +26,11 @@ class PolicyMode(enum.StrEnum):
     skip = "skip"
 
 
+class NoMatch(enum.StrEnum):
+    deny = "deny"
+    allow = "allow"
+
+
 def _cluster(kubeconfig: Path | None, context: str | None) -> KubeCluster:
     if kubeconfig is None and context is None and in_cluster():
         return KubeCluster.from_in_cluster()
@@ -46,6 +51,10 @@ def controller(
                                       help="Run only while holding the Lease (for several replicas)."),
     image_policy: PolicyMode = typer.Option(PolicyMode.verify, "--image-policy",
                                             help="verify (fail closed) or skip image signature checks."),
+    no_match_policy: NoMatch = typer.Option(NoMatch.deny, "--no-match-policy",
+                                            help="An image no ClusterImagePolicy matches: deny or allow."),
+    registry_ca_bundle: Path | None = typer.Option(None, "--registry-ca-bundle", metavar="PEM",
+                                                   help="CA bundle for registries with a private CA."),
     workers: int = typer.Option(2, "--workers", min=1, help="Worker threads per controller."),
     helper_image: str = typer.Option(
         HELPER_IMAGE, "--helper-image", envvar=HELPER_IMAGE_ENV, metavar="REF",
@@ -71,7 +80,8 @@ def controller(
     config = ServiceConfig(
         namespace=config_namespace, config_name=config_name,
         metrics_port=None if metrics_port < 0 else metrics_port, metrics_addr=metrics_addr,
-        leader_elect=leader_elect, image_policy=image_policy.value, workers=workers,
+        leader_elect=leader_elect, image_policy=image_policy.value, no_match_policy=no_match_policy.value,
+        registry_ca_bundle=str(registry_ca_bundle) if registry_ca_bundle else None, workers=workers,
         helper_image=helper_image)
     try:
         serve(cluster, config, stop)
