@@ -81,7 +81,11 @@ def _legacy(ref: ImageReference, authorities: Sequence[Authority], client: Regis
         if not isinstance(digest, str):
             outcomes.append(Outcome(False, "signature layer without a digest"))
             continue
-        blob = client.get_blob(ref, digest, PAYLOAD_LIMIT)
+        try:
+            blob = client.get_blob(ref, digest, PAYLOAD_LIMIT)
+        except NotFoundError:
+            outcomes.append(Outcome(False, f"signature payload {digest} is missing"))
+            continue
         outcome = check_legacy_signature(blob, layer, ref.digest, authorities, docker_reference)
         outcomes.append(outcome)
         if outcome.ok:
@@ -97,7 +101,12 @@ def _bundles(ref: ImageReference, authorities: Sequence[Authority], client: Regi
             continue
         # Not filtered on the descriptor's artifactType: the fallback tag index may carry the
         # config media type there. The referrer manifest itself says what it is.
-        manifest = client.get_manifest(ref, digest)
+        try:
+            manifest = client.get_manifest(ref, digest)
+        except NotFoundError:
+            # A stale fallback-index entry (the referrer was deleted) must not hide the others.
+            outcomes.append(Outcome(False, f"referrer {digest} is listed but missing"))
+            continue
         artifact_type = manifest.body.get("artifactType") or (manifest.body.get("config") or {}).get("mediaType")
         layers = [layer for layer in manifest.layers if layer.get("mediaType") in SIGSTORE_BUNDLE_TYPES]
         if artifact_type not in SIGSTORE_BUNDLE_TYPES and not layers:
@@ -108,7 +117,15 @@ def _bundles(ref: ImageReference, authorities: Sequence[Authority], client: Regi
                                            f"not {ref.digest}"))
             continue
         for layer in layers:
-            blob = client.get_blob(ref, str(layer.get("digest")), BUNDLE_LIMIT)
+            layer_digest = layer.get("digest")
+            if not isinstance(layer_digest, str):
+                outcomes.append(Outcome(False, f"bundle referrer {digest} has a layer without a digest"))
+                continue
+            try:
+                blob = client.get_blob(ref, layer_digest, BUNDLE_LIMIT)
+            except NotFoundError:
+                outcomes.append(Outcome(False, f"bundle {layer_digest} is missing"))
+                continue
             outcome = check_bundle(blob, ref.digest, authorities)
             outcomes.append(outcome)
             if outcome.ok:
