@@ -3,7 +3,9 @@
 The very loop the in-cluster controller runs (``reconciler.app``), on a ``MemoryCluster`` with
 simulated Jobs: ``kubernaut/echo`` runs its local entrypoint, ``--simulate`` scripts attempts,
 other steps succeed with no outputs. Time is virtual unless ``--realtime``: backoff and step
-durations cost nothing. Images are not run, so their signatures are not verified (policy "skip").
+durations cost nothing. Images are not run, so by default their signatures are not verified
+(policy "skip"); ``--verify`` with cosign's trust flags verifies every image for real, through the
+controller's ClusterImagePolicy verifier (the flags become one policy matching every image).
 
 Exit status: 0 Succeeded; 1 Failed, Cancelled, did not finish, or an invalid workflow (with the
 diagnostics ``validate`` prints); 2 usage errors, an invalid outcomes file included.
@@ -27,15 +29,35 @@ from kubernaut.actions import LOCAL_ENTRYPOINTS
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from kubernaut.cli.progress import Progress
+from kubernaut.cli.trust import (
+    AllowHttpOpt,
+    IdentityOpt,
+    IdentityRegexpOpt,
+    IssuerOpt,
+    IssuerRegexpOpt,
+    KeyOpt,
+    RegistryCACertOpt,
+    RegistryConfigOpt,
+    SignatureFormatChoice,
+    SignatureFormatOpt,
+    Trust,
+    TrustedRootOpt,
+    load_trust,
+)
 from reconciler.app import AppConfig, install, simulated_pods
 from reconciler.inspect import save_state
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
 from reconciler.simulation.tekton import add_tekton
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
+from reconciler.supplychain.policy_local import flag_policy_objects
+from reconciler.supplychain.policy_registry import RegistryBackend
+from reconciler.supplychain.policy_verifier import PolicySettings, PolicyVerifier
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
 
 ENGINES = ("jobs", "tekton")
+#: Where --verify keeps the trust material of its policy in the embedded cluster.
+_POLICY_NAMESPACE = "kubernaut-system"
 OUTPUTS = ("text", "json")
 #: Virtual seconds allowed past the workflow's own timeout (final status, cleanup).
 _MARGIN_SECONDS = 120.0
@@ -87,6 +109,16 @@ def _save_state(path: Path, sim: Simulation) -> None:
         raise typer.Exit(EXIT_INVALID) from None
 
 
+def _verifying_policy(sim: Simulation, trust: Trust, allow_http: bool) -> ImagePolicy:
+    """The trust flags as a ClusterImagePolicy in the embedded cluster, checked by the controller's verifier."""
+    for obj in flag_policy_objects(trust.authorities, trust.signature_format, allow_http=allow_http,
+                                   namespace=_POLICY_NAMESPACE):
+        sim.cluster.create(obj)
+    backend = RegistryBackend(trust.client.settings, trust.client.credentials)
+    return ImagePolicy("verify", PolicyVerifier(sim.cluster, sim.clock, backend,
+                                                PolicySettings(namespace=_POLICY_NAMESPACE)))
+
+
 @app.command()
 def run(
     file: Path = typer.Argument(..., help="A WorkflowExecution YAML file (one workflow)."),
@@ -103,8 +135,27 @@ def run(
                                            "cluster's objects and pod logs to this file (read it with "
                                            "get/describe/logs --state).", show_default=False),
     contracts: list[Path] = ContractsOpt,
+    verify: bool = typer.Option(False, "--verify", help="Verify every image's Cosign signature against the "
+                                "trust flags before its step runs (default: skip; images are not run)."),
+    key: list[Path] = KeyOpt,
+    certificate_identity: str | None = IdentityOpt,
+    certificate_identity_regexp: str | None = IdentityRegexpOpt,
+    certificate_oidc_issuer: str | None = IssuerOpt,
+    certificate_oidc_issuer_regexp: str | None = IssuerRegexpOpt,
+    trusted_root: Path | None = TrustedRootOpt,
+    signature_format: SignatureFormatChoice = SignatureFormatOpt,
+    allow_http_registry: bool = AllowHttpOpt,
+    registry_config: Path | None = RegistryConfigOpt,
+    registry_cacert: Path | None = RegistryCACertOpt,
 ) -> None:
     """Run a workflow end to end on an embedded cluster with simulated Jobs."""
+    trust: Trust | None = None
+    if verify:
+        trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
+                           certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
+                           registry_config, registry_cacert)
+    elif key or certificate_identity or certificate_identity_regexp or trusted_root:
+        raise _usage("trust flags (--key, --certificate-identity..., --trusted-root) take effect only with --verify")
     if output not in OUTPUTS:
         raise _usage(f"--output must be one of {', '.join(OUTPUTS)}, not '{output}'")
     if engine is not None and engine not in ENGINES:
@@ -127,7 +178,8 @@ def run(
                      realtime=realtime)
     add_tekton(sim)  # same outcomes and entrypoints as the Jobs: one outcomes file drives both engines
     catalog, _ = load_catalog(contracts)
-    install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), catalog=catalog, pod_lookup=simulated_pods))
+    image_policy = ImagePolicy("skip") if trust is None else _verifying_policy(sim, trust, allow_http_registry)
+    install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods))
     created = sim.cluster.create(_workflow_object(unit.document.data, engine))
     name, namespace = created["metadata"]["name"], created["metadata"]["namespace"]
 

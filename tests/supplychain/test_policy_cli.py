@@ -1,0 +1,103 @@
+"""The command line through the controller's policy verifier: ``kubernaut run --verify`` with
+cosign's trust flags (images pushed and signed in the real local registry)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from support.oci import make_key, public_pem
+from support.registry import RunningRegistry
+from support.signed_images import SignedImages
+from typer.testing import CliRunner
+
+from kubernaut.cli.app import app
+from reconciler.supplychain.authority import KeyAuthority, KeylessAuthority
+from reconciler.supplychain.policy import parse_policy
+from reconciler.supplychain.policy_local import FLAGS_POLICY, flag_policy_objects
+
+
+def cli(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def workflow_file(tmp_path: Path, image: str, name: str = "verified") -> Path:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(f"""apiVersion: workflowexecution.kubernaut.ai/v1alpha1
+kind: WorkflowExecution
+metadata: {{name: {name}}}
+spec:
+  steps:
+    - name: hello
+      actionType: kubernaut/echo
+      image: {image}
+      inputs: {{message: hi}}
+""")
+    return path
+
+
+def key_file(tmp_path: Path, images: SignedImages) -> Path:
+    path = tmp_path / "cosign.pub"
+    path.write_text(public_pem(images.key))
+    return path
+
+
+def test_run_verify_runs_a_signed_image(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    result = cli("run", str(workflow_file(tmp_path, images.image())), "--verify", "--key",
+                 str(key_file(tmp_path, images)), "--allow-http-registry", "--output", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["status"]["phase"] == "Succeeded"
+
+
+def test_run_verify_refuses_an_unsigned_image(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    image = images.image(signed=False)
+    result = cli("run", str(workflow_file(tmp_path, image)), "--verify", "--key", str(key_file(tmp_path, images)),
+                 "--allow-http-registry", "--output", "json")
+    assert result.exit_code == 1
+    status = json.loads(result.stdout)["status"]
+    step = status["steps"][0]
+    assert (step["phase"], step["failure"]["reason"]) == ("Failed", "SignatureVerificationFailed")
+    assert step["message"].startswith(f"image verification failed for {image}: policy {FLAGS_POLICY}: ")
+
+
+def test_run_verify_with_another_key_refuses(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    other = tmp_path / "other.pub"
+    other.write_text(public_pem(make_key()))
+    result = cli("run", str(workflow_file(tmp_path, images.image())), "--verify", "--key", str(other),
+                 "--allow-http-registry", "--output", "json")
+    assert result.exit_code == 1
+
+
+def test_run_without_verify_still_skips(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    result = cli("run", str(workflow_file(tmp_path, images.image(signed=False))), "--output", "json")
+    assert result.exit_code == 0
+
+
+def test_trust_flags_need_verify_and_verify_needs_trust(tmp_path: Path) -> None:
+    wf = workflow_file(tmp_path, "ghcr.io/kubernaut/actions/echo@sha256:" + "a" * 64)
+    key = tmp_path / "k.pub"
+    key.write_text(public_pem(make_key()))
+    without_verify = cli("run", str(wf), "--key", str(key))
+    assert without_verify.exit_code == 2 and "only with --verify" in without_verify.stderr
+    without_trust = cli("run", str(wf), "--verify")
+    assert without_trust.exit_code == 2 and "nothing to trust" in without_trust.stderr
+
+
+def test_flags_become_one_policy_for_every_image() -> None:
+    objects = flag_policy_objects(
+        [KeyAuthority("key a.pub", ("PEM-A", "PEM-B")),
+         KeylessAuthority("keyless", "me@example.com", None, None, "https://.*", '{"root": 1}')],
+        "bundle", allow_http=True, namespace="kubernaut-system")
+    root, policy = objects
+    assert root["kind"] == "ConfigMap" and root["data"] == {"trusted_root.json": '{"root": 1}'}
+    loaded = parse_policy(policy)
+    assert loaded.error is None and loaded.globs == ("**",)
+    assert loaded.spec is not None and loaded.spec.signatureFormat == "bundle" and loaded.spec.allowHttpRegistry
+    assert [a.name for a in loaded.spec.authorities] == ["flag-1-1", "flag-1-2", "flag-2"]
+
+
