@@ -1,7 +1,7 @@
 """Public keys and signature checks: ECDSA (P-256/P-384), RSA (PKCS#1 v1.5 and PSS) and Ed25519.
 
-Cosign signs with ECDSA P-256/SHA-256 by default; the hash follows the curve for P-384 and is
-SHA-256 for RSA, as cosign's ``LoadVerifier`` does.
+Cosign signs with ECDSA P-256/SHA-256 by default; for the larger curves both the curve's own hash
+and SHA-256 are accepted; RSA uses SHA-256.
 """
 
 from __future__ import annotations
@@ -46,7 +46,18 @@ def signature_valid(key: PublicKey, signature: bytes, message: bytes) -> bool:
     """Whether ``signature`` over the exact bytes ``message`` verifies with ``key``."""
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, message, ec.ECDSA(_curve_hash(key.curve)))
+            # Signers disagree on the hash for P-384/P-521 (the curve's own, or SHA-256 as in
+            # cosign's default verifier); both are collision-resistant, so either may match.
+            candidates: list[hashes.HashAlgorithm] = [_curve_hash(key.curve)]
+            if not isinstance(candidates[0], hashes.SHA256):
+                candidates.append(hashes.SHA256())
+            for algorithm in candidates:
+                try:
+                    key.verify(signature, message, ec.ECDSA(algorithm))
+                    return True
+                except InvalidSignature:
+                    continue
+            return False
         elif isinstance(key, rsa.RSAPublicKey):
             try:
                 key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
