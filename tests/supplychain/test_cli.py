@@ -180,3 +180,27 @@ def test_contract_of_a_tag_reference(runner: CliRunner, tmp_path: Path) -> None:
     key.write_text(public_pem(make_key()))
     result = runner.invoke(app, ["contract", "ghcr.io/a/b:v1", "--key", str(key)])
     assert result.exit_code == 1 and "has no digest" in result.stderr
+
+
+def test_keyless_flags_are_accepted_and_a_key_signed_image_is_not_keyless(
+        runner: CliRunner, signed: tuple[str, Path]) -> None:
+    image, _ = signed
+    result = runner.invoke(app, ["verify", image, "--allow-http-registry", "--signature-format", "bundle",
+                                 "--certificate-identity-regexp", r".*@example\.com",
+                                 "--certificate-oidc-issuer", "https://accounts.google.com",
+                                 "--trusted-root", str(DATA / "trusted_root.json")])
+    assert result.exit_code == 1
+    assert "public-key bundle, but no public key is trusted" in result.stderr
+
+
+def test_contract_layers_are_not_fetched_before_verification(runner: CliRunner, pusher: Pusher,
+                                                             tmp_path: Path) -> None:
+    digest = pusher.push_image(REPO, build_image(marker="cli-contract-not-fetched"))
+    key = tmp_path / "k.pub"
+    key.write_text(public_pem(make_key()))
+    with fake_registry() as registry:
+        registry.copy_from(pusher, REPO, [digest])
+        result = runner.invoke(app, ["contract", f"{registry.host}/{REPO}@{digest}", "--key", str(key),
+                                     "--allow-http-registry"])
+    assert result.exit_code == 1
+    assert not any("/blobs/" in path for path in registry.requests)
