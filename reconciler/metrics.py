@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 __all__ = [
@@ -141,6 +141,15 @@ class Metrics:
             "kubernaut_routing_decisions_total",
             "Engine routing decisions, by chosen engine and deciding rule (or defaultEngine / spec.engine).",
             ["engine", "rule"], registry=r)
+        self.leader = Gauge(
+            "kubernaut_leader", "1 while this replica leads (runs the controllers), else 0.", registry=r)
+        self.workflow_deadline = Gauge(
+            "kubernaut_workflow_deadline_timestamp_seconds",
+            "Unix time by which a running workflow must finish (startTime + spec.timeout); the series "
+            "is removed when the workflow finishes, so one still present after its deadline is stuck.",
+            ["namespace", "name", "engine"], registry=r)
+        self._deadlines: dict[tuple[str, str], str] = {}  # (namespace, name) -> engine label
+        self._deadlines_lock = threading.Lock()
         self._initialise_series()
 
     def _initialise_series(self) -> None:
@@ -180,7 +189,28 @@ class Metrics:
             outcome=_check("outcome", outcome, ATTEMPT_OUTCOMES),
         ).inc()
 
+    def workflow_running(self, namespace: str, name: str, engine: str, deadline_unix: float) -> None:
+        """A workflow runs on ``engine`` and must finish by ``deadline_unix`` (idempotent)."""
+        _check("engine", engine, ENGINES)
+        with self._deadlines_lock:
+            previous = self._deadlines.get((namespace, name))
+            if previous is not None and previous != engine:
+                self.workflow_deadline.remove(namespace, name, previous)
+            self._deadlines[(namespace, name)] = engine
+            self.workflow_deadline.labels(namespace=namespace, name=name, engine=engine).set(deadline_unix)
+
+    def workflow_gone(self, namespace: str, name: str) -> None:
+        """The workflow finished or was deleted: drop its deadline series (idempotent)."""
+        with self._deadlines_lock:
+            engine = self._deadlines.pop((namespace, name), None)
+            if engine is not None:
+                self.workflow_deadline.remove(namespace, name, engine)
+
     # -- the controller machinery ---------------------------------------------------------------------
+
+    def leading(self, is_leader: bool) -> None:
+        """Leader election's outcome for this replica (``kubernaut_leader``)."""
+        self.leader.set(1 if is_leader else 0)
 
     def reconcile_finished(self, controller: str, seconds: float) -> None:
         checked = _check_duration(seconds)

@@ -112,9 +112,19 @@ def serve(
         if config.leader_elect:
             elector = LeaderElector(cluster, config.namespace, config.lease_name, identity=config.identity,
                                     clock=clock)
-            elector.run(on_started_leading=app.manager.start, on_stopped_leading=app.manager.stop,
-                        stop_event=stop)
+            metrics.leading(False)
+
+            def started() -> None:
+                metrics.leading(True)
+                app.manager.start()
+
+            def stopped() -> None:
+                metrics.leading(False)
+                app.manager.stop()
+
+            elector.run(on_started_leading=started, on_stopped_leading=stopped, stop_event=stop)
         else:
+            metrics.leading(True)  # the only replica: it always runs the controllers
             app.manager.start()
             stop.wait()
             app.manager.stop()

@@ -112,6 +112,7 @@ class WorkflowController:
             wfe = self.cluster.get(WFE_API_VERSION, WFE_KIND, key.name, key.namespace)
         except NotFound:
             self._own.forget(key)
+            self.metrics.workflow_gone(key.namespace or "", key.name)
             return None
         stored = WorkflowStatus.from_json(wfe.get("status"))
         if wfe["metadata"].get("deletionTimestamp") or (wfe.get("spec") or {}).get("cancel") is True:
@@ -129,6 +130,10 @@ class WorkflowController:
         engine = self._engine(status.engine)
         ctx = self._context(wfe, wf, status)
         remaining = self._remaining(status, wf)
+        if status.start_time and status.engine in ENGINES:
+            # Set on every reconcile, so a restarted controller exports its running workflows again.
+            deadline = parse_rfc3339(status.start_time).timestamp() + wf.timeout_seconds
+            self.metrics.workflow_running(key.namespace or "", key.name, status.engine, deadline)
         if remaining <= 0:
             return self._time_out(ctx, engine, wf)
         result = engine.reconcile(ctx)
@@ -293,6 +298,8 @@ class WorkflowController:
 
     def _cleanup(self, wfe: JsonObject, status: WorkflowStatus) -> Result | None:
         """Engine cleanup, then the finalizer goes: its presence means "cleanup pending"."""
+        # Finished (or cancelled): no deadline to watch any more.
+        self.metrics.workflow_gone(wfe["metadata"].get("namespace") or "", wfe["metadata"]["name"])
         finalizers = list(wfe["metadata"].get("finalizers") or [])
         if FINALIZER not in finalizers:
             return None
