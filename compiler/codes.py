@@ -48,6 +48,8 @@ CODES: dict[str, str] = {
     # -- target limits ------------------------------------------------------------------------
     "KN070": "not expressible on the tekton target",
     "KN071": "value too large for a Tekton result or parameter",
+    # -- the supply chain ----------------------------------------------------------------------
+    "KN090": "the image's contract is missing or cannot be verified (--contracts-from-registry)",
 }
 
 

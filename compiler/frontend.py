@@ -86,9 +86,11 @@ def _check_unique_names(result: FrontendResult) -> None:
             seen[key] = unit.document
 
 
-def compile_files(paths: Iterable[Path], contract_dirs: Iterable[Path] = ()) -> FrontendResult:
-    """Read, check and lower every workflow in ``paths``. Never raises on bad input."""
-    catalog, catalog_problems = load_catalog(contract_dirs)
+def compile_files(paths: Iterable[Path], contract_dirs: Iterable[Path] = (), *,
+                  catalog: Catalog | None = None) -> FrontendResult:
+    """Read, check and lower every workflow in ``paths``. Never raises on bad input. ``catalog``
+    replaces the built-in one and ``contract_dirs`` (contracts read from images, say)."""
+    catalog, catalog_problems = (catalog, []) if catalog is not None else load_catalog(contract_dirs)
     total = FrontendResult(diagnostics=list(catalog_problems))
     for path in paths:
         name = str(path)

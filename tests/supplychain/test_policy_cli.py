@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from support.oci import make_key, public_pem
+from support.oci import build_image, layer, make_key, public_pem
 from support.registry import RunningRegistry
 from support.signed_images import SignedImages
 from typer.testing import CliRunner
@@ -101,3 +101,90 @@ def test_flags_become_one_policy_for_every_image() -> None:
     assert [a.name for a in loaded.spec.authorities] == ["flag-1-1", "flag-1-2", "flag-2"]
 
 
+
+
+# -- validate / compile --contracts-from-registry ----------------------------------------------------
+
+TYPED = b"""apiVersion: kubernaut.ai/v1alpha1
+kind: ActionContract
+metadata: {name: kubernaut/echo}
+spec:
+  inputs:
+    - {name: message, type: integer, required: true}
+"""
+
+
+def two_steps(tmp_path: Path, first: str, second: str) -> Path:
+    path = tmp_path / "two.yaml"
+    path.write_text(f"""apiVersion: workflowexecution.kubernaut.ai/v1alpha1
+kind: WorkflowExecution
+metadata: {{name: two}}
+spec:
+  steps:
+    - name: a
+      actionType: kubernaut/echo
+      image: {first}
+      inputs: {{message: hi}}
+    - name: b
+      actionType: kubernaut/echo
+      image: {second}
+      inputs: {{message: hi}}
+""")
+    return path
+
+
+def registry_args(tmp_path: Path, images: SignedImages) -> list[str]:
+    return ["--contracts-from-registry", "--key", str(key_file(tmp_path, images)), "--allow-http-registry"]
+
+
+def test_validate_uses_the_verified_contract_of_each_image(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    typed = images.image(contract=TYPED)
+    wf = workflow_file(tmp_path, typed)
+    # The catalog's echo contract accepts anything; the image's own contract wants an integer.
+    assert cli("validate", str(wf)).exit_code == 0
+    result = cli("validate", str(wf), *registry_args(tmp_path, images))
+    assert result.exit_code == 1
+    assert f"{wf}:9:25: error[KN041]: input 'message' of 'kubernaut/echo' must be integer, not string" in result.stderr
+
+
+def test_an_unsigned_image_is_a_located_error_on_its_image_line(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    signed, unsigned = images.image(), images.image(signed=False)
+    wf = two_steps(tmp_path, signed, unsigned)
+    result = cli("validate", str(wf), *registry_args(tmp_path, images))
+    assert result.exit_code == 1
+    assert f"{wf}:12:14: error[KN090]: the contract of {unsigned} cannot be used: policy {FLAGS_POLICY}: " \
+        in result.stderr
+    assert result.stderr.count("error[KN090]") == 1
+
+
+def test_an_image_without_a_contract_or_of_another_type(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    other = images.image(contract=TYPED.replace(b"kubernaut/echo", b"git/clone"))
+    bare = images.pusher.push_image("kubernaut/actions/bare", build_image(layer({"action-entrypoint": b"x"}),
+                                                                         marker=public_pem(images.key)))
+    images.pusher.sign_legacy("kubernaut/actions/bare", bare, images.key)
+    no_contract = images.pusher.image_ref("kubernaut/actions/bare", bare)
+    wf = two_steps(tmp_path, other, no_contract)
+    result = cli("compile", str(wf), *registry_args(tmp_path, images))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert f"{wf}:8:14: error[KN090]: image {other} implements 'git/clone', not 'kubernaut/echo'" in result.stderr
+    assert f"{wf}:12:14: error[KN090]: image {no_contract} has no /action-contract.yaml" in result.stderr
+
+
+def test_compile_with_registry_contracts(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    wf = workflow_file(tmp_path, images.image())
+    result = cli("compile", str(wf), *registry_args(tmp_path, images))
+    assert result.exit_code == 0, result.stderr
+    assert "kind: ActionExecution" in result.stdout
+
+
+def test_registry_trust_flags_need_the_registry_switch(tmp_path: Path) -> None:
+    wf = workflow_file(tmp_path, "ghcr.io/kubernaut/actions/echo@sha256:" + "a" * 64)
+    key = tmp_path / "k.pub"
+    key.write_text(public_pem(make_key()))
+    result = cli("validate", str(wf), "--key", str(key))
+    assert result.exit_code == 2 and "only with --contracts-from-registry" in result.stderr
+    assert cli("validate", str(wf), "--contracts-from-registry").exit_code == 2

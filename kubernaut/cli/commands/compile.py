@@ -19,8 +19,22 @@ from compiler.diagnostics import Diagnostic, sort_key
 from compiler.frontend import FrontendResult
 from compiler.yamlout import dump_document, dump_documents
 from kubernaut.cli.app import app
-from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE, ContractsOpt, FilesArg, report, run_frontend
+from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE, ContractsOpt, FilesArg, report
 from kubernaut.cli.outdir import write_tree
+from kubernaut.cli.registry_contracts import FromRegistryOpt, frontend, registry_trust
+from kubernaut.cli.trust import (
+    AllowHttpOpt,
+    IdentityOpt,
+    IdentityRegexpOpt,
+    IssuerOpt,
+    IssuerRegexpOpt,
+    KeyOpt,
+    RegistryCACertOpt,
+    RegistryConfigOpt,
+    SignatureFormatChoice,
+    SignatureFormatOpt,
+    TrustedRootOpt,
+)
 from targets.release import HELPER_IMAGE, REFERENCE_FORM, is_placeholder, reference_problem
 
 TargetFn = Callable[[ir.Workflow], list[dict[str, Any]]]
@@ -163,15 +177,29 @@ def compile_command(
         None, "--helper-image", metavar="REF", show_default=False,
         help=f"Image of the Tekton helper steps, pinned by digest ({REFERENCE_FORM}); "
              f"default: the released kubernaut image ({HELPER_IMAGE})."),
+    contracts_from_registry: bool = FromRegistryOpt,
+    key: list[Path] = KeyOpt,
+    certificate_identity: str | None = IdentityOpt,
+    certificate_identity_regexp: str | None = IdentityRegexpOpt,
+    certificate_oidc_issuer: str | None = IssuerOpt,
+    certificate_oidc_issuer_regexp: str | None = IssuerRegexpOpt,
+    trusted_root: Path | None = TrustedRootOpt,
+    signature_format: SignatureFormatChoice = SignatureFormatOpt,
+    allow_http_registry: bool = AllowHttpOpt,
+    registry_config: Path | None = RegistryConfigOpt,
+    registry_cacert: Path | None = RegistryCACertOpt,
 ) -> None:
     """Compile workflows to Kubernetes manifests (stable, reviewable YAML)."""
+    trust = registry_trust(contracts_from_registry, key, certificate_identity, certificate_identity_regexp,
+                           certificate_oidc_issuer, certificate_oidc_issuer_regexp, trusted_root, signature_format,
+                           allow_http_registry, registry_config, registry_cacert)
     names = selected_targets(target) if emit is Emit.manifests else []
     options = helper_image_option(helper_image)
     compilers = target_functions(names, options)
     out_dir = None if output == STDOUT else Path(output)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise _usage_error(f"-o {output}: not a directory")
-    result = with_target_checks(run_frontend(files, contracts), names)
+    result = with_target_checks(frontend(files, contracts, trust, allow_http=allow_http_registry), names)
     report(result, quiet_ok=True)
     if not result.ok:
         raise typer.Exit(EXIT_INVALID)
