@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.oci import Pusher, build_image
 from support.registry import FakeRegistry, fake_registry
 
 from reconciler.supplychain import (
@@ -69,16 +70,16 @@ def _serve_case(registry: FakeRegistry, case: Path) -> str:
 
 
 @pytest.fixture
-def registry() -> Iterator[FakeRegistry]:
+def fake() -> Iterator[FakeRegistry]:
     with fake_registry() as running:
         yield running
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_containers_image_fixture(registry: FakeRegistry, case: str) -> None:
+def test_containers_image_fixture(fake: FakeRegistry, case: str) -> None:
     key_file, expected, reason = CASES[case]
-    digest = _serve_case(registry, CIMAGE / case)
-    ref = parse_reference(f"{registry.host}/{REPO}@{digest}")
+    digest = _serve_case(fake, CIMAGE / case)
+    ref = parse_reference(f"{fake.host}/{REPO}@{digest}")
     client = RegistryClient(RegistrySettings(allow_http=True, retries=0))
     trusted = [KeyAuthority(key_file, ((CIMAGE / key_file).read_text(),))]
     check = verify_image(ref, trusted, "legacy", client)
@@ -86,17 +87,17 @@ def test_containers_image_fixture(registry: FakeRegistry, case: str) -> None:
     assert reason in check.reason
 
 
-def test_valid_fixture_is_rejected_with_the_other_key(registry: FakeRegistry) -> None:
-    digest = _serve_case(registry, CIMAGE / "dir-img-cosign-valid")
-    ref = parse_reference(f"{registry.host}/{REPO}@{digest}")
+def test_valid_fixture_is_rejected_with_the_other_key(fake: FakeRegistry) -> None:
+    digest = _serve_case(fake, CIMAGE / "dir-img-cosign-valid")
+    ref = parse_reference(f"{fake.host}/{REPO}@{digest}")
     client = RegistryClient(RegistrySettings(allow_http=True, retries=0))
     check = verify_image(ref, [KeyAuthority("cosign2", ((CIMAGE / "cosign2.pub").read_text(),))], "legacy", client)
     assert not check.ok and "does not verify with any trusted public key" in check.reason
 
 
-def test_docker_reference_of_a_real_signature_can_be_pinned(registry: FakeRegistry) -> None:
-    digest = _serve_case(registry, CIMAGE / "dir-img-cosign-valid-with-tag")
-    ref = parse_reference(f"{registry.host}/{REPO}@{digest}")
+def test_docker_reference_of_a_real_signature_can_be_pinned(fake: FakeRegistry) -> None:
+    digest = _serve_case(fake, CIMAGE / "dir-img-cosign-valid-with-tag")
+    ref = parse_reference(f"{fake.host}/{REPO}@{digest}")
     client = RegistryClient(RegistrySettings(allow_http=True, retries=0))
     trusted = [KeyAuthority("cosign", ((CIMAGE / "cosign.pub").read_text(),))]
     assert verify_image(ref, trusted, "legacy", client, docker_reference="192.168.64.2:5000/skopeo-signed").ok
@@ -158,3 +159,16 @@ def test_keyless_bundle_is_not_accepted_by_a_key_authority() -> None:
     outcome = check_bundle(BUNDLE.read_bytes(), SUBJECT,
                            [KeyAuthority("cosign", ((CIMAGE / "cosign.pub").read_text(),))])
     assert not outcome.ok and "no keyless identity is trusted" in outcome.reason
+
+
+def test_real_keyless_bundle_through_the_registry(pusher: Pusher, client: RegistryClient) -> None:
+    """The real bundle pushed as a referrer of another image: sigstore-python verifies it through the
+    registry path, then it is refused because it is an attestation for another digest."""
+    digest = pusher.push_image("interop/keyless", build_image(marker="keyless-interop"))
+    pusher.push_bundle("interop/keyless", digest, BUNDLE.read_bytes())
+    ref = parse_reference(pusher.image_ref("interop/keyless", digest))
+    check = verify_image(ref, [_keyless()], "bundle", client)
+    assert not check.ok and not check.retryable
+    assert "predicateType 'https://cosign.sigstore.dev/attestation/v1'" in check.reason
+    wrong = verify_image(ref, [_keyless(subject="mallory@example.com")], "bundle", client)
+    assert "certificate identity cody@soyland.com is not the trusted identity" in wrong.reason
