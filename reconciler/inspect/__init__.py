@@ -8,6 +8,7 @@ code answers for a real cluster and for a shared state file of a local run.
 
 from .describe import Description, EngineObject, StepView, describe_workflow
 from .errors import InspectError
+from .follow import follow_workflow, workflow_finished
 from .logs import LogTarget, log_targets
 from .report import EngineStats, Report, build_report, parse_since
 from .source import ReadSource, find_workflow, list_workflows
@@ -32,6 +33,7 @@ __all__ = [
     "build_report",
     "describe_workflow",
     "find_workflow",
+    "follow_workflow",
     "list_workflows",
     "load_state",
     "log_targets",
@@ -41,5 +43,6 @@ __all__ = [
     "save_state",
     "snapshot",
     "wilson_interval",
+    "workflow_finished",
     "workflow_row",
 ]

@@ -7,6 +7,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from operate_helpers import retry_files, served  # fixtures, registered by import
+from operate_helpers import retry_files, served, served_live  # fixtures, registered by import
 
-__all__ = ["retry_files", "served"]
+__all__ = ["retry_files", "served", "served_live"]

@@ -134,9 +134,10 @@ class ServedCluster:
         return ["--kubeconfig", str(self.kubeconfig)]
 
 
-def new_simulation(outcomes: str | None = None) -> Simulation:
+def new_simulation(outcomes: str | None = None, *, realtime: bool = False) -> Simulation:
     loaded = parse_outcomes(textwrap.dedent(outcomes), "outcomes.yaml").outcomes if outcomes else None
-    sim = Simulation(outcomes=loaded, entrypoints=LOCAL_ENTRYPOINTS, record_events=True)
+    sim = Simulation(outcomes=loaded, entrypoints=LOCAL_ENTRYPOINTS, record_events=True, realtime=realtime,
+                     default_duration=0.05 if realtime else 1.0)
     add_tekton(sim)
     install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods))
     return sim
@@ -157,15 +158,38 @@ def kubeconfig_for(url: str, path: Path, namespace: str | None = None) -> Path:
     return path
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[ServedCluster]:
+def _serve(tmp_path: Path, sim: Simulation) -> Iterator[ServedCluster]:
     wire = _kube_conftest()
     server = wire.KmockServer()
     server.start()
     try:
-        sim = new_simulation(RETRY_OUTCOMES)
         server.reply(PodLogApi.PATH, PodLogApi(sim.cluster))  # before the catch-all: earlier reactions win
         server.reply(re.compile(r"/apis?/.*"), wire.MemoryApi(sim.cluster))
         yield ServedCluster(sim, server, kubeconfig_for(server.url, tmp_path / "kubeconfig", "ops"))
     finally:
         server.stop()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[ServedCluster]:
+    """The cluster, driven by the test in virtual time (``sim.run_until``)."""
+    yield from _serve(tmp_path, new_simulation(RETRY_OUTCOMES))
+
+
+FAIL_OUTCOMES = """\
+steps:
+  doomed:
+    - {result: failed, message: "doomed to fail", duration: 0.1s}
+"""
+
+
+@pytest.fixture
+def served_live(tmp_path: Path) -> Iterator[ServedCluster]:
+    """The cluster with its controllers and simulators running in threads on the real clock
+    (steps take 0.05 s), as a real cluster works while a command follows it."""
+    sim = new_simulation(FAIL_OUTCOMES, realtime=True)
+    sim.manager.start()
+    try:
+        yield from _serve(tmp_path, sim)
+    finally:
+        sim.manager.stop()

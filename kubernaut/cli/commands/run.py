@@ -27,6 +27,8 @@ from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from kubernaut.cli.app import app
+from kubernaut.cli.cluster_run import run_in_cluster
+from kubernaut.cli.clusterargs import ContextOpt, KubeconfigOpt, open_target
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from kubernaut.cli.progress import Progress
 from kubernaut.cli.trust import (
@@ -134,6 +136,14 @@ def run(
     save_state: Path | None = typer.Option(None, "--save-state", help="At the end, write the embedded "
                                            "cluster's objects and pod logs to this file (read it with "
                                            "get/describe/logs --state).", show_default=False),
+    in_cluster: bool = typer.Option(False, "--cluster", help="Create the workflow in a real cluster (kubeconfig "
+                                    "or in-cluster config) and follow it there, instead of the embedded one."),
+    kubeconfig: Path | None = KubeconfigOpt,
+    context: str | None = ContextOpt,
+    namespace: str | None = typer.Option(None, "-n", "--namespace", help="With --cluster: the namespace (default: "
+                                         "the file's, else the context's).", show_default=False),
+    cancel_on_interrupt: bool = typer.Option(False, "--cancel-on-interrupt", help="With --cluster: Ctrl-C cancels "
+                                             "the workflow (default: it keeps running)."),
     contracts: list[Path] = ContractsOpt,
     verify: bool = typer.Option(False, "--verify", help="Verify every image's Cosign signature against the "
                                 "trust flags before its step runs (default: skip; images are not run)."),
@@ -172,6 +182,22 @@ def run(
     unit = result.units[0]
     workflow = unit.workflow
     assert workflow is not None  # result.ok
+    if in_cluster or kubeconfig is not None or context is not None:
+        embedded_only = {"--simulate": simulate, "--realtime": realtime, "--save-state": save_state, "--verify": verify}
+        used = [flag for flag, value in embedded_only.items() if value]
+        if used:
+            raise _usage(f"{', '.join(used)} apply to the embedded cluster only, not with --cluster")
+        obj = _workflow_object(unit.document.data, engine)
+        target = open_target(None, kubeconfig, context, namespace or (unit.document.data.get("metadata") or {})
+                             .get("namespace"))
+        obj["metadata"]["namespace"] = target.namespace
+        try:
+            run_in_cluster(target, obj, output=output, timeout=workflow.timeout_seconds + _MARGIN_SECONDS,
+                           cancel_on_interrupt=cancel_on_interrupt)
+        finally:
+            target.close()
+    elif cancel_on_interrupt or namespace is not None:
+        raise _usage("--cancel-on-interrupt and -n/--namespace need --cluster")
     loaded = _outcomes(simulate, [s.name for s in workflow.steps])
 
     sim = Simulation(outcomes=loaded.outcomes if loaded else None, entrypoints=LOCAL_ENTRYPOINTS,
