@@ -77,6 +77,14 @@ def load_trust(keys: list[Path], identity: str | None, identity_regexp: str | No
     return Trust(authorities, format_value, RegistryClient(settings, credentials))
 
 
+def registry_credentials(path: Path | None) -> Credentials:
+    """The credentials of ``--registry-config`` (or the environment's docker config); exit 2 when unusable."""
+    try:
+        return _credentials(path)
+    except TrustMaterialError as exc:
+        raise _usage(str(exc)) from None
+
+
 def _credentials(path: Path | None) -> Credentials:
     if path is not None:
         return Credentials.from_docker_config(path)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
 from support.oci import build_image, layer, make_key, public_pem
 from support.registry import RunningRegistry
 from support.signed_images import SignedImages
@@ -188,3 +189,53 @@ def test_registry_trust_flags_need_the_registry_switch(tmp_path: Path) -> None:
     result = cli("validate", str(wf), "--key", str(key))
     assert result.exit_code == 2 and "only with --contracts-from-registry" in result.stderr
     assert cli("validate", str(wf), "--contracts-from-registry").exit_code == 2
+
+
+# -- verify --policy --------------------------------------------------------------------------------
+
+
+def policy_file(tmp_path: Path, images: SignedImages, **spec: Any) -> Path:
+    path = tmp_path / "policy.yaml"
+    policy = images.policy(**spec)
+    policy["spec"]["authorities"] = [{"name": "release", "key": {"secretRef": {"name": "release-keys"}}}]
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "release-keys"},
+              "stringData": {"cosign.pub": public_pem(images.key)}}
+    path.write_text(yaml.safe_dump_all([secret, policy]))
+    return path
+
+
+def test_verify_with_a_policy_file_as_the_controller_would(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    signed, unsigned = images.image(), images.image(signed=False)
+    path = policy_file(tmp_path, images)
+    result = cli("verify", signed, unsigned, "--policy", str(path), "--allow-http-registry")
+    assert result.exit_code == 1
+    assert result.stdout == f"{signed}: verified: verified by policy actions (authority release)\n"
+    assert result.stderr.startswith(f"{unsigned}: rejected: policy actions: ")
+
+
+def test_verify_with_a_policy_that_matches_nothing_denies(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    path = policy_file(tmp_path, images, glob="elsewhere.example/**")
+    image = images.image()
+    result = cli("verify", image, "--policy", str(path), "--allow-http-registry")
+    assert result.exit_code == 1
+    assert "no ClusterImagePolicy matches" in result.stderr
+
+
+def test_verify_policy_and_trust_flags_must_both_pass(registry: RunningRegistry, tmp_path: Path) -> None:
+    images = SignedImages(registry.host)
+    other = tmp_path / "other.pub"
+    other.write_text(public_pem(make_key()))
+    result = cli("verify", images.image(), "--policy", str(policy_file(tmp_path, images)), "--key", str(other),
+                 "--allow-http-registry")
+    assert result.exit_code == 1 and f"policy {FLAGS_POLICY}:" in result.stderr
+
+
+def test_a_bad_policy_file_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: x}\n")
+    result = cli("verify", "registry.example/x@sha256:" + "a" * 64, "--policy", str(path))
+    assert result.exit_code == 1
+    assert f"{path}:2:7: error[KN004]: expected apiVersion 'policy.kubernaut.ai/v1alpha1' and kind " \
+           "'ClusterImagePolicy' or a Secret or ConfigMap" in result.stderr

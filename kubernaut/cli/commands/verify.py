@@ -16,6 +16,7 @@ import typer
 
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK
+from kubernaut.cli.policy_files import load_policy_files, verify_with_policies
 from kubernaut.cli.trust import (
     AllowHttpOpt,
     IdentityOpt,
@@ -27,15 +28,43 @@ from kubernaut.cli.trust import (
     RegistryConfigOpt,
     SignatureFormatChoice,
     SignatureFormatOpt,
+    Trust,
     TrustedRootOpt,
     load_trust,
+    registry_credentials,
 )
-from reconciler.supplychain import ImageReferenceError, SignatureCheck, parse_reference, verify_image
+from reconciler.supplychain import ImageReferenceError, RegistrySettings, SignatureCheck, parse_reference, verify_image
 
 
 class OutputChoice(enum.StrEnum):
     text = "text"
     json = "json"
+
+
+def _check(image: str, trust: Trust) -> SignatureCheck:
+    try:
+        ref = parse_reference(image)
+    except ImageReferenceError as exc:
+        return SignatureCheck(False, str(exc))
+    return verify_image(ref, trust.authorities, trust.signature_format, trust.client)
+
+
+def _policy_checks(images: list[str], files: list[Path], key: list[Path], identity: str | None,
+                   identity_regexp: str | None, issuer: str | None, issuer_regexp: str | None,
+                   trusted_root: Path | None, signature_format: SignatureFormatChoice, allow_http: bool,
+                   registry_config: Path | None, registry_cacert: Path | None) -> list[SignatureCheck]:
+    """``--policy``: the controller's policy verifier; trust flags, if any, are one more policy."""
+    loaded = load_policy_files(files, trust_objects=True)
+    loaded.exit_on_errors()
+    flags = bool(key or identity or identity_regexp or issuer or issuer_regexp or trusted_root)
+    trust = load_trust(key, identity, identity_regexp, issuer, issuer_regexp, trusted_root, signature_format,
+                       allow_http, registry_config, registry_cacert) if flags else None
+    settings = trust.client.settings if trust else RegistrySettings(
+        allow_http=allow_http, ca_bundle=str(registry_cacert) if registry_cacert else None)
+    credentials = trust.client.credentials if trust else registry_credentials(registry_config)
+    answers = verify_with_policies(images, loaded, trust, allow_http=allow_http, credentials=credentials,
+                                   settings=settings)
+    return [SignatureCheck(a.ok, a.reason, a.retryable) for a in answers]
 
 
 @app.command()
@@ -52,19 +81,22 @@ def verify(
     registry_config: Path | None = RegistryConfigOpt,
     registry_cacert: Path | None = RegistryCACertOpt,
     output: OutputChoice = typer.Option(OutputChoice.text, "--output", "-o", help="Report format on stdout."),
+    policy: list[Path] = typer.Option([], "--policy", metavar="FILE",
+                                      help="ClusterImagePolicy YAML (with the Secrets and ConfigMaps it names): "
+                                           "verify as the controller would; repeatable."),
 ) -> None:
     """Verify the Cosign signatures of images (legacy .sig or v3 bundles); exit 1 if any is rejected."""
-    trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
-                       certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
-                       registry_config, registry_cacert)
+    if policy:
+        checks = _policy_checks(images, policy, key, certificate_identity, certificate_identity_regexp,
+                                certificate_oidc_issuer, certificate_oidc_issuer_regexp, trusted_root,
+                                signature_format, allow_http_registry, registry_config, registry_cacert)
+    else:
+        trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
+                           certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
+                           registry_config, registry_cacert)
+        checks = [_check(image, trust) for image in images]
     results: list[tuple[str, SignatureCheck]] = []
-    for image in images:
-        try:
-            ref = parse_reference(image)
-        except ImageReferenceError as exc:
-            check = SignatureCheck(False, str(exc))
-        else:
-            check = verify_image(ref, trust.authorities, trust.signature_format, trust.client)
+    for image, check in zip(images, checks, strict=True):
         results.append((image, check))
         if not check.ok:
             transient = " (transient: retry later)" if check.retryable else ""
