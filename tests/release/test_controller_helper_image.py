@@ -5,6 +5,7 @@ and a ``HelperImageUnset`` Event. ``kubernaut run`` simulates the helper steps a
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -101,12 +102,17 @@ def _serve_once(helper_image: str) -> App:
     return ready[0]
 
 
-def test_the_service_hands_its_helper_image_to_the_v2_engine() -> None:
+def test_the_service_hands_its_helper_image_to_the_v2_engine(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="reconciler.service")
     configured = _serve_once(BUILT).engines["tekton"]
     assert configured.options.helper_image == BUILT  # type: ignore[attr-defined]
     assert configured.unavailable is None  # type: ignore[attr-defined]
+    assert caplog.messages == []
     unset = _serve_once(HELPER_IMAGE).engines["tekton"]
     assert unset.unavailable is not None and "--helper-image" in unset.unavailable  # type: ignore[attr-defined]
+    (warning,) = caplog.messages  # said once, at start, in the controller's log
+    assert warning.startswith(f"no helper image is configured ({HELPER_IMAGE} is the placeholder")
+    assert "--helper-image" in warning
 
 
 def _controller_params(args: list[str]) -> dict[str, Any]:

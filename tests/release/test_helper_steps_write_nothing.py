@@ -59,8 +59,9 @@ from kubernaut.cli import main
 main()
 """
 
-STEPS = {s["name"]: s for s in pipeline_manifests(ir.Workflow(
-    name="w", steps=(ir.Step(name="s", action_type="a", image="i", inputs={}),)))[0]["spec"]["steps"]}
+TASK = pipeline_manifests(ir.Workflow(name="w", steps=(ir.Step(name="s", action_type="a", image="i", inputs={}),)))[0]
+STEPS = {s["name"]: s for s in TASK["spec"]["steps"]}
+RESULTS = [r["name"] for r in TASK["spec"]["results"]]
 
 
 def dockerfile_env() -> dict[str, str]:
@@ -90,7 +91,7 @@ def run_helper(name: str, params: dict[str, Any], dirs: dict[str, Path],
         for key, value in params.items():
             if isinstance(value, str):
                 text = text.replace(f"$(params.{key})", value)
-        for result in (i.RESULT_OUTPUTS, i.RESULT_GUARD_VALUES, getattr(i, "RESULT_FAILURE", "failure")):
+        for result in RESULTS:
             text = text.replace(f"$(results.{result}.path)", str(dirs["results"] / result))
         return text
 
