@@ -16,8 +16,10 @@ INTERFACE NOTES for callers (policy agent):
 * ``trust.authorities_from_flags(...)`` builds authorities from CLI-style inputs (keys, identity, root).
 * Test helpers: ``tests/support/oci.py`` (build/push images, sign legacy and v3 bundles, make keys),
   ``tests/support/registry.py`` (``docker_registry`` launcher for Debian's docker-registry and a
-  scriptable ``FakeRegistry`` with Basic/Bearer auth, 500s and delays). The session fixture
-  ``registry`` lives in ``tests/supplychain/conftest.py``.
+  scriptable ``FakeRegistry`` with Basic/Bearer auth, 500s and delays), ``tests/support/sigstore_local.py``
+  (``LocalSigstore``: an offline Fulcio/CT/Rekor that makes keyless v3 bundles sigstore-python accepts,
+  and the matching ``trusted_root_json()``). The session fixture ``registry`` and the ``pusher``/``client``
+  fixtures live in ``tests/supplychain/conftest.py``.
 
 Layout: ``reference`` (digest-pinned references), ``registry/`` (OCI distribution client),
 ``authority`` (who may sign), ``keys`` (public-key signature checks), ``legacy`` (simple-signing

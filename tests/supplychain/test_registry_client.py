@@ -283,7 +283,7 @@ def test_tls_with_a_custom_ca(tmp_path: Path) -> None:
         ref = _add_image(registry)
         client = RegistryClient(RegistrySettings(ca_bundle=str(ca_file), retries=0))
         assert client.get_manifest(ref).digest == ref.digest
-        with pytest.raises(RegistryError, match="TLS verification failed") as caught:
+        with pytest.raises(RegistryError, match="TLS handshake or certificate verification failed") as caught:
             RegistryClient(RegistrySettings(retries=0)).get_manifest(ref)
         assert not caught.value.retryable
 

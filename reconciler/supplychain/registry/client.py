@@ -203,9 +203,11 @@ class RegistryClient:
         scope = pull_scope(ref.repository)
         attempts = self.settings.retries + 1
         last_error = ""
+        retry_after = 0.0  # what the registry asked for with Retry-After (429/503), capped
         for attempt in range(attempts):
             if attempt:
-                time.sleep(self._delay(attempt, last_error))
+                time.sleep(max(self.settings.backoff * 2 ** (attempt - 1), retry_after))
+                retry_after = 0.0
             try:
                 response = self._request(url, {**headers, **self._auth_header(host, scope)})
                 if response.status_code == 401:
@@ -217,25 +219,18 @@ class RegistryClient:
                 last_error = f"timed out after {self.settings.timeout:g}s"
                 continue
             except requests.exceptions.SSLError as exc:
-                raise RegistryError(f"{host}: TLS verification failed: {exc}") from exc
+                raise RegistryError(f"{host}: TLS handshake or certificate verification failed: {exc}") from exc
             except requests.RequestException as exc:
                 last_error = f"connection failed: {exc}"
                 continue
             if response.status_code in _RETRY_STATUSES:
                 last_error = f"HTTP {response.status_code}"
-                retry_after = response.headers.get("Retry-After", "")
-                if retry_after.isdigit():
-                    last_error += f" retry-after={retry_after}"
+                asked = response.headers.get("Retry-After", "")
+                retry_after = min(float(asked), _MAX_RETRY_AFTER) if asked.isdigit() else 0.0
                 response.close()
                 continue
             return response
         raise RegistryError(f"{host}: {url}: {last_error} (after {attempts} attempts)", retryable=True)
-
-    def _delay(self, attempt: int, last_error: str) -> float:
-        delay = self.settings.backoff * (2 ** (attempt - 1))
-        if "retry-after=" in last_error:
-            delay = max(delay, min(float(last_error.rsplit("=", 1)[1]), _MAX_RETRY_AFTER))
-        return delay
 
     def _request(self, url: str, headers: dict[str, str]) -> requests.Response:
         self.requests_sent += 1
