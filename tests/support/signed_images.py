@@ -20,7 +20,8 @@ from reconciler.supplychain.policy_registry import RegistryBackend
 from reconciler.supplychain.policy_verifier import PolicySettings, PolicyVerifier
 from reconciler.supplychain.registry import RegistrySettings
 from reconciler.verification import ImageContext, VerificationResult
-from support.oci import PrivateKey, Pusher, action_files, build_image, layer, make_key, public_pem
+from support.oci import PrivateKey, Pusher, action_files, build_image, layer, make_key, public_pem, sign_statement
+from support.sigstore_local import LocalSigstore
 
 __all__ = ["ECHO_CONTRACT", "LateVerifier", "SignedImages"]
 
@@ -50,6 +51,17 @@ class SignedImages:
             sign = pusher.sign_legacy if signature_format == "legacy" else pusher.sign_bundle
             sign(repository, digest, key or self.key)
         return pusher.image_ref(repository, digest)
+
+    def keyless_image(self, sigstore: LocalSigstore, identity: str, issuer: str,
+                      contract: bytes = ECHO_CONTRACT) -> str:
+        """A new image signed keyless (v3 bundle) by ``identity`` at ``issuer`` through ``sigstore``."""
+        self.pushed += 1
+        pusher = self.pusher
+        marker = f"keyless-{public_pem(self.key)[-48:]}-{self.pushed}"
+        digest = pusher.push_image(REPOSITORY, build_image(layer(action_files(contract)), marker=marker))
+        bundle = sigstore.sign_dsse(sign_statement(digest, f"{self.host}/{REPOSITORY}"), identity, issuer)
+        pusher.push_bundle(REPOSITORY, digest, bundle)
+        return pusher.image_ref(REPOSITORY, digest)
 
     def sign(self, image: str) -> None:
         name, _, digest = image.partition("@")
