@@ -38,6 +38,7 @@ __all__ = [
     "GovernedBy",
     "LoadedPolicy",
     "PolicyError",
+    "PolicyReader",
     "TrustReader",
     "glob_matches",
     "governing",
@@ -117,13 +118,34 @@ def parse_policy(obj: Mapping[str, Any]) -> LoadedPolicy:
     return LoadedPolicy(name, generation, tuple(i.glob for i in spec.images), spec)
 
 
+class PolicyReader:
+    """Every ClusterImagePolicy, by name (no CRD installed: none). A stored object is parsed once
+    per resourceVersion: the verifier reads the policies on every check, the list is cheap, the
+    validation is not."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self.cluster = cluster
+        self._parsed: dict[tuple[str, str], LoadedPolicy] = {}
+
+    def policies(self) -> list[LoadedPolicy]:
+        try:
+            items = self.cluster.list(POLICY_API_VERSION, POLICY_KIND).items
+        except NotFound:
+            return []
+        known = self._parsed
+        current: dict[tuple[str, str], LoadedPolicy] = {}
+        for obj in items:
+            meta = obj.get("metadata") or {}
+            version = str(meta.get("resourceVersion") or "")
+            key = (str(meta.get("uid") or meta.get("name")), version)
+            current[key] = (known.get(key) if version else None) or parse_policy(obj)
+        self._parsed = current  # one assignment: safe to share between worker threads
+        return sorted(current.values(), key=lambda p: p.name)
+
+
 def load_policies(cluster: Cluster) -> list[LoadedPolicy]:
     """Every ClusterImagePolicy, by name. No CRD installed means no policies."""
-    try:
-        items = cluster.list(POLICY_API_VERSION, POLICY_KIND).items
-    except NotFound:
-        return []
-    return sorted((parse_policy(obj) for obj in items), key=lambda p: p.name)
+    return PolicyReader(cluster).policies()
 
 
 def governing(policies: Iterable[LoadedPolicy], name: str) -> list[LoadedPolicy]:

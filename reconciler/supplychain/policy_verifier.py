@@ -34,7 +34,7 @@ from ..verification import ImageContext, VerificationResult
 from .authority import Authority, SignatureFormat
 from .cache import TtlCache, VerificationKey
 from .errors import SupplyChainError
-from .policy import GovernedBy, PolicyError, TrustReader, governing, load_policies, resolve_authorities, trust_hash
+from .policy import GovernedBy, PolicyError, PolicyReader, TrustReader, governing, resolve_authorities, trust_hash
 from .reference import parse_reference
 
 __all__ = [
@@ -149,6 +149,7 @@ class PolicyVerifier:
         self.backend = backend
         self.settings = settings or PolicySettings()
         self.cache: TtlCache[VerificationResult] = TtlCache(clock)
+        self._policies = PolicyReader(cluster)
 
     def verify(self, image: str, context: ImageContext) -> VerificationResult:
         try:
@@ -180,7 +181,7 @@ class PolicyVerifier:
         return result
 
     def _governing(self, name: str, image: str) -> list[GovernedBy] | VerificationResult:
-        matched = governing(load_policies(self.cluster), name)
+        matched = governing(self._policies.policies(), name)
         if not matched:
             if self.settings.no_match == "allow":
                 # Still pinned by digest: the reference verified is the one that runs.
