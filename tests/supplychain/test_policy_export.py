@@ -132,3 +132,13 @@ def test_a_workflow_is_not_a_policy(tmp_path: Path) -> None:
 def test_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     result = run(str(tmp_path / "absent.yaml"))
     assert result.exit_code == 2 and "cannot read" in result.stderr
+
+
+def test_the_example_policies_fit_kubernauts_own_crd() -> None:
+    from targets.crds import cluster_image_policy_crd
+
+    schema = _strict(cluster_image_policy_crd()["spec"]["versions"][0]["schema"]["openAPIV3Schema"])
+    validator = jsonschema.Draft7Validator(schema)
+    for doc in yaml.safe_load_all(EXAMPLE.read_text()):
+        assert [e.message for e in validator.iter_errors(doc)] == []
+        assert ClusterImagePolicy.model_validate(doc).spec.authorities
