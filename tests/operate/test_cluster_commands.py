@@ -77,6 +77,7 @@ def test_logs_read_the_pod_log_subresource(served: ServedCluster, engine: str) -
         "v1", "Pod", "ops", {"job-name": "retry-demo-flaky-1"}).items[0]["metadata"]["name"]
     assert request.url.path == f"/api/v1/namespaces/ops/pods/{pod}/log"
     assert dict(request.params) == {"container": container}
+    assert request.headers["Accept"] == "*/*"  # a log is text, not JSON
     followed = kubernaut("logs", "retry-demo", "-s", "after", "-f", *served.flags())
     assert followed.code == 0 and json.loads(followed.out) == {"outputs": {"b": 2}}
     assert dict(served.server.last().params)["follow"] == "true"

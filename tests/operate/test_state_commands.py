@@ -84,8 +84,8 @@ def test_describe_shows_steps_engine_objects_and_events(tmp_path: Path, engine: 
     result = kubernaut("describe", "retry-demo", "--state", state)
     assert result.code == 0, result.err
     out = result.out
-    assert "Name:           retry-demo\nNamespace:      ops\nWorkflow type:  demo\n" in out
-    assert f"Engine:         {engine}\nPhase:          Succeeded\n" in out
+    assert "Name:            retry-demo\nNamespace:       ops\nWorkflow type:   demo\n" in out
+    assert f"Engine:          {engine}\nPhase:           Succeeded\n" in out
     flaky = out[out.index("  flaky:"):out.index("  after:")]
     assert "    Phase:        Succeeded\n    Attempts:     2\n" in flaky
     assert "    Duration:     " in flaky and '    Outputs:      {"a":1}' in flaky
@@ -111,7 +111,7 @@ def test_describe_shows_failure_messages(tmp_path: Path, engine: str, retry_file
         """)
     state = saved_run(tmp_path, workflow, engine, outcomes)
     out = kubernaut("describe", "retry-demo", "--state", state).out
-    assert "Phase:          Failed\n" in out
+    assert "Phase:           Failed\n" in out
     flaky = out[out.index("  flaky:"):out.index("  after:")]
     assert "    Phase:        Failed\n    Attempts:     2\n" in flaky
     assert "    Message:      " in flaky
@@ -168,3 +168,24 @@ def test_load_state_round_trip(tmp_path: Path) -> None:
     assert saved.saved_at is not None and saved.saved_at.isoformat() == "2026-01-01T00:00:02+00:00"
     jobs = saved.list("batch/v1", "Job", "default", {"kubernaut.ai/step": "produce"}).items
     assert [j["metadata"]["name"] for j in jobs] == ["echo-data-passing-produce-1"]
+
+
+def test_describe_shows_failure_details_when_the_status_has_them(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from reconciler.inspect import save_state
+
+    failure = {"reason": "ActionFailed", "message": "disk full", "exitCode": 1, "retryable": True}
+    wfe = {"apiVersion": "workflowexecution.kubernaut.ai/v1alpha1", "kind": "WorkflowExecution",
+           "metadata": {"name": "wf", "namespace": "ops", "creationTimestamp": "2026-01-01T00:00:00Z"},
+           "spec": {"steps": [{"name": "a"}]},
+           "status": {"phase": "Failed", "engine": "jobs", "message": "step 'a' failed: disk full",
+                      "failureDetails": {"step": "a", **failure},
+                      "steps": [{"name": "a", "phase": "Failed", "attempts": 1, "message": "disk full",
+                                 "failure": failure}]}}
+    state = tmp_path / "state.json"
+    save_state(state, [wfe], [], datetime(2026, 1, 1, 0, 5, tzinfo=UTC))
+    out = kubernaut("describe", "wf", "--state", state).out
+    assert "Failure:         ActionFailed in step a: disk full (exit code 1, retryable)\n" in out
+    assert "    Failure:      ActionFailed: disk full (exit code 1, retryable)\n    Message:      disk full\n" in out
+    assert out.endswith("Events:          <none>\n")

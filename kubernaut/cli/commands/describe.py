@@ -32,6 +32,28 @@ def _compact(value: Any) -> str:
     return text if len(text) <= _OUTPUT_WIDTH else text[: _OUTPUT_WIDTH - 3] + "..."
 
 
+def _failure(value: Any) -> str:
+    """``reason: message (exit code 1, retryable)`` for the failure-details shape, else JSON."""
+    if not isinstance(value, dict) or not value.get("reason"):
+        return _compact(value)
+    extras = []
+    for key, item in sorted(value.items()):
+        if key in ("reason", "message", "step"):
+            continue
+        if key == "exitCode":
+            extras.append(f"exit code {item}")
+        elif item is True:
+            extras.append(key)
+        elif item not in (False, None, "", [], {}):
+            extras.append(f"{key} {_compact(item) if isinstance(item, (dict, list)) else item}")
+    text = str(value["reason"])
+    if value.get("step"):
+        text += f" in step {value['step']}"
+    if value.get("message"):
+        text += f": {value['message']}"
+    return text + (f" ({', '.join(extras)})" if extras else "")
+
+
 def _objects(objects: tuple[EngineObject, ...], indent: str) -> list[str]:
     lines = []
     for obj in objects:
@@ -40,7 +62,7 @@ def _objects(objects: tuple[EngineObject, ...], indent: str) -> list[str]:
     return lines
 
 
-def _field(label: str, value: str, width: int = 16) -> str:
+def _field(label: str, value: str, width: int = 17) -> str:
     return f"{label + ':':<{width}}{value}".rstrip()
 
 
@@ -54,15 +76,18 @@ def render(d: Description, now: datetime) -> str:
     if d.message:
         lines.append(_field("Message", d.message))
     if d.failure_details is not None:
-        lines.append(_field("Failure details", _compact(d.failure_details)))
+        lines.append(_field("Failure", _failure(d.failure_details)))
     if d.diagnostics:
         lines.append("Diagnostics:")
         lines.extend(f"  {line}" for line in d.diagnostics)
     if d.conditions:
         lines.append("Conditions:")
-        for c in d.conditions:
-            text = f"  {c.get('type')}={c.get('status')}  {c.get('reason') or ''}  {c.get('message') or ''}"
-            lines.append(text.rstrip())
+        rows = [("TYPE", "STATUS", "REASON", "MESSAGE")] + [
+            (str(c.get("type")), str(c.get("status")), str(c.get("reason") or ""), str(c.get("message") or ""))
+            for c in d.conditions]
+        widths = [max(len(r[i]) for r in rows) for i in range(3)]
+        lines.extend(("  " + "   ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "   " + r[3])
+                     .rstrip() for r in rows)
     lines.append("Steps:")
     for step in d.steps:
         lines.append(f"  {step.name}:")
@@ -74,13 +99,13 @@ def render(d: Description, now: datetime) -> str:
         if step.outputs:
             lines.append(_field("    Outputs", _compact(step.outputs), 18))
         if step.failure is not None:
-            lines.append(_field("    Failure", _compact(step.failure), 18))
+            lines.append(_field("    Failure", _failure(step.failure), 18))
         if step.message:
             lines.append(_field("    Message", step.message, 18))
         if step.objects:
             lines.append("    Objects:")
             lines.extend(_objects(step.objects, "      "))
-    lines.append("Events:" if d.events else "Events:         <none>")
+    lines.append("Events:" if d.events else _field("Events", "<none>"))
     if d.events:
         rows = [("TYPE", "REASON", "AGE", "OBJECT", "MESSAGE")]
         for e in d.events:
