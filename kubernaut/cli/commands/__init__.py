@@ -6,7 +6,6 @@ supply chain: verify and contract (image signatures, contracts read from signed 
 policy (image policies for other admission tools).
 """
 
-# `compile` is aliased: the module name would shadow the builtin here.
 from kubernaut.cli.commands import (
     cancel,
     contract,
@@ -26,6 +25,8 @@ from kubernaut.cli.commands import (
     validate,
     verify,
 )
+
+# `compile` is aliased: the module name would shadow the builtin here.
 from kubernaut.cli.commands import compile as compile_
 
 __all__ = [
