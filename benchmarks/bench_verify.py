@@ -2,7 +2,10 @@
 
 Starts Debian's ``docker-registry`` on 127.0.0.1, pushes N small action images signed with a
 P-256 key in both cosign formats (legacy ``.sig`` and a v3 bundle referrer through the tag
-fallback, since distribution 2.8 has no Referrers API), then measures per verification:
+fallback, since distribution 2.8 has no Referrers API), then measures per verification.
+
+Signatures: legacy and v3 bundle with the key, and a keyless v3 bundle from a private offline
+Sigstore instance (sigstore-python's full check: chain, SCT, Rekor inclusion, identity).
 
 * **cold**: a new ``RegistryClient`` each time (new TCP connections, nothing remembered) — what
   the first workflow using an image pays;
@@ -28,13 +31,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing
 sys.path.insert(0, str(ROOT / "tests"))  # the image builders and the registry launcher
 
-from support.oci import Pusher, build_image, make_key, public_pem  # noqa: E402
+from support.oci import Pusher, build_image, make_key, public_pem, sign_statement  # noqa: E402
 from support.registry import docker_registry  # noqa: E402
+from support.sigstore_local import LocalSigstore  # noqa: E402
 
 from reconciler.clock import RealClock  # noqa: E402
 from reconciler.supplychain import (  # noqa: E402
+    Authority,
     ContractCache,
     KeyAuthority,
+    KeylessAuthority,
     RegistryClient,
     RegistrySettings,
     SignatureCheck,
@@ -70,7 +76,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     key = make_key()
-    authorities = [KeyAuthority("bench", (public_pem(key),))]
+    sigstore = LocalSigstore()
+    identity, issuer = "release@bench.example", "https://issuer.bench.example"
+    key_authorities: list[Authority] = [KeyAuthority("bench", (public_pem(key),))]
+    keyless_authorities: list[Authority] = [
+        KeylessAuthority("keyless", identity, None, issuer, None, sigstore.trusted_root_json())]
     with tempfile.TemporaryDirectory() as tmp, docker_registry(Path(tmp)) as registry:
         pusher = Pusher(registry.host)
         refs = []
@@ -78,13 +88,17 @@ def main() -> None:
             digest = pusher.push_image(REPO, build_image(marker=f"bench-{index}"))
             pusher.sign_legacy(REPO, digest, key)
             pusher.sign_bundle(REPO, digest, key)
+            keyless = sigstore.sign_dsse(sign_statement(digest, REPO), identity, issuer)
+            pusher.push_bundle(REPO, digest, keyless)
             refs.append(parse_reference(pusher.image_ref(REPO, digest)))
         print(f"docker-registry {registry.host}: {args.images} images, {args.rounds} rounds each")
-        formats: tuple[SignatureFormat, ...] = ("legacy", "bundle")
-        for signature_format in formats:
+        cases: tuple[tuple[str, SignatureFormat, list[Authority]], ...] = (
+            ("legacy", "legacy", key_authorities), ("bundle", "bundle", key_authorities),
+            ("keyless", "bundle", keyless_authorities))
+        for label, signature_format, authorities in cases:
             requests_per_check: list[int] = []
 
-            def cold(fmt: SignatureFormat = signature_format,
+            def cold(fmt: SignatureFormat = signature_format, authorities: list[Authority] = authorities,
                      requests_per_check: list[int] = requests_per_check) -> None:
                 for ref in refs:
                     client = RegistryClient(SETTINGS)
@@ -93,23 +107,24 @@ def main() -> None:
                     client.session.close()
 
             samples = [s / len(refs) for s in _measure(cold, args.rounds)]
-            print(f"{signature_format:6} cold          {_stats(samples)}   "
+            print(f"{label:7} cold          {_stats(samples)}   "
                   f"{statistics.mean(requests_per_check):.0f} registry requests")
             client = RegistryClient(SETTINGS)
 
-            def warm(fmt: SignatureFormat = signature_format, client: RegistryClient = client) -> None:
+            def warm(fmt: SignatureFormat = signature_format, authorities: list[Authority] = authorities,
+                     client: RegistryClient = client) -> None:
                 for ref in refs:
                     assert verify_image(ref, authorities, fmt, client).ok
 
             warm()
             samples = [s / len(refs) for s in _measure(warm, args.rounds)]
-            print(f"{signature_format:6} warm client   {_stats(samples)}")
+            print(f"{label:7} warm client   {_stats(samples)}")
 
         cache: TtlCache[SignatureCheck] = TtlCache(RealClock())
         client = RegistryClient(SETTINGS)
         for ref in refs:
             cache.put(VerificationKey(ref.name, ref.digest, (("bench", 1),), "trust"),
-                      verify_image(ref, authorities, "any", client), ttl=3600)
+                      verify_image(ref, key_authorities, "any", client), ttl=3600)
         sent = client.requests_sent
 
         def cached() -> None:
@@ -118,7 +133,7 @@ def main() -> None:
                 assert hit is not None and hit.ok
 
         samples = [s / len(refs) for s in _measure(cached, max(args.rounds, 100))]
-        print(f"any    cached        {_stats(samples)}   {client.requests_sent - sent} registry requests")
+        print(f"any     cached        {_stats(samples)}   {client.requests_sent - sent} registry requests")
 
         def contract_cold() -> None:
             for ref in refs:
@@ -131,10 +146,10 @@ def main() -> None:
                 assert fetch_contract(ref, client, contracts) is not None
 
         samples = [s / len(refs) for s in _measure(contract_cold, args.rounds)]
-        print(f"contract cold        {_stats(samples)}")
+        print(f"contract cold         {_stats(samples)}")
         contract_cached()
         samples = [s / len(refs) for s in _measure(contract_cached, max(args.rounds, 100))]
-        print(f"contract cached      {_stats(samples)}")
+        print(f"contract cached       {_stats(samples)}")
 
 
 if __name__ == "__main__":
