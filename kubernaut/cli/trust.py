@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,8 @@ class Trust:
 
 def load_trust(keys: list[Path], identity: str | None, identity_regexp: str | None, issuer: str | None,
                issuer_regexp: str | None, trusted_root: Path | None, signature_format: SignatureFormatChoice,
-               allow_http: bool, registry_config: Path | None, registry_cacert: Path | None) -> Trust:
+               allow_http: bool, registry_config: Path | None, registry_cacert: Path | None,
+               platform: str = "linux/amd64") -> Trust:
     try:
         authorities = authorities_from_flags(keys, identity, identity_regexp, issuer, issuer_regexp, trusted_root)
         credentials = _credentials(registry_config)
@@ -72,7 +74,10 @@ def load_trust(keys: list[Path], identity: str | None, identity_regexp: str | No
         raise _usage(str(exc)) from None
     if registry_cacert is not None and not registry_cacert.is_file():
         raise _usage(f"--registry-cacert {registry_cacert}: no such file")
-    settings = RegistrySettings(allow_http=allow_http, ca_bundle=str(registry_cacert) if registry_cacert else None)
+    if not re.fullmatch(r"[a-z0-9]+/[a-z0-9]+(/[a-z0-9]+)?", platform):
+        raise _usage(f"--platform {platform!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64")
+    settings = RegistrySettings(allow_http=allow_http, ca_bundle=str(registry_cacert) if registry_cacert else None,
+                                platform=platform)
     format_value: SignatureFormat = signature_format.value
     return Trust(authorities, format_value, RegistryClient(settings, credentials))
 

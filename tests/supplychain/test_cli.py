@@ -204,3 +204,21 @@ def test_contract_layers_are_not_fetched_before_verification(runner: CliRunner, 
                                      "--allow-http-registry"])
     assert result.exit_code == 1
     assert not any("/blobs/" in path for path in registry.requests)
+
+
+def test_contract_platform_of_an_index(runner: CliRunner, pusher: Pusher, tmp_path: Path) -> None:
+    signer = make_key()
+    other = CONTRACT.replace(b"test/echo", b"test/arm")
+    digest = pusher.push_index(REPO, {
+        "linux/amd64": build_image(marker="cli-index-amd64"),
+        "linux/arm64": build_image(layer({"action-contract.yaml": other}), marker="cli-index-arm64",
+                                   architecture="arm64")})
+    pusher.sign_legacy(REPO, digest, signer)
+    key = tmp_path / "k.pub"
+    key.write_text(public_pem(signer))
+    base = ["contract", pusher.image_ref(REPO, digest), "--key", str(key), "--allow-http-registry"]
+    assert runner.invoke(app, base).stdout == CONTRACT.decode()
+    assert runner.invoke(app, [*base, "--platform", "linux/arm64"]).stdout == other.decode()
+    missing = runner.invoke(app, [*base, "--platform", "windows/amd64"])
+    assert missing.exit_code == 1 and "no manifest for platform windows/amd64" in missing.stderr
+    assert runner.invoke(app, [*base, "--platform", "arm64"]).exit_code == 2

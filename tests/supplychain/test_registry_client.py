@@ -66,6 +66,14 @@ def test_credentials_from_docker_config_answer_the_challenge(registry: FakeRegis
         assert client.requests_sent == sent + 1  # the token is reused, no new handshake
 
 
+def test_anonymous_bearer_token_for_public_images(registry: FakeRegistry) -> None:
+    registry.auth, registry.anonymous_tokens = ("bearer", "robot", "s3cret"), True
+    ref = _add_image(registry)
+    client = RegistryClient(FAST)
+    assert client.get_manifest(ref).digest == ref.digest
+    assert registry.token_requests[-1]["scope"] == [f"repository:{REPO}:pull"]
+
+
 def test_wrong_password_is_refused_not_retried_forever(registry: FakeRegistry) -> None:
     registry.auth = ("basic", "robot", "s3cret")
     ref = _add_image(registry)

@@ -111,6 +111,8 @@ class FakeRegistry:
     blobs: dict[str, dict[str, bytes]] = field(default_factory=dict)
     referrers_api: bool = False
     auth: tuple[str, str, str] | None = None  # ("basic"|"bearer", username, password)
+    #: The token server also hands out tokens without credentials (public images on ghcr.io, Docker Hub).
+    anonymous_tokens: bool = False
     fail_times: int = 0
     fail_status: int = 500
     delay: float = 0.0
@@ -199,7 +201,8 @@ class FakeRegistry:
             self.token_requests.append(parse_qs(url.query))
             assert self.auth is not None
             expected = "Basic " + base64.b64encode(f"{self.auth[1]}:{self.auth[2]}".encode()).decode()
-            if handler.headers.get("Authorization") != expected:
+            if handler.headers.get("Authorization") != expected and not (
+                    self.anonymous_tokens and "Authorization" not in handler.headers):
                 return self._send(handler, 401, b'{"errors":[{"code":"UNAUTHORIZED"}]}', "application/json")
             return self._send(handler, 200, json.dumps({"token": self._token()}).encode(), "application/json")
         if self.fail_times > 0:

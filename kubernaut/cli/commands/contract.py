@@ -44,11 +44,13 @@ def contract(
     allow_http_registry: bool = AllowHttpOpt,
     registry_config: Path | None = RegistryConfigOpt,
     registry_cacert: Path | None = RegistryCACertOpt,
+    platform: str = typer.Option("linux/amd64", "--platform", metavar="OS/ARCH[/VARIANT]",
+                                 help="Which child of a multi-platform image index to read the contract from."),
 ) -> None:
     """Print the action contract of a signed image, after verifying its signature."""
     trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
                        certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
-                       registry_config, registry_cacert)
+                       registry_config, registry_cacert, platform)
     try:
         ref = parse_reference(image)
     except ImageReferenceError as exc:
