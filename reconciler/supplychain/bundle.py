@@ -51,8 +51,8 @@ def check_bundle(blob: bytes, image_digest: str, authorities: Sequence[Authority
         bundle = json.loads(blob)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return Outcome(False, "sigstore bundle is not JSON")
-    if not isinstance(bundle, dict) or bundle.get("mediaType") not in SIGSTORE_BUNDLE_TYPES:
-        media_type = bundle.get("mediaType") if isinstance(bundle, dict) else None
+    media_type = bundle.get("mediaType") if isinstance(bundle, dict) else None
+    if not isinstance(bundle, dict) or not isinstance(media_type, str) or media_type not in SIGSTORE_BUNDLE_TYPES:
         return Outcome(False, f"unsupported sigstore bundle media type {media_type!r}")
     envelope = bundle.get("dsseEnvelope")
     material = bundle.get("verificationMaterial")
@@ -76,9 +76,11 @@ def _verify_with_keys(envelope: Mapping[str, Any],
         return Outcome(False, "public-key bundle, but no public key is trusted")
     payload_type = envelope.get("payloadType")
     signatures = envelope.get("signatures")
+    if not isinstance(signatures, list):
+        return Outcome(False, "DSSE envelope has no list of signatures")
     try:
         payload = base64.b64decode(str(envelope.get("payload", "")), validate=True)
-        sigs = [base64.b64decode(str(s.get("sig", "")), validate=True) for s in signatures or []
+        sigs = [base64.b64decode(str(s.get("sig", "")), validate=True) for s in signatures
                 if isinstance(s, Mapping)]
     except binascii.Error:
         return Outcome(False, "DSSE envelope payload or signature is not base64")
@@ -207,7 +209,8 @@ def _check_statement(payload_type: str, payload: bytes, image_digest: str, autho
         statement = json.loads(payload)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return Outcome(False, "signed in-toto statement is not JSON")
-    if not isinstance(statement, dict) or statement.get("_type") not in STATEMENT_TYPES:
+    if not isinstance(statement, dict) or not isinstance(statement.get("_type"), str) \
+            or statement["_type"] not in STATEMENT_TYPES:
         return Outcome(False, "signed payload is not an in-toto statement")
     predicate_type = statement.get("predicateType")
     if predicate_type != COSIGN_SIGN_PREDICATE:

@@ -35,7 +35,7 @@ def check_legacy_signature(blob: bytes, layer: Mapping[str, Any], image_digest: 
                            authorities: Sequence[Authority], docker_reference: str | None = None) -> Outcome:
     """Verify one signature layer (``layer`` is its descriptor, ``blob`` its content)."""
     media_type = layer.get("mediaType")
-    if media_type != COSIGN_SIMPLE_SIGNING:
+    if not isinstance(media_type, str) or media_type != COSIGN_SIMPLE_SIGNING:
         return Outcome(False, f"attachment of type {media_type!r} is not a simple-signing signature")
     if "sha256:" + hashlib.sha256(blob).hexdigest() != layer.get("digest"):
         return Outcome(False, "signature payload does not match its layer digest")
@@ -79,7 +79,7 @@ def _check_payload(blob: bytes, image_digest: str, docker_reference: str | None,
         signed_type = critical["type"]
         signed_digest = critical["image"]["docker-manifest-digest"]
         identity = critical.get("identity") or {}
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError):
         return Outcome(False, "signed payload is not a simple-signing document")
     if signed_type != SIMPLE_SIGNING_TYPE:
         return Outcome(False, f"signed payload has type {signed_type!r}, not {SIMPLE_SIGNING_TYPE!r}")

@@ -93,6 +93,11 @@ def _legacy(ref: ImageReference, authorities: Sequence[Authority], client: Regis
     return outcomes
 
 
+def _text(value: object) -> str | None:
+    """``value`` when it is a string: registry JSON is untrusted and may hold anything."""
+    return value if isinstance(value, str) else None
+
+
 def _bundles(ref: ImageReference, authorities: Sequence[Authority], client: RegistryClient) -> list[Outcome]:
     outcomes = []
     for descriptor in client.referrers(ref)[:MAX_CANDIDATES]:
@@ -107,14 +112,16 @@ def _bundles(ref: ImageReference, authorities: Sequence[Authority], client: Regi
             # A stale fallback-index entry (the referrer was deleted) must not hide the others.
             outcomes.append(Outcome(False, f"referrer {digest} is listed but missing"))
             continue
-        artifact_type = manifest.body.get("artifactType") or (manifest.body.get("config") or {}).get("mediaType")
-        layers = [layer for layer in manifest.layers if layer.get("mediaType") in SIGSTORE_BUNDLE_TYPES]
+        config = manifest.body.get("config")
+        artifact_type = _text(manifest.body.get("artifactType")) or _text(
+            config.get("mediaType") if isinstance(config, dict) else None)
+        layers = [layer for layer in manifest.layers if _text(layer.get("mediaType")) in SIGSTORE_BUNDLE_TYPES]
         if artifact_type not in SIGSTORE_BUNDLE_TYPES and not layers:
             continue  # an SBOM, an attestation of another kind...: not a signature
-        subject = manifest.body.get("subject") or {}
-        if subject.get("digest") != ref.digest:
-            outcomes.append(Outcome(False, f"bundle referrer {digest} has subject {subject.get('digest')}, "
-                                           f"not {ref.digest}"))
+        subject = manifest.body.get("subject")
+        subject_digest = subject.get("digest") if isinstance(subject, dict) else None
+        if subject_digest != ref.digest:
+            outcomes.append(Outcome(False, f"bundle referrer {digest} has subject {subject_digest}, not {ref.digest}"))
             continue
         for layer in layers:
             layer_digest = layer.get("digest")

@@ -105,7 +105,7 @@ class RegistryClient:
         if not isinstance(body, dict):
             raise RegistryError(f"{ref.name}@{digest}: manifest is not a JSON object")
         media_type = body.get("mediaType") or content_type.split(";", 1)[0].strip()
-        if media_type not in ALL_MANIFESTS:
+        if not isinstance(media_type, str) or media_type not in ALL_MANIFESTS:
             raise RegistryError(f"{ref.name}@{digest}: unsupported manifest media type {media_type!r}")
         return Manifest(digest, media_type, raw, body)
 
@@ -117,7 +117,9 @@ class RegistryClient:
         wanted_os, _, wanted_arch = self.settings.platform.partition("/")
         wanted_arch, _, wanted_variant = wanted_arch.partition("/")
         for child in manifest.children:
-            platform = child.get("platform") or {}
+            platform = child.get("platform")
+            if not isinstance(platform, dict):
+                continue
             if (platform.get("os") == wanted_os and platform.get("architecture") == wanted_arch
                     and (not wanted_variant or platform.get("variant") == wanted_variant)):
                 digest = child.get("digest")
