@@ -5,9 +5,10 @@ INTERFACE NOTES for callers (policy agent):
 * ``reference.parse_reference`` raises ``errors.ImageReferenceError`` (a ``SupplyChainError`` and a
   ``ValueError``), not the builtin-shadowing name ``ReferenceError``.
 * ``verify.verify_image(ref, authorities, signature_format, client, *, docker_reference=None)``;
-  ``SignatureCheck`` has defaults ``retryable=False, authority=None``. It never raises for registry
-  or data problems (they become ``ok=False``, ``retryable`` for transport errors); it raises
-  ``errors.TrustMaterialError`` only for an unusable key or trusted root (a configuration error).
+  ``SignatureCheck`` has defaults ``retryable=False, authority=None``. It never raises: registry and
+  data problems become ``ok=False`` (``retryable`` for transport errors), and so does an unusable
+  key or trusted root — check trust material up front with ``keys.load_public_key`` and
+  ``bundle.load_trusted_root`` (both raise ``errors.TrustMaterialError``) to report it as configuration.
 * ``RegistrySettings`` also has ``max_blob_size`` (64 MiB) and ``backoff`` (0.25 s, doubling).
 * ``RegistryClient(settings=None, credentials=None, session=None)``; ``get_manifest(ref, reference=None)``,
   ``get_image_manifest(ref)`` (index -> platform child), ``get_blob(ref, digest, max_size=None)``,

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from support.oci import OCI_INDEX, OCI_MANIFEST, build_image, build_index, canonical
-from support.registry import FakeRegistry, fake_registry
+from support.registry import FakeRegistry, fake_registry, free_port
 
 from reconciler.supplychain import (
     Credentials,
@@ -302,3 +302,10 @@ def test_plain_http_only_when_allowed(registry: FakeRegistry) -> None:
         RegistryClient(RegistrySettings(retries=0, timeout=2)).get_manifest(ref)
     assert registry.requests == []  # the HTTPS handshake never reached the plain-HTTP server's handler
     assert RegistryClient(RegistrySettings(allow_http=True)).get_manifest(ref).digest == ref.digest
+
+
+def test_unreachable_registry_is_retryable_with_a_short_reason() -> None:
+    ref = parse_reference(f"127.0.0.1:{free_port()}/{REPO}@sha256:{'2' * 64}")
+    with pytest.raises(RegistryError, match=r"connection failed: \[Errno \d+\] Connection refused \(after 3") as caught:
+        RegistryClient(FAST).get_manifest(ref)
+    assert caught.value.retryable

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -223,7 +224,7 @@ class RegistryClient:
             except requests.exceptions.SSLError as exc:
                 raise RegistryError(f"{host}: TLS handshake or certificate verification failed: {exc}") from exc
             except requests.RequestException as exc:
-                last_error = f"connection failed: {exc}"
+                last_error = f"connection failed: {_short(exc)}"
                 continue
             if response.status_code in _RETRY_STATUSES:
                 last_error = f"HTTP {response.status_code}"
@@ -232,7 +233,7 @@ class RegistryClient:
                 response.close()
                 continue
             return response
-        raise RegistryError(f"{host}: {url}: {last_error} (after {attempts} attempts)", retryable=True)
+        raise RegistryError(f"{url}: {last_error} (after {attempts} attempts)", retryable=True)
 
     def _request(self, url: str, headers: dict[str, str]) -> requests.Response:
         self.requests_sent += 1
@@ -283,6 +284,12 @@ class RegistryClient:
             return False
         self._tokens[(host, scope)] = header
         return True
+
+
+def _short(exc: Exception) -> str:
+    """The operating system's words ("[Errno 111] Connection refused") when urllib3 wrapped them."""
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    return found.group(0) if found else str(exc)[:200]
 
 
 def _descriptors(raw: bytes, what: str) -> list[dict[str, Any]]:
