@@ -33,17 +33,49 @@ def test_a_rejected_image_fails_the_workflow_before_any_pipelinerun() -> None:
     assert h.steps("signed") == {"good": ("Skipped", 0), "evil": ("Failed", 0), "after": ("Skipped", 0)}
     assert h.messages("signed") == {"good": NOT_RUN_WORKFLOW_FAILED, "evil": message, "after": NOT_RUN_WORKFLOW_FAILED}
     assert not h.objects("PipelineRun") and not h.objects("Pipeline")
-    assert ("Warning", "VerificationFailed", message) in h.events("signed")
+    assert ("Warning", "SignatureVerificationFailed", message) in h.events("signed")
+    assert h.step("signed", "evil")["failure"]["reason"] == "SignatureVerificationFailed"
 
 
-def test_verified_images_run_and_answers_are_cached_by_digest() -> None:
+def test_verified_images_run_with_the_accounts_their_steps_use() -> None:
     verifier = FakeVerifier()
     h = harness(ImagePolicy("verify", verifier))
     h.create(workflow("one", STEPS))
-    h.create(workflow("two", step("again")))
     assert h.run()
-    assert [h.status(n)["phase"] for n in ("one", "two")] == ["Succeeded", "Succeeded"]
-    assert sorted(verifier.calls) == sorted([IMAGE, OTHER_IMAGE])
+    assert h.status("one")["phase"] == "Succeeded"
+    assert sorted(verifier.calls) == sorted([IMAGE, IMAGE, OTHER_IMAGE])
+    (run,) = h.objects("PipelineRun")
+    accounts = {s["pipelineTaskName"]: s.get("serviceAccountName") for s in run["spec"]["taskRunSpecs"]}
+    assert [(c.namespace, c.service_account) for c in verifier.contexts] == [
+        ("default", accounts[name]) for name in ("good", "evil", "after")]
+
+
+ECHO_CONTRACT = b"""
+apiVersion: kubernaut.ai/v1alpha1
+kind: ActionContract
+metadata: {name: kubernaut/echo}
+spec:
+  inputs:
+    - {name: x, type: integer, required: true}
+"""
+
+
+def test_literal_inputs_are_checked_against_the_verified_images_contract() -> None:
+    h = harness(ImagePolicy("verify", FakeVerifier(contracts={IMAGE: ECHO_CONTRACT})))
+    h.create(workflow("typed", step("a", inputs={"x": 1}) + step("b", inputs={"x": "$(steps.a.outputs.x)"})
+                      + step("c", inputs={"x": "one"})))
+    assert h.run()
+    message = f"the inputs of step 'c' do not fit the contract of {IMAGE}: input 'x' must be integer, not string"
+    assert h.status("typed")["message"] == message
+    assert h.step("typed", "c")["failure"]["reason"] == "InvalidInputs"
+    assert not h.objects("PipelineRun")
+
+
+def test_references_are_left_to_run_time() -> None:
+    h = harness(ImagePolicy("verify", FakeVerifier(contracts={IMAGE: ECHO_CONTRACT})))
+    h.create(workflow("deferred", step("a", inputs={"x": 1}) + step("b", inputs={"x": "$(steps.a.outputs.x)"})))
+    assert h.run()
+    assert h.status("deferred")["phase"] == "Succeeded"
 
 
 def test_verify_without_a_verifier_fails_closed() -> None:
