@@ -58,6 +58,11 @@ from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
 
 ENGINES = ("jobs", "tekton")
+#: Printed on stderr by every embedded run without --verify.
+SKIPPED_VERIFICATION_NOTICE = ("kubernaut: image signatures are NOT verified in this run (no --verify); pass --verify "
+                               "with trust flags (--key, --certificate-identity... or --trusted-root) to check them "
+                               "as the controller would")
+
 #: Where --verify keeps the trust material of its policy in the embedded cluster.
 _POLICY_NAMESPACE = "kubernaut-system"
 OUTPUTS = ("text", "json")
@@ -204,6 +209,10 @@ def run(
                      realtime=realtime)
     add_tekton(sim)  # same outcomes and entrypoints as the Jobs: one outcomes file drives both engines
     catalog, _ = load_catalog(contracts)
+    if trust is None:
+        # Said once, on stderr (stdout stays the progress or the JSON): a run that passes here has
+        # not checked a single signature, which the in-cluster controller would.
+        sys.stderr.write(SKIPPED_VERIFICATION_NOTICE + "\n")
     image_policy = ImagePolicy("skip") if trust is None else _verifying_policy(sim, trust, allow_http_registry)
     install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods))
     created = sim.cluster.create(_workflow_object(unit.document.data, engine))
