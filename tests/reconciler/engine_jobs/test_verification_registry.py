@@ -201,3 +201,6 @@ def test_an_unreachable_registry_keeps_the_step_waiting(images: SignedImages) ->
     assert not w.h.objects("Job")
     assert w.h.step("down", "a")["phase"] in ("Pending", "Running")
     assert b'kubernaut_image_verifications_total{result="error"}' in w.h.app.metrics.exposition()
+    (event,) = [e for e in w.h.events("down") if e[1] == "ImageVerificationRetrying"]
+    assert event[2].startswith(f"image verification of {gone} could not be completed: ")
+    assert event[2].endswith("; retrying, nothing runs meanwhile")

@@ -96,6 +96,8 @@ def test_a_verifier_that_cannot_decide_is_asked_again_and_nothing_runs_meanwhile
     assert h.run()
     assert h.steps("later") == {"a": ("Succeeded", 1)}
     assert len(verifier.calls) == 4
+    assert ("Warning", "ImageVerificationRetrying", f"image verification of {IMAGE} could not be completed: "
+            "registry unreachable; retrying, nothing runs meanwhile") in h.events("later")
 
 
 def test_a_workflow_tekton_cannot_express_fails_with_the_diagnostic() -> None:
