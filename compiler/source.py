@@ -4,10 +4,17 @@ PyYAML's composer gives us nodes with marks; we turn each document into plain JS
 plus a map from *paths* (``("spec", "steps", 0, "image")``) to source positions, so every later
 diagnostic can point at the exact line and column. Duplicate keys, binary files, non-UTF-8
 bytes, empty files and non-mapping documents are reported here as diagnostics, never raised.
+
+The nodes come from LibYAML's composer (``yaml.CSafeLoader``) when PyYAML was built with it: its
+marks have the pure-Python composer's line/column semantics, and it is an order of magnitude
+faster. A document LibYAML rejects is parsed again by the pure-Python composer, so syntax errors
+keep PyYAML's wording and positions; without LibYAML the pure-Python composer does everything.
+Positions are kept as plain tuples and turned into spans only when a diagnostic asks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +24,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from compiler.diagnostics import Diagnostic, Span, error
+from compiler.gcpause import collector_paused
 
 Path = tuple[str | int, ...]
 JSON = Any
@@ -30,6 +38,20 @@ _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+
+# LibYAML's parser resolves implicit tags through the same Python resolver table.
+_CLoader: type | None = None
+if yaml.__with_libyaml__:
+    class _LibYAMLLoader(yaml.CSafeLoader):
+        """``_Loader`` on LibYAML's parser and composer."""
+
+    _LibYAMLLoader.yaml_implicit_resolvers = _Loader.yaml_implicit_resolvers
+    _CLoader = _LibYAMLLoader
+
+_STR_TAG = "tag:yaml.org,2002:str"
+# A node's place as 0-based (line, column, end line, end column): tuples of ints cost a fraction
+# of a Span each, and a large workflow has hundreds of thousands of nodes.
+_Marks = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)
@@ -49,23 +71,32 @@ class SourceDocument:
     text: str
     index: int  # 0-based document number within the file
     data: JSON
-    positions: dict[Path, NodeInfo] = field(default_factory=dict)
+    # path -> (value marks, key marks or None, scalar style); see ``info``.
+    positions: dict[Path, tuple[_Marks, _Marks | None, str | None]] = field(default_factory=dict)
     # Problems found while reading this document (duplicate keys...): they make it invalid.
     problems: list[Diagnostic] = field(default_factory=list)
+
+    def info(self, path: Path) -> NodeInfo | None:
+        """Where the node at ``path`` (and its key) sits, or None when there is no such node."""
+        found = self.positions.get(path)
+        if found is None:
+            return None
+        value, key, style = found
+        return NodeInfo(_to_span(self.file, value), None if key is None else _to_span(self.file, key), style)
 
     def span(self, path: Path) -> Span:
         """The value's span for ``path``, or the nearest ancestor's when the path does not exist."""
         for cut in range(len(path), -1, -1):
-            info = self.positions.get(path[:cut])
-            if info is not None:
-                return info.value
+            found = self.positions.get(path[:cut])
+            if found is not None:
+                return _to_span(self.file, found[0])
         return Span(self.file, 1, 1)
 
     def key_span(self, path: Path) -> Span:
         """The span of the mapping key that introduces ``path`` (falls back to the value)."""
-        info = self.positions.get(path)
-        if info is not None and info.key is not None:
-            return info.key
+        found = self.positions.get(path)
+        if found is not None and found[1] is not None:
+            return _to_span(self.file, found[1])
         return self.span(path)
 
     @cached_property
@@ -75,15 +106,34 @@ class SourceDocument:
 
     def span_in_string(self, path: Path, offset: int, length: int) -> Span:
         """The span of characters ``offset:offset+length`` inside the string scalar at ``path``."""
-        info = self.positions.get(path)
+        info = self.info(path)
         if info is None:
             return self.span(path)
         return _offset_span(self.lines, info, offset, length)
 
 
-def _span(file: str, node: Node) -> Span:
+# (index, line, column) of the end of the text when LibYAML composed a text without a final line
+# break (see ``_end_of_text``), else None.
+_EndFix = tuple[int, int, int] | None
+
+
+def _marks(node: Node, eof: _EndFix = None) -> _Marks:
     start, end = node.start_mark, node.end_mark
-    return Span(file, start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+    if eof is None:
+        return start.line, start.column, end.line, end.column
+    index, line, column = eof
+    start_at = (line, column) if start.index == index else (start.line, start.column)
+    end_at = (line, column) if end.index == index else (end.line, end.column)
+    return (*start_at, *end_at)
+
+
+def _to_span(file: str, marks: _Marks) -> Span:
+    line, col, end_line, end_col = marks
+    return Span(file, line + 1, col + 1, end_line + 1, end_col + 1)
+
+
+def _span(file: str, node: Node, eof: _EndFix = None) -> Span:
+    return _to_span(file, _marks(node, eof))
 
 
 def _offset_span(lines: list[str], info: NodeInfo, offset: int, length: int) -> Span:
@@ -165,7 +215,7 @@ def load_documents(file: str, raw: bytes) -> tuple[list[SourceDocument], list[Di
         assert problem is not None
         return [], [problem], ""
     try:
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        nodes, eof = _compose(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
@@ -186,13 +236,50 @@ def load_documents(file: str, raw: bytes) -> tuple[list[SourceDocument], list[Di
         doc = SourceDocument(file, text, index, None)
         if not isinstance(node, MappingNode):
             diagnostics.append(error("KN002", f"document {index + 1} is a {_kind(node)}, not a mapping",
-                                     _span(file, node), "a workflow document starts with 'apiVersion:'"))
+                                     _span(file, node, eof), "a workflow document starts with 'apiVersion:'"))
             continue
-        builder = _Builder(file, doc.positions, doc.problems)
-        doc.data = builder.build(node, ())
-        doc.positions[()] = NodeInfo(_span(file, node))
+        builder = _Builder(file, doc.positions, doc.problems, eof)
+        with collector_paused():
+            doc.data = builder.build(node, ())
+        doc.positions[()] = (_marks(node, eof), None, None)
         documents.append(doc)
     return documents, diagnostics, text
+
+
+# Where LibYAML and PyYAML disagree (found by differential fuzzing, tests/compiler): tabs and
+# byte-order marks inside the text (what each accepts, and BOM columns), and a comment right
+# after a block scalar indicator (`|#`, which only LibYAML accepts). Such texts take the
+# pure-Python path, so both paths give the same result for every input.
+_LIBYAML_DISAGREES = re.compile("[\t\ufeff]|[|>][-+0-9]*#")
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+
+
+def _end_of_text(text: str) -> tuple[int, int, int] | None:
+    """(index, line, column) of the end of a text that does not end with a line break.
+
+    LibYAML reads such a text as if it had one more line break, so nodes that end at the end
+    of the text end at (next line, column 0) instead of PyYAML's (last line, after the last
+    character); the builder puts them back.
+    """
+    if not text or text.endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
+        return None
+    breaks = list(_LINE_BREAK.finditer(text))
+    return len(text), len(breaks), len(text) - (breaks[-1].end() if breaks else 0)
+
+
+def _compose(text: str) -> tuple[list[Node | None], _EndFix]:
+    """Every document's node tree, and the end fix its marks need.
+
+    Raises PyYAML's own error for invalid YAML.
+    """
+    if _CLoader is not None and not _LIBYAML_DISAGREES.search(text):
+        try:
+            with collector_paused():
+                return list(yaml.compose_all(text, Loader=_CLoader)), _end_of_text(text)
+        except yaml.YAMLError:
+            pass  # parse again below: the pure-Python parser's messages are the documented ones
+    with collector_paused():
+        return list(yaml.compose_all(text, Loader=_Loader)), None
 
 
 def _is_null(node: Node) -> bool:
@@ -210,8 +297,10 @@ def _kind(node: Node) -> str:
 class _Builder:
     """Turns a composed node tree into plain data, recording positions and duplicate keys."""
 
-    def __init__(self, file: str, positions: dict[Path, NodeInfo], diagnostics: list[Diagnostic]):
+    def __init__(self, file: str, positions: dict[Path, tuple[_Marks, _Marks | None, str | None]],
+                 diagnostics: list[Diagnostic], eof: _EndFix = None):
         self.file = file
+        self.eof = eof
         self.positions = positions
         self.diagnostics = diagnostics
         self.constructor = _Loader("")
@@ -221,36 +310,42 @@ class _Builder:
             return self._mapping(node, path)
         if isinstance(node, SequenceNode):
             items = []
+            positions = self.positions
             for i, child in enumerate(node.value):
-                self.positions[(*path, i)] = NodeInfo(_span(self.file, child), None, _style(child))
-                items.append(self.build(child, (*path, i)))
+                child_path = (*path, i)
+                positions[child_path] = (_marks(child, self.eof), None, _style(child))
+                items.append(self.build(child, child_path))
             return items
+        if node.tag == _STR_TAG:
+            return node.value  # what construct_object would return, without its bookkeeping
         return self.constructor.construct_object(node, deep=True)
 
     def _mapping(self, node: MappingNode, path: Path) -> dict[str, JSON]:
         result: dict[str, JSON] = {}
-        first_seen: dict[str, Span] = {}
+        first_seen: dict[str, Node] = {}
+        positions = self.positions
         for key_node, value_node in node.value:
-            key_span = _span(self.file, key_node)
             if not isinstance(key_node, ScalarNode):
-                self.diagnostics.append(error("KN007", "mapping keys must be plain strings", key_span))
+                self.diagnostics.append(error("KN007", "mapping keys must be plain strings",
+                                              _span(self.file, key_node, self.eof)))
                 continue
             key = key_node.value
             if key in first_seen:
                 self.diagnostics.append(error(
-                    "KN003", f"duplicate key '{key}'", key_span,
+                    "KN003", f"duplicate key '{key}'", _span(self.file, key_node, self.eof),
                     "remove one of the two entries; YAML would silently keep only the last",
-                    related=[(first_seen[key], f"'{key}' first defined here")]))
+                    related=[(_span(self.file, first_seen[key], self.eof), f"'{key}' first defined here")]))
                 continue
-            first_seen[key] = key_span
+            first_seen[key] = key_node
             child = (*path, key)
-            self.positions[child] = NodeInfo(_span(self.file, value_node), key_span, _style(value_node))
+            positions[child] = (_marks(value_node, self.eof), _marks(key_node, self.eof), _style(value_node))
             result[key] = self.build(value_node, child)
         return result
 
 
 def _style(node: Node) -> str | None:
-    return node.style if isinstance(node, ScalarNode) else None
+    # LibYAML's composer says "" for plain scalars where PyYAML's says None.
+    return (node.style or None) if isinstance(node, ScalarNode) else None
 
 
 def iter_paths(data: JSON, path: Path = ()) -> Iterator[tuple[Path, JSON]]:

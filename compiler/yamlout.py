@@ -26,6 +26,9 @@ from typing import Any
 
 import yaml
 
+from compiler.gcpause import collector_paused
+from compiler.yamlwriter import Unsupported, write_documents
+
 __all__ = ["dump_document", "dump_documents"]
 
 _TOP_LEVEL_ORDER = ("apiVersion", "kind", "metadata", "spec", "data", "status")
@@ -106,13 +109,17 @@ class _ReviewDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
-def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    style: str | None = None
+def _string_style(data: str) -> str | None:
+    """The style asked of the emitter for a string; it still refuses what cannot hold it."""
     if _FORCE_DOUBLE_QUOTES.intersection(data) or _is_ambiguous(data):
-        style = '"'
-    elif _block_literal_fits(data):
-        style = "|"
-    return dumper.represent_scalar(_STR_TAG, data, style=style)
+        return '"'
+    if _block_literal_fits(data):
+        return "|"
+    return None
+
+
+def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(_STR_TAG, data, style=_string_style(data))
 
 
 _ReviewDumper.add_representer(str, _represent_str)
@@ -154,16 +161,54 @@ def _ordered(mapping: dict[Any, Any], first: tuple[str, ...]) -> dict[Any, Any]:
     return out
 
 
+def _shallow(value: Any) -> Any:
+    """One level of ``_plain``: what the direct writer calls for a value of another type."""
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, enum.Enum):
+        return _shallow(value.value)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, Mapping):
+        if not all(isinstance(key, (str, int, float, bool)) for key in value):
+            raise TypeError("a mapping key is not a scalar")
+        return dict(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise TypeError(f"cannot write a {type(value).__name__} as YAML")
+
+
 def _document(doc: Mapping[str, Any], index: int) -> dict[Any, Any]:
+    """The document with its top-level and metadata keys in the house order (a shallow copy)."""
     if not isinstance(doc, Mapping):
         raise TypeError(f"document {index} is a {type(doc).__name__}, not a mapping")
-    plain = _plain(doc, f"document {index}")
-    if isinstance(plain.get("metadata"), dict):
-        plain["metadata"] = _ordered(plain["metadata"], _METADATA_ORDER)
-    return _ordered(plain, _TOP_LEVEL_ORDER)
+    top = _shallow(doc)
+    metadata = top.get("metadata")
+    if isinstance(metadata, Mapping):
+        top["metadata"] = _ordered(_shallow(metadata), _METADATA_ORDER)
+    return _ordered(top, _TOP_LEVEL_ORDER)
 
 
 def _dump(docs: list[dict[Any, Any]], explicit_start: bool) -> str:
+    try:
+        with collector_paused():
+            return write_documents(docs, explicit_start, _string_style, _shallow)
+    except TypeError:
+        # Say where: the writer met the value without its path.
+        for index, doc in enumerate(docs):
+            _plain(doc, f"document {index}")
+        raise
+    except Unsupported:
+        return dump_with_pyyaml([_plain(doc, f"document {index}") for index, doc in enumerate(docs)],
+                                explicit_start)
+
+
+def dump_with_pyyaml(docs: list[dict[Any, Any]], explicit_start: bool) -> str:
+    """The reference: PyYAML's dumper with the house style (the direct writer's fallback)."""
     return yaml.dump_all(
         docs,
         Dumper=_ReviewDumper,
