@@ -7,7 +7,7 @@ code answers for a real cluster and for a shared state file of a local run.
 """
 
 from .describe import Description, EngineObject, StepView, describe_workflow
-from .errors import InspectError
+from .errors import InspectError, NotStartedError
 from .follow import follow_workflow, workflow_finished
 from .logs import LogTarget, log_targets
 from .report import EngineStats, Report, build_report, parse_since
@@ -24,6 +24,7 @@ __all__ = [
     "EngineStats",
     "InspectError",
     "LogTarget",
+    "NotStartedError",
     "ReadSource",
     "Report",
     "SavedState",

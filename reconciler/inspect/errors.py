@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["InspectError"]
+__all__ = ["InspectError", "NotStartedError"]
 
 
 class InspectError(Exception):
@@ -11,3 +11,7 @@ class InspectError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class NotStartedError(InspectError):
+    """The step (or every step) has not started a pod yet: a follower may wait for it."""

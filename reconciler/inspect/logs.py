@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .engine_objects import step_attempts
-from .errors import InspectError
+from .errors import InspectError, NotStartedError
 from .source import ReadSource, find_workflow
 
 __all__ = ["LogTarget", "log_targets"]
@@ -46,7 +46,7 @@ def log_targets(source: ReadSource, name: str, namespace: str, *, step: str | No
         attempts = [a for a in step_attempts(source, wfe, current).attempts if a.pod]
         if not attempts:
             if step is not None:
-                raise InspectError(f"step '{current}' of workflow {name} has not started a pod (yet)")
+                raise NotStartedError(f"step '{current}' of workflow {name} has not started a pod (yet)")
             continue
         if attempt is None:
             chosen = attempts[-1]
@@ -58,5 +58,5 @@ def log_targets(source: ReadSource, name: str, namespace: str, *, step: str | No
             chosen = found[0]
         targets.append(LogTarget(current, chosen.number, namespace, chosen.pod, chosen.container))
     if not targets:
-        raise InspectError(f"no step of workflow {name} has started a pod yet")
+        raise NotStartedError(f"no step of workflow {name} has started a pod yet")
     return targets

@@ -91,3 +91,31 @@ def test_embedded_only_flags_are_refused_with_cluster(tmp_path: Path) -> None:
                           "not with --cluster\n")
     alone = kubernaut("run", ECHO, "--cancel-on-interrupt")
     assert alone.code == 2 and "need --cluster" in alone.err
+
+
+def test_logs_follow_waits_for_the_step_to_start(served: ServedCluster) -> None:
+    """The command is already waiting (it has read the workflow twice) before anything runs."""
+    import threading
+    import time
+
+    import yaml
+
+    wfe = yaml.safe_load(ECHO.read_text())
+    wfe["metadata"]["namespace"] = "ops"
+    served.memory.create(wfe)
+    path = WFE_PATH.replace("/default/", "/ops/") + "/echo-data-passing"
+
+    def run_once_the_command_waits() -> None:
+        deadline = time.monotonic() + 60
+        while sum(r.url.path == path for r in served.server.requests) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        served.sim.run_until(lambda: (served.memory.get(API_VERSION, KIND, "echo-data-passing", "ops")
+                                      .get("status") or {}).get("phase") == "Succeeded", 600)
+
+    driver = threading.Thread(target=run_once_the_command_waits, daemon=True)
+    driver.start()
+    result = kubernaut("logs", "echo-data-passing", "--step", "consume", "-f", *served.flags())
+    driver.join(60)
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["summary"] == "sha=abc123 replicas=3"
+    assert served.server.last().params.get("follow") == "true"
