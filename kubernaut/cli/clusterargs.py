@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ __all__ = [
     "check_output",
     "connect",
     "fail",
+    "format_table",
     "human_age",
     "open_target",
     "print_objects",
@@ -165,6 +166,14 @@ def human_age(seconds: float | None) -> str:
         return f"{d}d"
     y = d // 365
     return f"{y}y{d % 365}d" if y < 8 and d % 365 else f"{y}y"
+
+
+def format_table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
+    """kubectl's layout: left-aligned columns three spaces apart, the last one unpadded, no
+    trailing blanks."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    return [(indent + "   ".join([*(c.ljust(w) for c, w in zip(r, widths, strict=False)), r[-1]])).rstrip()
+            for r in rows]
 
 
 def print_objects(value: Any, output: str) -> None:

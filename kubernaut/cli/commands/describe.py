@@ -16,6 +16,7 @@ from kubernaut.cli.clusterargs import (
     KubeconfigOpt,
     NamespaceOpt,
     StateOpt,
+    format_table,
     human_age,
     open_target,
     run_reading,
@@ -82,12 +83,10 @@ def render(d: Description, now: datetime) -> str:
         lines.extend(f"  {line}" for line in d.diagnostics)
     if d.conditions:
         lines.append("Conditions:")
-        rows = [("TYPE", "STATUS", "REASON", "MESSAGE")] + [
-            (str(c.get("type")), str(c.get("status")), str(c.get("reason") or ""), str(c.get("message") or ""))
+        rows = [["TYPE", "STATUS", "REASON", "MESSAGE"]] + [
+            [str(c.get("type")), str(c.get("status")), str(c.get("reason") or ""), str(c.get("message") or "")]
             for c in d.conditions]
-        widths = [max(len(r[i]) for r in rows) for i in range(3)]
-        lines.extend(("  " + "   ".join(c.ljust(w) for c, w in zip(r[:3], widths, strict=True)) + "   " + r[3])
-                     .rstrip() for r in rows)
+        lines.extend(format_table(rows, "  "))
     lines.append("Steps:")
     for step in d.steps:
         lines.append(f"  {step.name}:")
@@ -107,16 +106,13 @@ def render(d: Description, now: datetime) -> str:
             lines.extend(_objects(step.objects, "      "))
     lines.append("Events:" if d.events else _field("Events", "<none>"))
     if d.events:
-        rows = [("TYPE", "REASON", "AGE", "OBJECT", "MESSAGE")]
+        rows = [["TYPE", "REASON", "AGE", "OBJECT", "MESSAGE"]]
         for e in d.events:
             age = human_age(seconds_between(e.last, now))
             if e.count > 1:
                 age += f" (x{e.count} over {human_age(seconds_between(e.first, now))})"
-            rows.append((e.type, e.reason, age, e.object, e.message))
-        widths = [max(len(r[i]) for r in rows) for i in range(4)]
-        for r in rows:
-            lines.append(("  " + "   ".join(c.ljust(w) for c, w in zip(r[:4], widths, strict=True)) + "   " + r[4])
-                         .rstrip())
+            rows.append([e.type, e.reason, age, e.object, e.message])
+        lines.extend(format_table(rows, "  "))
     return "\n".join(lines) + "\n"
 
 

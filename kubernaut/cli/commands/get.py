@@ -16,6 +16,7 @@ from kubernaut.cli.clusterargs import (
     OutputOpt,
     StateOpt,
     check_output,
+    format_table,
     human_age,
     open_target,
     print_objects,
@@ -24,12 +25,6 @@ from kubernaut.cli.clusterargs import (
 from reconciler.inspect import find_workflow, list_workflows, workflow_row
 
 COLUMNS = ("NAME", "PHASE", "ENGINE", "STEPS", "AGE")
-
-
-def table(rows: list[list[str]]) -> str:
-    """kubectl's layout: left-aligned columns three spaces apart, no trailing blanks."""
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return "".join("   ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() + "\n" for r in rows)
 
 
 @app.command()
@@ -67,7 +62,7 @@ def get(
             cells = [row.name, row.phase, row.engine or "<none>", f"{row.steps_done}/{row.steps_total}",
                      human_age(row.age_seconds)]
             rows.append(([row.namespace] if show_namespace else []) + cells)
-        sys.stdout.write(table(rows))
+        sys.stdout.write("".join(line + "\n" for line in format_table(rows)))
 
     try:
         run_reading(body)

@@ -24,6 +24,7 @@ from kubernaut.cli.clusterargs import (
     NamespaceOpt,
     check_output,
     fail,
+    format_table,
     open_target,
     run_reading,
 )
@@ -72,11 +73,6 @@ def _seconds(value: float | None) -> str:
     return format_duration(value) if value is not None else "-"
 
 
-def _table(rows: list[list[str]]) -> list[str]:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return ["  " + "   ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
-
-
 def render(report: Report, since: str | None = None) -> str:
     window = f"last {since}" if since else "all time"
     lines = [f"Rollout report ({window}): {report.considered} workflow(s)"]
@@ -88,7 +84,7 @@ def render(report: Report, since: str | None = None) -> str:
                      str(stats.succeeded), str(stats.failed), str(stats.cancelled), str(stats.unfinished),
                      _rate(stats), _seconds(stats.mean_seconds), _seconds(stats.p50_seconds),
                      _seconds(stats.p95_seconds)])
-    lines += _table(rows)
+    lines += format_table(rows, "  ")
     reasons = [s for s in report.engines if s.failure_reasons]
     if reasons:
         lines.append("Failure reasons:")
