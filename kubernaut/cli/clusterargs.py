@@ -18,6 +18,7 @@ from typing import Any
 
 import typer
 import yaml
+from kubernetes import config as kube_config
 
 from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE
 from reconciler.cluster import ApiError
@@ -75,8 +76,6 @@ def _context_namespace(kubeconfig: Path | None, context: str | None) -> str:
     if kubeconfig is None and context is None and in_cluster():
         path = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
         return path.read_text().strip() if path.is_file() else "default"
-    from kubernetes import config as kube_config
-
     file = str(kubeconfig) if kubeconfig else os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
     try:
         contexts, current = kube_config.list_kube_config_contexts(file)
