@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from support.oci import Pusher
 from support.registry import RunningRegistry, docker_registry
 
 from reconciler.supplychain import RegistryClient, RegistrySettings
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "cosign"
 
 
 @pytest.fixture(scope="session")
