@@ -104,7 +104,7 @@ def test_pull_secret_credentials(registry: FakeRegistry) -> None:
 
 # ---- retries, timeouts -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("status", [500, 503, 429])
+@pytest.mark.parametrize("status", [500, 501, 503, 429])
 def test_transient_errors_are_retried(registry: FakeRegistry, status: int) -> None:
     ref = _add_image(registry)
     registry.fail_times, registry.fail_status = 2, status

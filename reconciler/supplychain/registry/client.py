@@ -28,7 +28,6 @@ from .mediatypes import ALL_MANIFESTS, INDEXES, MANIFEST_ACCEPT, OCI_INDEX
 MANIFEST_LIMIT = 4 * 1024 * 1024
 DEFAULT_BLOB_LIMIT = 64 * 1024 * 1024
 _CHUNK = 64 * 1024
-_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MAX_RETRY_AFTER = 10.0
 
 
@@ -226,7 +225,7 @@ class RegistryClient:
             except requests.RequestException as exc:
                 last_error = f"connection failed: {_short(exc)}"
                 continue
-            if response.status_code in _RETRY_STATUSES:
+            if _transient(response.status_code):
                 last_error = f"HTTP {response.status_code}"
                 asked = response.headers.get("Retry-After", "")
                 retry_after = min(float(asked), _MAX_RETRY_AFTER) if asked.isdigit() else 0.0
@@ -271,7 +270,7 @@ class RegistryClient:
             raise RegistryError(f"{host}: token request to {realm} failed: {exc}", retryable=True) from exc
         if response.status_code != 200:
             raise RegistryError(f"{host}: token server {realm} refused the request (HTTP {response.status_code})",
-                                retryable=response.status_code in _RETRY_STATUSES)
+                                retryable=_transient(response.status_code))
         try:
             payload = response.json()
         except ValueError as exc:
@@ -284,6 +283,11 @@ class RegistryClient:
             return False
         self._tokens[(host, scope)] = header
         return True
+
+
+def _transient(status: int) -> bool:
+    """Server errors and rate limiting may pass; every other status is the registry's answer."""
+    return status >= 500 or status == 429
 
 
 def _short(exc: Exception) -> str:
