@@ -8,6 +8,7 @@ from compiler import ir
 from compiler.contracts import ActionContract
 from compiler.expressions import Guard, Literal, Reference
 from compiler.rules.context import RuleContext
+from compiler.spec import TargetResource
 from compiler.values import parse_duration, whole_seconds
 
 
@@ -52,6 +53,7 @@ def _contract_info(contract: ActionContract, step_inputs: dict[str, Any]) -> ir.
                           for r in contract.spec.permissions),
         read_only_root_filesystem=contract.spec.readOnlyRootFilesystem,
         output_names=tuple(outputs) if outputs is not None else None,
+        non_retryable_exit_codes=tuple(sorted(set(contract.spec.nonRetryableExitCodes))),
     )
 
 
@@ -84,6 +86,8 @@ def build_ir(ctx: RuleContext) -> ir.Workflow:
             timeout_seconds=_seconds(step.timeout, ir.DEFAULT_STEP_TIMEOUT_SECONDS),
             run_after=tuple(step.runAfter), dependencies=dependencies, guards=guards,
             has_contract=contract is not None,
+            resources=(ir.Resources(requests=dict(step.resources.requests), limits=dict(step.resources.limits))
+                       if step.resources is not None else None),
         ))
     workspace = None
     if any(s.uses_workspace for s in steps):
@@ -99,4 +103,13 @@ def build_ir(ctx: RuleContext) -> ir.Workflow:
         workspace=workspace, service_account_name=spec.serviceAccountName, steps=tuple(steps),
         edges=tuple(sorted(edges, key=lambda e: (order[e[1]], order[e[0]]))),
         contracts=dict(sorted(contracts.items())),
+        target=_target(spec.targetResource, meta.namespace),
+        lock_policy=spec.lockPolicy,
     )
+
+
+def _target(target: TargetResource | None, namespace: str | None) -> ir.TargetRef | None:
+    if target is None:
+        return None
+    return ir.TargetRef(kind=target.kind, name=target.name, namespace=target.namespace or namespace or "default",
+                        api_version=target.apiVersion)

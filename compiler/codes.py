@@ -43,6 +43,8 @@ CODES: dict[str, str] = {
     "KN043": "no contract known for this action type",
     "KN044": "workspace use disagrees with the contract",
     "KN045": "invalid action contract file",
+    "KN046": "step resources exceed what the action contract allows",
+    "KN047": "invalid targetResource",
     # -- timing -------------------------------------------------------------------------------
     "KN050": "step timeout longer than the workflow timeout",
     # -- target limits ------------------------------------------------------------------------

@@ -67,6 +67,7 @@ class ContractInfo(_Frozen):
     permissions: tuple[PolicyRule, ...] = ()
     read_only_root_filesystem: bool = True
     output_names: tuple[str, ...] | None = None
+    non_retryable_exit_codes: tuple[int, ...] = ()
 
 
 class Step(_Frozen):
@@ -82,6 +83,16 @@ class Step(_Frozen):
     dependencies: tuple[str, ...] = ()  # declared plus implied, in workflow step order
     guards: tuple[Guard, ...] = ()
     has_contract: bool = False
+    resources: Resources | None = None  # the step's override of its contract's requests/limits
+
+
+class TargetRef(_Frozen):
+    """The object a workflow remediates (``spec.targetResource``; namespace defaulted)."""
+
+    kind: str
+    name: str
+    namespace: str
+    api_version: str | None = None
 
 
 class WorkspaceSpec(_Frozen):
@@ -102,6 +113,8 @@ class Workflow(_Frozen):
     steps: tuple[Step, ...]
     edges: tuple[tuple[str, str], ...] = ()  # (upstream, downstream), declared plus implied
     contracts: dict[str, ContractInfo] = Field(default_factory=dict)
+    target: TargetRef | None = None  # at most one workflow runs per target (reconciler.locks)
+    lock_policy: Literal["wait", "fail"] = "wait"
 
     def step(self, name: str) -> Step:
         for s in self.steps:

@@ -50,6 +50,20 @@ class Workspace(_Model):
     storageClassName: str | None = Field(default=None, description="Storage class of the workspace PVC.")
 
 
+class StepResources(_Model):
+    requests: dict[str, str] = Field(default_factory=dict, description="Container resource requests.")
+    limits: dict[str, str] = Field(default_factory=dict, description="Container resource limits.")
+
+
+class TargetResource(_Model):
+    """The object a workflow remediates: at most one workflow acts on it at a time."""
+
+    kind: str = Field(description="Kind of the target, e.g. Deployment.")
+    name: str = Field(description="Name of the target.")
+    namespace: str | None = Field(default=None, description="Namespace of the target (default: the workflow's).")
+    apiVersion: str | None = Field(default=None, description="API version of the target, e.g. apps/v1.")
+
+
 class Step(_Model):
     name: str = Field(description="DNS-1123 label, unique within the workflow.")
     actionType: str = Field(description="The action contract this step runs, e.g. git/clone.")
@@ -60,6 +74,8 @@ class Step(_Model):
     retries: int = Field(default=0, description="Extra attempts after the first failure.")
     timeout: str | None = Field(default=None, description="Per-attempt timeout (Go duration).")
     when: list[str] = Field(default_factory=list, description="Guards that must all hold for the step to run.")
+    resources: StepResources | None = Field(default=None, description="Override of the container's resource "
+                                            "requests/limits, within the maximum its action contract allows.")
 
 
 class WorkflowSpec(_Model):
@@ -69,6 +85,10 @@ class WorkflowSpec(_Model):
     workspace: Workspace | None = None
     serviceAccountName: str | None = Field(default=None, description="Service account for every step.")
     cancel: bool = Field(default=False, description="Set to true to cancel a running workflow.")
+    targetResource: TargetResource | None = Field(default=None, description="The object this workflow "
+                                                  "remediates: at most one workflow runs per target.")
+    lockPolicy: Literal["wait", "fail"] = Field(default="wait", description="When another workflow holds the "
+                                                "target: wait (Pending, in creation order) or fail (Deduplicated).")
     steps: list[Step] = Field(description="The steps of the DAG.")
 
 

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .failures import StepFailure
+
 
 class WorkflowPhase(enum.StrEnum):
     PENDING = "Pending"
@@ -51,13 +53,15 @@ class StepStatus:
     completion_time: str | None = None
     outputs: dict[str, Any] | None = None
     message: str | None = None
+    #: Why it failed (Failed or Cancelled steps; docs/running.md "Failure details").
+    failure: StepFailure | None = None
 
     @property
     def terminal(self) -> bool:
         return self.phase in TERMINAL_STEP_PHASES
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "name": self.name,
             "phase": self.phase.value,
             "attempts": self.attempts,
@@ -66,6 +70,9 @@ class StepStatus:
             "outputs": self.outputs,
             "message": self.message,
         }
+        if self.failure is not None:
+            data["failure"] = self.failure.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StepStatus:
@@ -77,6 +84,7 @@ class StepStatus:
             completion_time=data.get("completionTime"),
             outputs=data.get("outputs"),
             message=data.get("message"),
+            failure=StepFailure.from_json(data.get("failure")),
         )
 
 
@@ -123,6 +131,8 @@ class WorkflowStatus:
     steps: list[StepStatus] = field(default_factory=list)
     observed_generation: int | None = None
     diagnostics: list[str] | None = None
+    #: ``{step, reason, exitCode, message, retryable}`` once the workflow failed.
+    failure_details: dict[str, Any] | None = None
 
     @property
     def terminal(self) -> bool:
@@ -147,6 +157,8 @@ class WorkflowStatus:
         }
         if self.diagnostics is not None:
             data["diagnostics"] = self.diagnostics
+        if self.failure_details is not None:
+            data["failureDetails"] = self.failure_details
         return data
 
     @classmethod
@@ -165,4 +177,22 @@ class WorkflowStatus:
             steps=[stored.get(n) or StepStatus(n) for n in names],
             observed_generation=data.get("observedGeneration"),
             diagnostics=data.get("diagnostics"),
+            failure_details=data.get("failureDetails"),
         )
+
+
+def failure_details(step: str | None, failure: StepFailure) -> dict[str, Any]:
+    """``status.failureDetails``: the failure that ended the workflow, and the step it happened in."""
+    # A failure of the whole workflow (its timeout, an invalid spec) names no step.
+    return {**({"step": step} if step is not None else {}), **failure.to_json()}
+
+
+def first_failure(steps: Iterable[StepStatus]) -> StepStatus | None:
+    """The step whose failure ended the workflow: the earliest Failed or Cancelled one (completion
+    time, then workflow order; a step failed without running has no time and comes first) —
+    the step both engines name in the workflow's message."""
+    failed = [(s.completion_time or "", i, s) for i, s in enumerate(steps)
+              if s.phase in (StepPhase.FAILED, StepPhase.CANCELLED)]
+    if not failed:
+        return None
+    return min(failed, key=lambda item: (item[0], item[1]))[2]

@@ -33,22 +33,28 @@ from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 
 from .clock import Clock, parse_rfc3339, rfc3339
-from .cluster import Cluster, JsonObject, NotFound
+from .cluster import Cluster, Conflict, JsonObject, NotFound
 from .compile import Compiled, WorkflowCompiler
-from .controller import Controller, Key, PermanentError, Result, WatchSpec
+from .controller import Controller, Key, PermanentError, Result, TransientError, WatchSpec
 from .engines.base import Engine, EngineContext, EngineResult
 from .engines.own_writes import OwnWrites
 from .events import EventRecorder
+from .failures import FailureReason, StepFailure
+from .locks import LOCK_LABEL, TargetLocks
+from .locks import describe as describe_target
 from .metrics import ENGINES, Metrics
 from .routing import RoutingPolicy, decide, default_policy
 from .status import (
     NOT_RUN_CANCELLED,
     NOT_RUN_WORKFLOW_FAILED,
+    TERMINAL_WORKFLOW_PHASES,
     Condition,
     StepPhase,
     StepStatus,
     WorkflowPhase,
     WorkflowStatus,
+    failure_details,
+    first_failure,
     set_condition,
 )
 
@@ -59,6 +65,10 @@ log = logging.getLogger(__name__)
 FINALIZER = "kubernaut.ai/cleanup"
 TEKTON_KIND = ("tekton.dev/v1", "PipelineRun")
 _CLEANUP_RETRY_SECONDS = 5.0
+#: A waiter looks at its target's lock again after this long even if no event woke it.
+LOCK_RECHECK_SECONDS = 15.0
+TARGET_LOCKED = "TargetLocked"
+DEDUPLICATED = "Deduplicated"
 
 PolicyProvider = Callable[[], RoutingPolicy]
 
@@ -96,10 +106,12 @@ class WorkflowController:
         self.recorder = recorder or EventRecorder(cluster, "kubernaut-workflowexecution", clock=clock)
         self.metrics = metrics or Metrics()
         self.fallback_engine = fallback_engine
+        self.locks = TargetLocks(cluster, clock)
         self._own = OwnWrites()
 
     def controller(self, workers: int = 1) -> Controller:
-        watches = [WatchSpec(WFE_API_VERSION, WFE_KIND, self._own.mapper())]
+        watches = [WatchSpec(WFE_API_VERSION, WFE_KIND, self._own.mapper()),
+                   WatchSpec(WFE_API_VERSION, WFE_KIND, self._lock_waiters, label_selector=LOCK_LABEL)]
         for engine in self.engines.values():
             watches.extend(engine.watches)
         return Controller(self.NAME, self.reconcile, watches, workers=workers,
@@ -125,6 +137,10 @@ class WorkflowController:
             return self._spec_error(wfe, stored, compiled)
         wf = compiled.workflow
         status = WorkflowStatus.from_json(wfe.get("status"), [s.name for s in wf.steps])
+        if wf.target is not None:
+            wfe, waiting = self._lock(wfe, status, wf, wf.target)
+            if waiting is not None:
+                return waiting
         if status.engine is None:
             wfe, status = self._start(wfe, status, wf)
         engine = self._engine(status.engine)
@@ -145,6 +161,50 @@ class WorkflowController:
         if result.requeue_after is not None:
             waits.append(result.requeue_after)
         return Result(requeue_after=min(waits)) if waits else None
+
+    # -- target locks (reconciler.locks) ------------------------------------------------------------
+
+    def _lock(self, wfe: JsonObject, status: WorkflowStatus, wf: ir.Workflow,
+              target: ir.TargetRef) -> tuple[JsonObject, Result | None]:
+        """Hold the target's lock before anything runs: ``(wfe, None)`` to go on, else the
+        result of waiting (Pending, ``TargetLocked``) or of ``lockPolicy: fail`` (Deduplicated)."""
+        wfe = self._own.record(self.locks.label(wfe, target))
+        started = status.engine is not None
+        try:
+            state = self.locks.acquire(wfe, target, started=started)
+        except Conflict as exc:
+            raise TransientError(f"the lock of {describe_target(target)} changed meanwhile: {exc}") from None
+        if state.held or started:
+            return wfe, None  # a started workflow always holds its lock (takeover needs it finished)
+        now = self._now()
+        if wf.lock_policy == "fail":
+            message = f"deduplicated: {state.message}"
+            new = _finish(status, WorkflowPhase.FAILED, message, now,
+                          running=(StepPhase.CANCELLED, message), pending=(StepPhase.SKIPPED, f"not run: {message}"))
+            new.conditions = _outcome(new.conditions, "False", DEDUPLICATED, message, now)
+            new.failure_details = failure_details(None, StepFailure.of(FailureReason.DEDUPLICATED, message))
+            wfe = self._write(wfe, status, new, wf)
+            return wfe, self._cleanup(wfe, new) or Result()
+        new = dataclasses.replace(status, phase=WorkflowPhase.PENDING, message=state.message,
+                                  conditions=_outcome(status.conditions, "Unknown", TARGET_LOCKED, state.message, now))
+        self._write(wfe, status, new, wf)
+        return wfe, Result(requeue_after=LOCK_RECHECK_SECONDS)
+
+    def _lock_waiters(self, wfe: JsonObject) -> list[Key]:
+        """A workflow with a target ended or went: wake the others of the same target."""
+        lock = (wfe["metadata"].get("labels") or {}).get(LOCK_LABEL)
+        phase = (wfe.get("status") or {}).get("phase")
+        if not lock or (phase not in {p.value for p in TERMINAL_WORKFLOW_PHASES}
+                        and not wfe["metadata"].get("deletionTimestamp")):
+            return []
+        items = self.cluster.list(WFE_API_VERSION, WFE_KIND, None, {LOCK_LABEL: lock}).items
+        return [Key(w["metadata"].get("namespace"), w["metadata"]["name"]) for w in items
+                if not (w.get("status") or {}).get("engine")]
+
+    def _release(self, wfe: JsonObject) -> None:
+        wf = self.compiler.compile(wfe).workflow
+        if wf is not None and wf.target is not None:
+            self.locks.release(wfe, wf.target)
 
     # -- starting -----------------------------------------------------------------------------------
 
@@ -220,6 +280,10 @@ class WorkflowController:
         elif result.phase is WorkflowPhase.FAILED:
             new.completion_time = now
             new.conditions = _outcome(status.conditions, "False", "Failed", result.message or "", now)
+            failed = first_failure(new.steps)
+            if failed is not None:
+                failure = failed.failure or StepFailure.of(FailureReason.ACTION_FAILED, failed.message or "")
+                new.failure_details = failure_details(failed.name, failure)
         return new
 
     def _remaining(self, status: WorkflowStatus, wf: ir.Workflow) -> float:
@@ -248,6 +312,7 @@ class WorkflowController:
                       running=(StepPhase.CANCELLED, f"cancelled: {message}"),
                       pending=(StepPhase.SKIPPED, NOT_RUN_WORKFLOW_FAILED))
         new.conditions = _outcome(new.conditions, "False", "TimedOut", message, self._now())
+        new.failure_details = failure_details(None, StepFailure.of(FailureReason.DEADLINE_EXCEEDED, message))
         wfe = self._write(ctx.wfe, ctx.status, new, wf)
         return self._cleanup(wfe, new)
 
@@ -268,6 +333,7 @@ class WorkflowController:
         first = errors[0].headline() if errors else summary
         new.conditions = set_condition(new.conditions, Condition("Compiled", "False", "SpecInvalid", first, now))
         new.conditions = _outcome(new.conditions, "False", "SpecInvalid", summary, now)
+        new.failure_details = failure_details(None, StepFailure.of(FailureReason.SPEC_INVALID, first))
         wfe = self._write(wfe, stored, new, None)
         self.recorder.warning(wfe, "SpecInvalid", "\n".join(new.diagnostics))
         return self._cleanup(wfe, new)
@@ -308,6 +374,9 @@ class WorkflowController:
             ctx = self._context(wfe, self.compiler.compile(wfe).workflow, status)
             if not engine.cleanup(ctx):
                 return Result(requeue_after=_CLEANUP_RETRY_SECONDS)
+        # The target's lock goes before the finalizer: while the finalizer is there, a crash
+        # leaves this step to be done again; without it, a takeover frees the lock anyway.
+        self._release(wfe)
         changed = copy.deepcopy(wfe)
         changed["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER]
         with contextlib.suppress(NotFound):  # gone already: nothing left to release
@@ -387,6 +456,7 @@ def _finish(status: WorkflowStatus, phase: WorkflowPhase, message: str, now: str
         step = dataclasses.replace(step)
         if step.phase is StepPhase.RUNNING:
             step.phase, step.message, step.completion_time = running[0], running[1], now
+            step.failure = StepFailure.of(FailureReason.CANCELLED, running[1])
         elif step.phase is StepPhase.PENDING:
             step.phase, step.message = pending
         steps.append(step)

@@ -47,6 +47,9 @@ class PolicyRule(_Model):
 class Resources(_Model):
     requests: dict[str, str] = Field(default_factory=dict)
     limits: dict[str, str] = Field(default_factory=dict)
+    #: The most a step may ask for when it overrides requests or limits (per resource). A
+    #: resource without a maximum may not be raised above the contract's own limit for it.
+    maximum: dict[str, str] = Field(default_factory=dict)
 
 
 class ContractSpec(_Model):
@@ -60,6 +63,9 @@ class ContractSpec(_Model):
     # kubernaut/echo style actions: any input is accepted, and the outputs are the inputs.
     additionalInputs: bool = False
     outputsFromInputs: bool = False
+    #: Exit codes no retry can fix (bad credentials, a target that does not exist...): an attempt
+    #: ending with one fails the step at once (a Job podFailurePolicy FailJob rule on V1).
+    nonRetryableExitCodes: list[int] = Field(default_factory=list)
 
 
 class ActionContract(_Model):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from compiler.diagnostics import Diagnostic
-from compiler.rules import contracts, dag, names, references, values
+from compiler.rules import contracts, dag, names, references, resources, target, values
 from compiler.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -30,6 +30,8 @@ RULES: tuple[Rule, ...] = (
     contracts.inputs_match_contract,
     contracts.workspace_matches_contract,
     values.step_timeout_within_workflow,
+    resources.step_resources_within_contract,
+    target.target_resource,
 )
 
 

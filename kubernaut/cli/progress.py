@@ -149,7 +149,11 @@ class Progress:
             head += f" (engine {status['engine']})"
         print_ = self._plain_print
         print_(head)
-        if status.get("message"):
+        details = status.get("failureDetails")
+        if isinstance(details, Mapping):
+            # Why it failed, as a machine reads it: reason, step, exit code, retryable; then the message.
+            print_(_indented(f"  {failure_headline(details)}: {details.get('message') or ''}".rstrip(": ")))
+        elif status.get("message"):
             print_(f"  {status['message']}")
         for line in status.get("diagnostics") or []:
             print_(f"  {line}")
@@ -160,11 +164,32 @@ class Progress:
             attempts = int(step.get("attempts") or 0)
             attempts_text = f"{attempts} attempt{'s' * (attempts != 1)}" if attempts else ""
             line = f"  {step['name']:<{width}}  {step.get('phase')!s:<9}  {attempts_text:<10}  {duration:>6}"
-            if step.get("message") and step.get("phase") != "Succeeded":
+            failure = step.get("failure")
+            if isinstance(failure, Mapping) and step.get("phase") == "Failed":
+                line += f"  {failure.get('reason')}: {step.get('message') or ''}"
+            elif step.get("message") and step.get("phase") != "Succeeded":
                 line += f"  {step['message']}"
-            print_(line.rstrip())
+            print_(_indented(line.rstrip(), " " * (width + 4)))
             if step.get("outputs"):
                 print_(f"  {'':<{width}}  outputs: {_short_json(step['outputs'])}")
 
     def _plain_print(self, text: str) -> None:
         self.console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def failure_headline(details: Mapping[str, Any]) -> str:
+    """``ActionFailed in step fix (exit code 3, not retryable)`` from ``status.failureDetails``."""
+    text = str(details.get("reason") or "Failed")
+    if details.get("step"):
+        text += f" in step {details['step']}"
+    facts = []
+    if details.get("exitCode") is not None:
+        facts.append(f"exit code {details['exitCode']}")
+    facts.append("retryable" if details.get("retryable") else "not retryable")
+    return f"{text} ({', '.join(facts)})"
+
+
+def _indented(text: str, indent: str = "    ") -> str:
+    """A multi-line message (an action's last stderr lines) with its later lines indented."""
+    first, *rest = text.split("\n")
+    return "\n".join([first, *(indent + line for line in rest)])

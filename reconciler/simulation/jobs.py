@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from targets.common.failures import script_failure_lines
+
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
 from ..controller import Controller, Key, Result, WatchSpec, owner_key
@@ -80,6 +82,7 @@ _BACKOFF_REASON = "BackoffLimitExceeded"
 _BACKOFF_MESSAGE = "Job has reached the specified backoff limit"
 _DEADLINE_REASON = "DeadlineExceeded"
 _DEADLINE_MESSAGE = "Job was active longer than specified deadline"
+_POD_FAILURE_POLICY_REASON = "PodFailurePolicy"
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,8 @@ class RunOutcome:
     message: str  # the termination message (outputs JSON on success)
     duration: float  # clock seconds from start to exit
     log: str = ""  # what the container printed (stdout, then stderr): ``kubectl logs``
+    oom_killed: bool = False  # the container's terminated reason is OOMKilled
+    disrupted: bool = False  # the pod fails with condition DisruptionTarget (eviction, preemption)
 
     @property
     def succeeded(self) -> bool:
@@ -199,7 +204,14 @@ class JobSimulator:
 
         pods = [self._advance(job, pod) for pod in pods]
         succeeded = sum(1 for p in pods if _phase(p) == "Succeeded")
-        failed = max(int(status.get("failed") or 0), sum(1 for p in pods if _phase(p) == "Failed"))
+        matched = [(pod, _pod_failure_rule(job, pod)) for pod in pods if _phase(pod) == "Failed"]
+        fail_job = next(((pod, rule) for pod, rule in matched if rule and rule[0] == "FailJob"), None)
+        if fail_job is not None:
+            self._fail(job, status, pods, _POD_FAILURE_POLICY_REASON, fail_job[1][1])
+            return None
+        # Failures an Ignore rule matched (disruptions) are not counted against backoffLimit.
+        counted = sum(1 for _, rule in matched if not rule or rule[0] != "Ignore")
+        failed = max(int(status.get("failed") or 0), counted)
         active = [p for p in pods if not _terminal(p) and not p["metadata"].get("deletionTimestamp")]
         spec = job.get("spec") or {}
         backoff_limit = int(spec.get("backoffLimit", _DEFAULT_BACKOFF_LIMIT))
@@ -347,8 +359,9 @@ class JobSimulator:
                    killed: bool = False) -> JsonObject:
         now = rfc3339(self.clock.now())
         exit_code = _EXIT_TERMINATED if killed else outcome.exit_code
-        message = "" if killed else outcome.message
-        terminated: JsonObject = {"exitCode": exit_code, "reason": "Completed" if exit_code == 0 else "Error",
+        message = "" if killed or outcome.disrupted else outcome.message
+        reason = "Completed" if exit_code == 0 else "OOMKilled" if outcome.oom_killed and not killed else "Error"
+        terminated: JsonObject = {"exitCode": exit_code, "reason": reason,
                                   "startedAt": rfc3339(started_at), "finishedAt": now, "containerID": ""}
         if message:
             terminated["message"] = message
@@ -367,6 +380,11 @@ class JobSimulator:
         conditions = [dict(c, **not_ready) if c.get("type") in ("Ready", "ContainersReady",
                                                                  "PodReadyToStartContainers") else c
                       for c in old_conditions]
+        if outcome.disrupted and not killed:
+            # What the eviction API (or preemption) adds before the kubelet stops the pod.
+            conditions.append({"type": "DisruptionTarget", "status": "True", "reason": "EvictionByEvictionAPI",
+                               "message": "Eviction API: evicting", "lastProbeTime": None,
+                               "lastTransitionTime": now})
         phase = "Succeeded" if exit_code == 0 else "Failed"
         with self._lock:
             self._runs.pop(pod["metadata"]["uid"], None)
@@ -383,7 +401,7 @@ class JobSimulator:
         labels = meta.get("labels") or {}
         step = labels.get(STEP_LABEL)
         attempt = _int(labels.get(ATTEMPT_LABEL), 1)
-        scripted = self.outcomes.for_attempt(step, attempt) if step else None
+        scripted = self.outcomes.for_run(step, attempt, _pod_index(job, pod)) if step else None
         if scripted is not None:
             return _scripted(scripted)
         action_type = (meta.get("annotations") or {}).get(ACTION_TYPE_ANNOTATION) or (
@@ -407,7 +425,10 @@ class JobSimulator:
             # activeDeadlineSeconds (or the simulator's timeout) ends it.
             return RunOutcome(result.exit_code, "", float("inf") if deadline else timeout,
                               log=result.stdout + result.stderr)
-        message = termination_message(result.stdout, result.stderr, result.exit_code,
+        # The Job's script (targets/jobs/job.py) leaves the outputs in the termination-log file, or,
+        # when the action failed, its last stderr lines (targets.common.failures).
+        written = result.stdout if result.exit_code == 0 else script_failure_lines(result.stderr)
+        message = termination_message(written, result.stderr, result.exit_code,
                                       container.get("terminationMessagePolicy"))
         return RunOutcome(result.exit_code, message, self.default_duration, log=result.stdout + result.stderr)
 
@@ -535,12 +556,17 @@ def _scripted(outcome: AttemptOutcome) -> RunOutcome:
     if outcome.succeeded:
         message = json.dumps(outcome.outputs, ensure_ascii=False, separators=(",", ":"))
     else:
-        message = outcome.message or f"exit code {outcome.exit_code}"
+        # A failing action says why on stderr; the Job's script keeps its last lines.
+        # (Killed by the OOM killer or a disruption, it prints nothing unless scripted to.)
+        said = outcome.message or ("" if outcome.reason else f"exit code {outcome.exit_code}")
+        message = script_failure_lines(said)
     if outcome.succeeded and outcome.message:
         log.debug("scripted success ignores message %r: the termination message is the outputs",
                   outcome.message)
     # As a real action would print it: the outputs on stdout, or the failure on stderr.
-    return RunOutcome(outcome.exit_code, message, outcome.duration, log=message + "\n")
+    log_text = message if message.endswith("\n") else message + "\n"
+    return RunOutcome(outcome.exit_code, message, outcome.duration, log=log_text, oom_killed=outcome.oom_killed,
+                      disrupted=outcome.disrupted)
 
 
 def _action_container(pod: JsonObject) -> JsonObject:
@@ -556,3 +582,40 @@ def _int(value: Any, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
+
+
+def _pod_index(job: JsonObject, pod: JsonObject) -> int:
+    """Which pod of the Job this is (0 first; a replacement after a disruption counts on)."""
+    meta = job["metadata"]
+    for index in range(64):
+        if pod_name(meta["name"], meta["uid"], index) == pod["metadata"]["name"]:
+            return index
+    return 0
+
+
+def _pod_failure_rule(job: JsonObject, pod: JsonObject) -> tuple[str, str] | None:
+    """The job controller's ``podFailurePolicy`` for a failed pod: the first matching rule's
+    action and the Job condition message it gives, or None (count the failure as usual)."""
+    rules = ((job.get("spec") or {}).get("podFailurePolicy") or {}).get("rules") or []
+    meta = pod["metadata"]
+    pod_conditions = {(c.get("type"), c.get("status")) for c in (pod.get("status") or {}).get("conditions") or []}
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    for index, rule in enumerate(rules):
+        on_codes = rule.get("onExitCodes")
+        if on_codes:
+            for status in statuses:
+                if on_codes.get("containerName") not in (None, status.get("name")):
+                    continue
+                code = ((status.get("state") or {}).get("terminated") or {}).get("exitCode")
+                if code in (None, 0):
+                    continue
+                values = on_codes.get("values") or []
+                if (code in values) == (on_codes.get("operator") == "In"):
+                    return rule["action"], (f"Container {status.get('name')} for pod {meta['namespace']}/"
+                                            f"{meta['name']} failed with exit code {code} matching "
+                                            f"{rule['action']} rule at index {index}")
+        for wanted in rule.get("onPodConditions") or []:
+            if (wanted.get("type"), wanted.get("status", "True")) in pod_conditions:
+                return rule["action"], (f"Pod {meta['namespace']}/{meta['name']} has condition "
+                                        f"{wanted.get('type')} matching {rule['action']} rule at index {index}")
+    return None

@@ -67,6 +67,11 @@ class AttemptOutcome(BaseModel):
     message: str | None = None
     duration: float = Field(default=0.0, description="seconds; written as a Go duration ('3s')")
     exitCode: int | None = None
+    #: OOMKilled: the container ran out of memory (exit 137 unless given). Disrupted: its pod was
+    #: evicted or preempted (condition DisruptionTarget): on V1 the Job's podFailurePolicy ignores
+    #: it and runs the attempt again in a new pod (the next entry); on V2 Tekton counts it as an
+    #: attempt.
+    reason: Literal["OOMKilled", "Disrupted"] | None = None
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -82,13 +87,25 @@ class AttemptOutcome(BaseModel):
         if self.result == "failed" and self.outputs:
             raise ValueError("outputs are only read from succeeded attempts; remove them or use "
                              "result: succeeded")
+        if self.reason is not None and self.result != "failed":
+            raise ValueError(f"reason {self.reason} needs result: failed")
         return self
 
     @property
     def exit_code(self) -> int:
         if self.exitCode is not None:
             return self.exitCode
+        if self.reason is not None:
+            return 137  # SIGKILL: the OOM killer, or the kubelet stopping a disrupted pod
         return 0 if self.result == "succeeded" else 1
+
+    @property
+    def oom_killed(self) -> bool:
+        return self.reason == "OOMKilled"
+
+    @property
+    def disrupted(self) -> bool:
+        return self.reason == "Disrupted"
 
     @property
     def succeeded(self) -> bool:
@@ -108,6 +125,22 @@ class Outcomes(BaseModel):
         if not attempts:
             return None
         return attempts[min(max(attempt, 1), len(attempts)) - 1]
+
+    def for_run(self, step: str, attempt: int, run: int) -> AttemptOutcome | None:
+        """The outcome of pod ``run`` (0-based) of ``attempt`` on V1, where a disrupted pod is run
+        again within the same attempt (podFailurePolicy Ignore): entries are consumed in order,
+        and a disrupted entry does not end its attempt."""
+        entries = self.steps.get(step)
+        if not entries:
+            return None
+        index, current, within = 0, 1, 0
+        while index < len(entries) - 1 and (current, within) != (max(attempt, 1), run):
+            if entries[index].disrupted:
+                within += 1
+            else:
+                current, within = current + 1, 0
+            index += 1
+        return entries[index]
 
 
 class OutcomesError(Exception):

@@ -11,7 +11,9 @@ import json
 from typing import Any
 
 from compiler import ir
+from targets.common.failures import STDERR_FILE, replay_stderr_script
 from targets.common.rbac import needs_api_token
+from targets.common.resources import step_resources
 from targets.common.security import restricted_container_security_context, restricted_pod_security_context
 from targets.jobs.metadata import action_type_annotations, attempt_labels, object_meta
 from targets.jobs.names import job_name, service_account_name, workspace_claim_name
@@ -25,8 +27,11 @@ TERMINATION_LOG = "/dev/termination-log"
 # ever substituted into it (values reach the action through environment variables only), so no
 # input can inject shell code. The action's stdout (its JSON outputs) goes to the termination
 # message, which is how the controller reads outputs back; it is echoed to the log as well for
-# humans. sh has no pipefail, hence the explicit status variable instead of `| tee`.
-SCRIPT = f"{ENTRYPOINT} > {TERMINATION_LOG}; rc=$?; cat {TERMINATION_LOG}; exit $rc"
+# humans. Its stderr is kept in a file and replayed to the log when it exits; when it failed, its
+# last stderr lines replace the outputs in the termination message — the failure channel V2 has
+# too (targets.common.failures). sh has no pipefail, hence the explicit status variable.
+SCRIPT = (f"{ENTRYPOINT} > {TERMINATION_LOG} 2> {STDERR_FILE}\nrc=$?\ncat {TERMINATION_LOG}\n"
+          + replay_stderr_script("rc", TERMINATION_LOG) + 'exit "$rc"\n')
 
 # Finished Jobs are evidence for whoever debugs a remediation, but must not pile up forever.
 TTL_SECONDS_AFTER_FINISHED = 3600
@@ -65,16 +70,18 @@ def _env(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -
     ]
 
 
-def _resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, str]]:
+def pod_failure_policy(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
+    """Honest retries: an exit code the contract calls non-retryable fails the Job at once with
+    reason ``PodFailurePolicy`` (the controller then starts no further attempt), and a pod
+    disruption (eviction, preemption, node drain) is ignored — the Job runs the attempt again in
+    a new pod, so it does not count as an attempt."""
     contract = wf.contracts.get(step.action_type)
-    if contract is None:
-        return {}
-    out: dict[str, dict[str, str]] = {}
-    if contract.resources.requests:
-        out["requests"] = dict(contract.resources.requests)
-    if contract.resources.limits:
-        out["limits"] = dict(contract.resources.limits)
-    return out
+    rules: list[dict[str, Any]] = []
+    if contract is not None and contract.non_retryable_exit_codes:
+        rules.append({"action": "FailJob", "onExitCodes": {"containerName": CONTAINER_NAME, "operator": "In",
+                                                            "values": list(contract.non_retryable_exit_codes)}})
+    rules.append({"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]})
+    return {"rules": rules}
 
 
 def _read_only_root(wf: ir.Workflow, step: ir.Step) -> bool:
@@ -93,11 +100,13 @@ def _container(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, A
         "command": ["/bin/sh", "-c", SCRIPT],
         "env": _env(wf, step, attempt, inputs),
     }
-    resources = _resources(wf, step)
+    resources = step_resources(wf, step)
     if resources:
         container["resources"] = resources
     container["volumeMounts"] = mounts
-    container["terminationMessagePolicy"] = "FallbackToLogsOnError"
+    # The script writes the message itself (outputs, or the action's last stderr lines), so the
+    # log is never needed: "File" keeps stdout a failing action printed out of the message.
+    container["terminationMessagePolicy"] = "File"
     container["securityContext"] = restricted_container_security_context(read_only_root=_read_only_root(wf, step))
     return container
 
@@ -132,6 +141,7 @@ def job_for_attempt(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[s
         "metadata": object_meta(wf, job_name(wf, step, attempt), labels, action_type_annotations(step)),
         "spec": {
             "backoffLimit": 0,
+            "podFailurePolicy": pod_failure_policy(wf, step),
             "activeDeadlineSeconds": step.timeout_seconds,
             "ttlSecondsAfterFinished": TTL_SECONDS_AFTER_FINISHED,
             "template": {

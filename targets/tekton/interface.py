@@ -28,6 +28,10 @@ WORKFLOW_PARAMS = {"name": PARAM_WORKFLOW_NAME, "namespace": PARAM_WORKFLOW_NAME
 # -- results ----------------------------------------------------------------------------------
 RESULT_OUTPUTS = "outputs"
 RESULT_GUARD_VALUES = "guardValues"
+#: Written only when a step fails: why (the action's last stderr lines, or a helper's reason).
+#: Tekton keeps a failed TaskRun's results out of ``status.results``; the failed step's
+#: ``terminated.message`` carries them (tektoncd/pipeline#3439), and the engine reads them there.
+RESULT_FAILURE = "failure"
 
 # -- workspace and volumes --------------------------------------------------------------------
 WORKSPACE_NAME = "workspace"
@@ -59,6 +63,7 @@ ENV_WORKFLOW_NAMESPACE = "KUBERNAUT_WORKFLOW_NAMESPACE"
 ENV_WORKFLOW_UID = "KUBERNAUT_WORKFLOW_UID"
 ENV_RESULTS_OUTPUTS_PATH = "RESULTS_OUTPUTS_PATH"
 ENV_RESULTS_GUARDS_PATH = "RESULTS_GUARDS_PATH"
+ENV_RESULTS_FAILURE_PATH = "RESULTS_FAILURE_PATH"
 
 
 def param_ref(name: str) -> str:

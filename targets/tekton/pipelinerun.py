@@ -7,6 +7,7 @@ from typing import Any
 from compiler import ir
 from compiler.values import format_duration
 from targets.common.accounts import action_service_account
+from targets.common.resources import step_resources
 from targets.common.security import restricted_pod_security_context
 from targets.tekton import interface as i
 from targets.tekton.metadata import STEP, object_meta, workflow_labels
@@ -29,15 +30,7 @@ def needs_api_token(wf: ir.Workflow, step: ir.Step) -> bool:
 
 
 def _compute_resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, str]]:
-    contract = _contract(wf, step)
-    if contract is None:
-        return {}
-    out: dict[str, dict[str, str]] = {}
-    if contract.resources.requests:
-        out["requests"] = dict(contract.resources.requests)
-    if contract.resources.limits:
-        out["limits"] = dict(contract.resources.limits)
-    return out
+    return step_resources(wf, step)
 
 
 def task_run_spec(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from targets.common.failures import STDERR_FILE, replay_stderr_script
 from targets.common.security import restricted_container_security_context
 from targets.tekton import interface as i
 from targets.tekton.metadata import object_meta, shared_labels
@@ -28,14 +29,16 @@ ENTRYPOINT = "/action-entrypoint"
 # Only shell built-ins are used (`read`, `printf`), because the action image may carry a bare
 # /bin/sh and nothing else. inputs.json is one line (compact JSON escapes every newline) ending
 # in "\n", so `read` takes all of it. sh has no pipefail, hence the explicit status.
+# The action's stderr is kept in a file and replayed to the log when it exits; when it failed,
+# its last lines go to the `failure` result (targets.common.failures: V1 writes the same lines to
+# its termination message).
 EXECUTE_SCRIPT = f"""#!/bin/sh
 IFS= read -r ACTION_INPUTS < {i.INPUTS_FILE} || {{ echo "kubernaut: {i.INPUTS_FILE} is missing" >&2; exit 1; }}
 export ACTION_INPUTS
-{ENTRYPOINT} < {i.INPUTS_FILE} > {i.OUTPUTS_FILE}
+{ENTRYPOINT} < {i.INPUTS_FILE} > {i.OUTPUTS_FILE} 2> {STDERR_FILE}
 status=$?
 while IFS= read -r line || [ -n "$line" ]; do printf '%s\\n' "$line"; done < {i.OUTPUTS_FILE}
-exit "$status"
-"""
+""" + replay_stderr_script("status", f'"${i.ENV_RESULTS_FAILURE_PATH}"') + 'exit "$status"\n'
 
 # The helper steps run the kubernaut CLI (Python): enough for the resolver, bounded all the same.
 HELPER_RESOURCES = {"requests": {"cpu": "10m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}
@@ -85,6 +88,11 @@ def _identity_env() -> list[dict[str, str]]:
     ]
 
 
+def _failure_env() -> dict[str, str]:
+    # Every step may fail, and each says why in the same result (only a failed step writes it).
+    return _env(i.ENV_RESULTS_FAILURE_PATH, f"$(results.{i.RESULT_FAILURE}.path)")
+
+
 def _resolve_step(options: TektonOptions) -> dict[str, Any]:
     return {
         "name": i.STEP_RESOLVE,
@@ -93,7 +101,7 @@ def _resolve_step(options: TektonOptions) -> dict[str, Any]:
         "command": ["kubernaut", "task", "resolve-inputs", "--out", i.INPUTS_FILE, "--"],
         "args": [i.ARG_UPSTREAM_STEPS, i.array_param_ref(i.PARAM_UPSTREAM_STEPS),
                  i.ARG_UPSTREAM_OUTPUTS, i.array_param_ref(i.PARAM_UPSTREAM_OUTPUTS)],
-        "env": [_env(i.ENV_INPUTS, i.param_ref(i.PARAM_INPUTS)), *_identity_env()],
+        "env": [_env(i.ENV_INPUTS, i.param_ref(i.PARAM_INPUTS)), *_identity_env(), _failure_env()],
         "computeResources": HELPER_RESOURCES,
         "volumeMounts": _mounts(),
         "securityContext": restricted_container_security_context(read_only_root=True),
@@ -106,7 +114,7 @@ def _execute_step() -> dict[str, Any]:
         "image": i.param_ref(i.PARAM_ACTION_IMAGE),
         # The same identity variables the V1 Job gives the action (names only: nothing to escape).
         "env": [_env("KUBERNAUT_WORKFLOW", i.param_ref(i.PARAM_WORKFLOW_NAME)),
-                _env("KUBERNAUT_STEP", i.param_ref(i.PARAM_STEP_NAME))],
+                _env("KUBERNAUT_STEP", i.param_ref(i.PARAM_STEP_NAME)), _failure_env()],
         "volumeMounts": _mounts(),
         # The Task is generic, so the action gets the strictest context; contracts that need a
         # writable root file system are reported as KN070 (targets.tekton.checks).
@@ -126,6 +134,7 @@ def _publish_step(options: TektonOptions) -> dict[str, Any]:
             _env(i.ENV_RESULTS_OUTPUTS_PATH, f"$(results.{i.RESULT_OUTPUTS}.path)"),
             _env(i.ENV_RESULTS_GUARDS_PATH, f"$(results.{i.RESULT_GUARD_VALUES}.path)"),
             _env(i.ENV_STEP, i.param_ref(i.PARAM_STEP_NAME)),
+            _failure_env(),
         ],
         "computeResources": HELPER_RESOURCES,
         "volumeMounts": _mounts(),
@@ -150,6 +159,9 @@ def meta_task(options: TektonOptions, namespace: str | None) -> dict[str, Any]:
                  "description": "The action's outputs: one JSON object, every '$' written as \\u0024."},
                 {"name": i.RESULT_GUARD_VALUES, "type": "array",
                  "description": "Text of the outputs named by guardKeys, in that order."},
+                {"name": i.RESULT_FAILURE, "type": "string",
+                 "description": "Written only by a failing step: why it failed (the action's last "
+                                "stderr lines, or the helper's reason)."},
             ],
             "volumes": [{"name": i.SCRATCH_VOLUME, "emptyDir": {}}, {"name": i.TMP_VOLUME, "emptyDir": {}}],
             "steps": [_resolve_step(options), _execute_step(), _publish_step(options)],

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
+from compiler.contracts import load_catalog
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 from kubernaut.actions import LOCAL_ENTRYPOINTS
@@ -28,8 +29,9 @@ from reconciler.workflow_controller import FINALIZER
 ENGINES = ("jobs", "tekton")
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+#: Contracts of the parity workflows' own action types (non-retryable exit codes, resource bounds).
+CONTRACTS = HERE / "contracts"
 _TIMES = ("startTime", "completionTime", "lastTransitionTime")
-FAILURE_MASK = "<the failed step's message>"
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ def run_library(scenario: Scenario, engine: str) -> dict[str, Any]:
     text = scenario.outcomes_text()
     sim = Simulation(outcomes=parse_outcomes(text).outcomes if text else None, entrypoints=LOCAL_ENTRYPOINTS)
     add_tekton(sim)
-    install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods))
+    catalog, problems = load_catalog([CONTRACTS])
+    assert not problems, problems
+    install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods, catalog=catalog))
     doc = copy.deepcopy(scenario.document())
     doc["spec"]["engine"] = engine
     created = sim.cluster.create(doc)
@@ -70,7 +74,7 @@ def run_library(scenario: Scenario, engine: str) -> dict[str, Any]:
 
 def run_cli(scenario: Scenario, engine: str, tmp_path: Path) -> tuple[int, dict[str, Any]]:
     """``kubernaut run FILE --engine E --output json [--simulate OUTCOMES]``: exit code and output."""
-    args = ["run", str(scenario.workflow), "--engine", engine, "--output", "json"]
+    args = ["run", str(scenario.workflow), "--engine", engine, "--output", "json", "--contracts", str(CONTRACTS)]
     text = scenario.outcomes_text()
     if text:
         path = tmp_path / f"{scenario.id}-outcomes.yaml"
@@ -81,26 +85,17 @@ def run_cli(scenario: Scenario, engine: str, tmp_path: Path) -> tuple[int, dict[
     return result.exit_code, json.loads(result.stdout)
 
 
-def comparable(wfe: Mapping[str, Any], *, mask_failures: bool = False) -> dict[str, Any]:
-    """The status users compare: no times, no ``engine``. ``mask_failures`` replaces the failed
-    steps' messages (and the workflow messages that repeat them) by a placeholder: the known
-    gap of docs/engines.md, "Where V2 cannot say what V1 says"."""
+def comparable(wfe: Mapping[str, Any]) -> dict[str, Any]:
+    """The status users compare: no times, no ``engine``."""
     status = copy.deepcopy(dict(wfe.get("status") or {}))
     status.pop("engine", None)
     for key in _TIMES:
         status.pop(key, None)
-    failures = {s.get("message") for s in status.get("steps") or [] if s.get("phase") == "Failed"}
     for step in status.get("steps") or []:
         for key in _TIMES:
             step.pop(key, None)
-        if mask_failures and step.get("phase") == "Failed":
-            step["message"] = FAILURE_MASK
     for condition in status.get("conditions") or []:
         condition.pop("lastTransitionTime", None)
-        if mask_failures and condition.get("message") in failures:
-            condition["message"] = FAILURE_MASK
-    if mask_failures and status.get("message") in failures:
-        status["message"] = FAILURE_MASK
     return status
 
 

@@ -1,11 +1,11 @@
-"""Issue 6 acceptance: the same workflows and the same scripted outcomes give the same status on
-``jobs`` (V1) and ``tekton`` (V2) — phases, attempts, outputs, messages, conditions — through the
-library and through ``kubernaut run --output json``. Only times and ``status.engine`` differ.
+"""Issues 6 and 12 acceptance: the same workflows and the same scripted outcomes give the same
+status on ``jobs`` (V1) and ``tekton`` (V2) — phases, attempts, outputs, messages, conditions and
+failure details (``status.failureDetails``, ``steps[].failure``) — through the library and through
+``kubernaut run --output json``. Only times and ``status.engine`` differ.
 
-One difference is real and pinned here rather than hidden: a TaskRun does not carry what a
-failing action (or a failing kubernaut helper step) printed, so a *failed* step's message differs
-(docs/engines.md, "Where V2 cannot say what V1 says"). Those scenarios compare everything else
-exactly, assert both texts, and keep a strict xfail on full equality so that closing the gap shows.
+A failed step's message is the action's own last stderr lines on both engines: V1 reads them from
+the Job's termination message, V2 from the ``failure`` result in the failed step's
+``terminated.message`` (docs/engines.md). Helper failures (outputs refused) read the same way.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from parity_harness import (
-    FAILURE_MASK,
     HERE,
     ROOT,
     Scenario,
@@ -27,7 +26,14 @@ from parity_harness import (
 )
 
 SCRIPTED = HERE / "workflows" / "scripted.yaml"
+REMEDIATE = HERE / "workflows" / "remediate.yaml"
 NOT_RUN = ("Skipped", 0)
+
+
+def _failure(step: str | None, reason: str, message: str, exit_code: int | None = None,
+             retryable: bool = True) -> dict[str, object]:
+    found = {"step": step, "reason": reason, "exitCode": exit_code, "message": message, "retryable": retryable}
+    return {k: v for k, v in found.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -35,8 +41,8 @@ class Case:
     scenario: Scenario
     phase: str
     steps: dict[str, tuple[str, int]]
-    #: (V1's message, V2's message) of the failed step, when the known gap applies.
-    gap: tuple[str, str] | None = None
+    #: ``status.failureDetails`` of a failed workflow (both engines).
+    failure: dict[str, object] | None = None
 
 
 CASES = [
@@ -65,7 +71,7 @@ CASES = [
      """), "Failed",
          {"prepare": ("Succeeded", 1), "flaky": ("Failed", 3), "slow": ("Succeeded", 1),
           "report": NOT_RUN, "notify": NOT_RUN, "cleanup": NOT_RUN},
-         gap=("permission denied", "the action exited with code 1")),
+         failure=_failure("flaky", "ActionFailed", "permission denied", 1)),
     Case(Scenario("failure-stops-the-workflow", SCRIPTED, """
         steps:
           slow: [{result: failed, message: "disk full", exitCode: 28}]
@@ -73,7 +79,7 @@ CASES = [
      """), "Failed",
          {"prepare": ("Succeeded", 1), "flaky": ("Succeeded", 1), "slow": ("Failed", 1),
           "report": NOT_RUN, "notify": NOT_RUN, "cleanup": NOT_RUN},
-         gap=("disk full", "the action exited with code 28")),
+         failure=_failure("slow", "ActionFailed", "disk full", 28)),
     Case(Scenario("attempt-timeout-then-success", SCRIPTED, """
         steps:
           flaky:
@@ -87,31 +93,62 @@ CASES = [
           flaky: [{duration: 1m}]
      """), "Failed",
          {"prepare": ("Succeeded", 1), "flaky": ("Failed", 3), "slow": ("Succeeded", 1),
-          "report": NOT_RUN, "notify": NOT_RUN, "cleanup": NOT_RUN}),
+          "report": NOT_RUN, "notify": NOT_RUN, "cleanup": NOT_RUN},
+         failure=_failure("flaky", "DeadlineExceeded", "attempt 3 timed out after 30s")),
     Case(Scenario("workflow-timeout", SCRIPTED, """
         steps:
           slow: [{duration: 1h}]
      """), "Failed",
          {"prepare": ("Succeeded", 1), "flaky": ("Succeeded", 1), "slow": ("Cancelled", 1),
-          "report": ("Succeeded", 1), "notify": NOT_RUN, "cleanup": NOT_RUN}),
+          "report": ("Succeeded", 1), "notify": NOT_RUN, "cleanup": NOT_RUN},
+         failure=_failure(None, "DeadlineExceeded", "workflow timed out after 600s", retryable=True)),
     Case(Scenario("outputs-too-large", SCRIPTED, """
         steps:
           prepare: [{outputs: {target: "%s"}}]
      """ % ("x" * 4100)), "Failed",
          {"prepare": ("Failed", 1), "flaky": NOT_RUN, "slow": NOT_RUN, "report": NOT_RUN, "notify": NOT_RUN,
           "cleanup": NOT_RUN},
-         gap=("outputs exceed the 4096-byte termination-message limit (4113 bytes)",
-              '"step-publish-outputs" exited with code 1')),
+         failure=_failure("prepare", "InvalidOutputs",
+                          "outputs exceed the 4096-byte termination-message limit (4113 bytes)", 0)),
     Case(Scenario("read-output-not-produced", SCRIPTED, """
         steps:
           flaky: [{outputs: {target: payments, changed: "true"}}]
      """), "Failed",
          {"prepare": ("Succeeded", 1), "flaky": ("Failed", 3), "slow": ("Succeeded", 1), "report": NOT_RUN,
           "notify": NOT_RUN, "cleanup": NOT_RUN},
-         gap=("step 'flaky' did not produce output 'sha' (read by later steps)",
-              '"step-publish-outputs" exited with code 1')),
+         failure=_failure("flaky", "InvalidOutputs", "step 'flaky' did not produce output 'sha' (read by later steps)",
+                          0)),
+    Case(Scenario("non-retryable-exit-code", REMEDIATE, """
+        steps:
+          fix: [{result: failed, exitCode: 3, message: "deployment payments not found"}]
+     """), "Failed",
+         {"check": ("Succeeded", 1), "fix": ("Failed", 1), "verify": NOT_RUN},
+         failure=_failure("fix", "ActionFailed", "deployment payments not found", 3, retryable=False)),
+    Case(Scenario("retryable-then-non-retryable", REMEDIATE, """
+        steps:
+          fix:
+            - {result: failed, message: "connection reset"}
+            - {result: failed, exitCode: 4, message: "credentials refused"}
+            - {outputs: {target: payments}}
+     """), "Failed",
+         {"check": ("Succeeded", 1), "fix": ("Failed", 2), "verify": NOT_RUN},
+         failure=_failure("fix", "ActionFailed", "credentials refused", 4, retryable=False)),
+    Case(Scenario("oom-killed", REMEDIATE, """
+        steps:
+          fix: [{result: failed, reason: OOMKilled}]
+     """), "Failed",
+         {"check": ("Succeeded", 1), "fix": ("Failed", 3), "verify": NOT_RUN},
+         failure=_failure("fix", "OOMKilled", "the action ran out of memory and was killed (exit code 137)", 137)),
+    Case(Scenario("last-lines-of-a-long-failure", REMEDIATE, """
+        steps:
+          fix:
+            - result: failed
+              exitCode: 2
+              message: "step 1\\nstep 2\\n\\nstep 3\\nstep 4\\nstep 5\\nerror: rollout stuck"
+     """), "Failed",
+         {"check": ("Succeeded", 1), "fix": ("Failed", 3), "verify": NOT_RUN},
+         failure=_failure("fix", "ActionFailed", "step 2\nstep 3\nstep 4\nstep 5\nerror: rollout stuck", 2)),
 ]
-GAPS = [c for c in CASES if c.gap is not None]
 
 
 def _ids(cases: list[Case]) -> list[str]:
@@ -124,16 +161,14 @@ def _check(case: Case, jobs: dict[str, object], tekton: dict[str, object]) -> No
         assert isinstance(status, dict)
         assert (status["phase"], status["engine"]) == (case.phase, engine), engine
         assert summary(wfe) == case.steps, engine
-    mask = case.gap is not None
-    found = differences(comparable(jobs, mask_failures=mask), comparable(tekton, mask_failures=mask))
+        assert status.get("failureDetails") == case.failure, engine
+        if case.failure is not None and "step" in case.failure:
+            (failed,) = [s for s in status["steps"] if s["name"] == case.failure["step"]]
+            expected = {k: v for k, v in case.failure.items() if k != "step"}
+            assert failed["failure"] == expected, engine
+            assert failed["message"] == case.failure["message"], engine
+    found = differences(comparable(jobs), comparable(tekton))
     assert not found, "\n".join(found)
-    if case.gap is not None:
-        for wfe, expected in zip((jobs, tekton), case.gap, strict=True):
-            status = wfe["status"]
-            assert isinstance(status, dict)
-            (failed,) = [s for s in status["steps"] if s["phase"] == "Failed"]
-            assert failed["message"] == expected
-            assert status["message"] == expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
@@ -151,22 +186,8 @@ def test_kubernaut_run_agrees(case: Case, tmp_path: Path) -> None:
     assert comparable(tekton) == comparable(run_library(case.scenario, "tekton"))
 
 
-@pytest.mark.xfail(strict=True, reason="known gap: a TaskRun does not carry a failing action's or helper's "
-                                       "own message (docs/engines.md)")
-@pytest.mark.parametrize("case", GAPS, ids=_ids(GAPS))
-def test_failed_step_messages_agree_too(case: Case) -> None:
-    jobs, tekton = run_library(case.scenario, "jobs"), run_library(case.scenario, "tekton")
-    assert comparable(jobs) == comparable(tekton)
-
-
-def test_the_mask_only_hides_failure_messages() -> None:
-    wfe = {"status": {"engine": "jobs", "message": "boom", "startTime": "t",
-                      "conditions": [{"type": "Succeeded", "message": "boom", "lastTransitionTime": "t"},
-                                     {"type": "Compiled", "message": "2 step(s)"}],
-                      "steps": [{"name": "a", "phase": "Failed", "message": "boom", "startTime": "t"},
-                                {"name": "b", "phase": "Skipped", "message": "not run: workflow failed"}]}}
-    assert comparable(wfe, mask_failures=True) == {
-        "message": FAILURE_MASK,
-        "conditions": [{"type": "Succeeded", "message": FAILURE_MASK}, {"type": "Compiled", "message": "2 step(s)"}],
-        "steps": [{"name": "a", "phase": "Failed", "message": FAILURE_MASK},
-                  {"name": "b", "phase": "Skipped", "message": "not run: workflow failed"}]}
+def test_every_failure_reason_in_the_cases_is_documented() -> None:
+    documented = (ROOT / "docs" / "running.md").read_text()
+    for case in CASES:
+        if case.failure is not None:
+            assert f"`{case.failure['reason']}`" in documented, case.failure["reason"]

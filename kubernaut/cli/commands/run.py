@@ -1,4 +1,8 @@
-"""``kubernaut run``: one workflow end to end on the embedded cluster, with live progress.
+"""``kubernaut run``: workflows end to end on the embedded cluster, with live progress.
+
+Several files run concurrently on the same embedded cluster (workflows of one target take turns:
+``spec.targetResource``); ``--output json`` then prints a ``v1`` ``List`` of the final
+WorkflowExecutions.
 
 The very loop the in-cluster controller runs (``reconciler.app``), on a ``MemoryCluster`` with
 simulated Jobs: ``kubernaut/echo`` runs its local entrypoint, ``--simulate`` scripts attempts,
@@ -21,6 +25,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from compiler import ir
 from compiler.contracts import load_catalog
 from compiler.diagnostics import render_all
 from compiler.spec import API_VERSION as WFE_API_VERSION
@@ -128,7 +133,8 @@ def _verifying_policy(sim: Simulation, trust: Trust, allow_http: bool) -> ImageP
 
 @app.command()
 def run(
-    file: Path = typer.Argument(..., help="A WorkflowExecution YAML file (one workflow)."),
+    files: list[Path] = typer.Argument(..., help="WorkflowExecution YAML files (one workflow each); several "
+                                        "run concurrently on one embedded cluster.", show_default=False),
     engine: str | None = typer.Option(None, "--engine", help="Run on this engine (sets spec.engine): "
                                       "jobs or tekton. Default: the routing policy (jobs).",
                                       show_default=False),
@@ -177,17 +183,21 @@ def run(
         raise _usage(f"--engine must be one of {', '.join(ENGINES)}, not '{engine}'")
     if engine in _UNAVAILABLE:
         raise _usage(_UNAVAILABLE[engine or ""])
-    result = run_frontend([file], contracts)
+    result = run_frontend(files, contracts)
     if not result.ok:
         report(result)
         raise typer.Exit(EXIT_INVALID)
-    if len(result.units) != 1:
-        raise _usage(f"{file} holds {len(result.units)} workflows; run takes one workflow per file")
+    for file in files:
+        count = sum(1 for u in result.units if u.document.file == str(file))
+        if count != 1:
+            raise _usage(f"{file} holds {count} workflows; run takes one workflow per file")
     report(result, quiet_ok=True)
     unit = result.units[0]
     workflow = unit.workflow
     assert workflow is not None  # result.ok
     if in_cluster or kubeconfig is not None or context is not None:
+        if len(files) > 1:
+            raise _usage("--cluster runs one workflow; several files run on the embedded cluster only")
         embedded_only = {"--simulate": simulate, "--realtime": realtime, "--save-state": save_state, "--verify": verify}
         used = [flag for flag, value in embedded_only.items() if value]
         if used:
@@ -203,7 +213,8 @@ def run(
             target.close()
     elif cancel_on_interrupt or namespace is not None:
         raise _usage("--cancel-on-interrupt and -n/--namespace need --cluster")
-    loaded = _outcomes(simulate, [s.name for s in workflow.steps])
+    workflows = [u.workflow for u in result.units if u.workflow is not None]
+    loaded = _outcomes(simulate, [s.name for wf in workflows for s in wf.steps])
 
     sim = Simulation(outcomes=loaded.outcomes if loaded else None, entrypoints=LOCAL_ENTRYPOINTS,
                      realtime=realtime)
@@ -215,6 +226,8 @@ def run(
         sys.stderr.write(SKIPPED_VERIFICATION_NOTICE + "\n")
     image_policy = ImagePolicy("skip") if trust is None else _verifying_policy(sim, trust, allow_http_registry)
     install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods))
+    if len(result.units) > 1:
+        _run_many(sim, [u.document.data for u in result.units], workflows, engine, output, save_state)
     created = sim.cluster.create(_workflow_object(unit.document.data, engine))
     name, namespace = created["metadata"]["name"], created["metadata"]["namespace"]
 
@@ -247,3 +260,40 @@ def run(
         sys.stderr.write(f"kubernaut: workflow {name} did not finish within {bound:g}s\n")
         raise typer.Exit(EXIT_INVALID)
     raise typer.Exit(EXIT_OK if phase == "Succeeded" else EXIT_INVALID)
+
+
+def _run_many(sim: Simulation, documents: list[dict[str, Any]], workflows: list[ir.Workflow], engine: str | None,
+              output: str, save_state: Path | None) -> None:
+    """Several workflows at once on the same embedded cluster (workflows of the same target take
+    turns: target locks). Text: one summary per workflow; JSON: a ``v1`` ``List`` of the final
+    WorkflowExecutions, in the order of the files. Exits 0 only when every one succeeded."""
+    keys = []
+    for document in documents:
+        created = sim.cluster.create(_workflow_object(document, engine))
+        keys.append((created["metadata"]["name"], created["metadata"]["namespace"]))
+    latest: list[dict[str, Any]] = []
+
+    def finished() -> bool:
+        latest[:] = [sim.cluster.get(WFE_API_VERSION, WFE_KIND, name, namespace) for name, namespace in keys]
+        return all((w.get("status") or {}).get("phase") in TERMINAL_WORKFLOW_PHASES
+                   and FINALIZER not in (w["metadata"].get("finalizers") or []) for w in latest)
+
+    # Workflows of one target run one after the other: allow for all of them in a row.
+    bound = sum(wf.timeout_seconds for wf in workflows) + _MARGIN_SECONDS
+    done = sim.run_until(finished, bound)
+    if save_state is not None:
+        _save_state(save_state, sim)
+    if output == "json":
+        listing = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": latest}
+        sys.stdout.write(json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
+    else:
+        summaries = Progress(Console(file=sys.stdout), sim.clock.now, live=False)
+        for wfe in latest:
+            summaries.summary(wfe)
+    phases = [(w.get("status") or {}).get("phase") for w in latest]
+    if not done:
+        for (name, _), phase in zip(keys, phases, strict=True):
+            if phase not in TERMINAL_WORKFLOW_PHASES:
+                sys.stderr.write(f"kubernaut: workflow {name} did not finish within {bound:g}s\n")
+        raise typer.Exit(EXIT_INVALID)
+    raise typer.Exit(EXIT_OK if all(phase == "Succeeded" for phase in phases) else EXIT_INVALID)

@@ -8,6 +8,8 @@ Exit status: 0 done, 1 the step must fail (the reason is printed on stderr), 2 u
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
@@ -33,6 +35,12 @@ ArraysArg = typer.Argument(None, help="Marker/value layout of the array params, 
 def _fail(step: str, message: str) -> typer.Exit:
     where = f"step '{step}': " if step else ""
     sys.stderr.write(f"kubernaut: {where}{message}\n")
+    # The `failure` result: the engine shows this reason as the step's message, in V1's words.
+    failure_path = os.environ.get(i.ENV_RESULTS_FAILURE_PATH)
+    # Unsubstituted ("$(results...)"): not inside a TaskRun, so there is no result to write.
+    if failure_path and "$(" not in failure_path:
+        with contextlib.suppress(OSError):
+            Path(failure_path).write_text(message + "\n", encoding="utf-8")
     return typer.Exit(EXIT_INVALID)
 
 

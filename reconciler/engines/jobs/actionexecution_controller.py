@@ -47,6 +47,7 @@ from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...compile import Compiled, WorkflowCompiler
 from ...controller import Controller, Key, Result, TransientError, WatchSpec
 from ...events import EventRecorder
+from ...failures import FailureReason, StepFailure, timeout_message
 from ...metrics import Metrics
 from ...status import NOT_RUN_CANCELLED, StepPhase
 from ...verification import ImageVerification
@@ -63,7 +64,7 @@ from .names import (
     finished_step_key,
     job_name,
 )
-from .outputs import DEADLINE_EXCEEDED, OutputsError, failure_message, parse_outputs, terminated_state
+from .outputs import DEADLINE_EXCEEDED, OutputsError, attempt_failure, parse_outputs, terminated_state
 
 __all__ = [
     "CANCELLED_MESSAGE",
@@ -222,7 +223,7 @@ class ActionExecutionController:
             compiled = self.compiler.compile(wfe)
         if compiled.workflow is None:
             self._fail_step(ae, attempt, "the workflow's spec no longer compiles: "
-                            + "; ".join(compiled.headlines()[:3]))
+                            + "; ".join(compiled.headlines()[:3]), FailureReason.SPEC_INVALID)
             return False
         try:
             step = compiled.workflow.step(str(spec.get("step")))
@@ -275,8 +276,8 @@ class ActionExecutionController:
                 return Result(requeue_after=remaining)
             # The Job outlived its deadline (the job controller did not stop it): record the
             # failure first, then delete the Job.
-            result = self._attempt_failed(ae, attempt, history, f"attempt {attempt} timed out after {timeout}s",
-                                          self._now(), "TimedOut")
+            result = self._attempt_failed(ae, attempt, history, StepFailure.of(
+                FailureReason.DEADLINE_EXCEEDED, timeout_message(attempt, timeout)), self._now(), "TimedOut")
             with contextlib.suppress(NotFound):
                 self.cluster.delete("batch/v1", "Job", name, meta.get("namespace"))
             return result
@@ -287,7 +288,8 @@ class ActionExecutionController:
         if condition["type"] == "Complete":
             if terminated is None:
                 message = f"the outputs of job {name} cannot be read: its pod is gone"
-                return self._attempt_failed(ae, attempt, history, message, finished_at, "Failed")
+                failure = StepFailure.of(FailureReason.INVALID_OUTPUTS, message)
+                return self._attempt_failed(ae, attempt, history, failure, finished_at, "Failed")
             spec = ae.get("spec") or {}
             step = str(spec.get("step"))
             try:
@@ -296,12 +298,14 @@ class ActionExecutionController:
                 # failed (and is retried), exactly as V2's publish-outputs step fails it.
                 check_required_outputs(step, outputs, _required_outputs(spec))
             except OutputsError as exc:
-                return self._attempt_failed(ae, attempt, history, exc.message, finished_at, "Failed")
+                return self._attempt_failed(ae, attempt, history,
+                                            StepFailure.of(FailureReason.INVALID_OUTPUTS, exc.message, 0),
+                                            finished_at, "Failed")
             self._succeeded(ae, attempt, history, outputs, finished_at)
             return None
-        message = failure_message(attempt, timeout, condition, terminated)
+        failure = attempt_failure(attempt, timeout, condition, terminated)
         outcome = "TimedOut" if condition.get("reason") == DEADLINE_EXCEEDED else "Failed"
-        return self._attempt_failed(ae, attempt, history, message, finished_at, outcome)
+        return self._attempt_failed(ae, attempt, history, failure, finished_at, outcome)
 
     def _succeeded(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], outputs: dict[str, Any],
                    at: str) -> None:
@@ -312,19 +316,22 @@ class ActionExecutionController:
         # is what the engine reads (step_status_from_action_execution).
         history[-1]["outputs"] = outputs
         self._write(ae, {"phase": StepPhase.SUCCEEDED.value, "attempts": attempt, "completionTime": at,
-                         "outputs": outputs, "message": None, "attemptHistory": history})
+                         "outputs": outputs, "message": None, "failure": None, "attemptHistory": history})
         self._count_attempt(ae, "Succeeded")
 
-    def _attempt_failed(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], message: str, at: str,
-                        outcome: str) -> Result | None:
+    def _attempt_failed(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], failure: StepFailure,
+                        at: str, outcome: str) -> Result | None:
+        message = failure.message
         history = _close(history, StepPhase.FAILED.value, message, at)
+        history[-1]["failure"] = failure.to_json()
         retries = int((ae.get("spec") or {}).get("retries") or 0)
         self._count_attempt(ae, outcome)
-        if attempt > retries:
+        # A failure another attempt cannot fix (a non-retryable exit code...) ends the step now.
+        if attempt > retries or not failure.retryable:
             self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "completionTime": at,
-                             "message": message, "attemptHistory": history})
+                             "message": message, "failure": failure.to_json(), "attemptHistory": history})
             return None
-        ae = self._write(ae, {"message": message, "attemptHistory": history})
+        ae = self._write(ae, {"message": message, "failure": failure.to_json(), "attemptHistory": history})
         delay = self.settings.backoff.delay(attempt)
         self.recorder.warning(ae, "AttemptFailed", f"attempt {attempt} failed: {message}; "
                               f"attempt {attempt + 1} starts {delay:g}s after the failure")
@@ -332,7 +339,9 @@ class ActionExecutionController:
 
     def _retry_when_due(self, ae: JsonObject, attempt: int, entry: Mapping[str, Any]) -> Result | None:
         retries = int((ae.get("spec") or {}).get("retries") or 0)
-        if attempt > retries:  # a failure recorded without the final phase (older writer): finish it
+        recorded = StepFailure.from_json(entry.get("failure"))
+        if attempt > retries or (recorded is not None and not recorded.retryable):
+            # A final failure recorded without the final phase (a crash between the writes): finish it.
             self._write(ae, {"phase": StepPhase.FAILED.value, "completionTime": entry.get("completionTime"),
                              "message": entry.get("message")})
             return None
@@ -355,6 +364,7 @@ class ActionExecutionController:
             self._count_attempt(ae, "Cancelled")
         message = CANCELLED_MESSAGE if attempts else NOT_RUN_CANCELLED
         ae = self._write(ae, {"phase": StepPhase.CANCELLED.value, "completionTime": now, "message": message,
+                              "failure": StepFailure.of(FailureReason.CANCELLED, message).to_json(),
                               "attemptHistory": history})
         if attempts:
             self._stop_job(ae, attempts)
@@ -372,11 +382,13 @@ class ActionExecutionController:
 
     # -- helpers ------------------------------------------------------------------------------------
 
-    def _fail_step(self, ae: JsonObject, attempt: int, message: str) -> None:
+    def _fail_step(self, ae: JsonObject, attempt: int, message: str,
+                   reason: FailureReason = FailureReason.DEPENDENCY_MISSING) -> None:
         status = ae.get("status") or {}
         history = _close(list(status.get("attemptHistory") or []), StepPhase.FAILED.value, message, self._now())
         self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "completionTime": self._now(),
-                         "message": message, "attemptHistory": history})
+                         "message": message, "failure": StepFailure.of(reason, message).to_json(),
+                         "attemptHistory": history})
 
     def _write(self, ae: JsonObject, patch: dict[str, Any]) -> JsonObject:
         """Merge ``patch`` into the status, conditional on the version read (409: re-read, retry)."""

@@ -33,6 +33,7 @@ from targets.jobs import action_execution, rbac_for, workspace_claim
 from ...apply import execute, plan
 from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...controller import Key, WatchSpec, owner_key
+from ...failures import StepFailure
 from ...status import StepPhase, StepStatus, WorkflowPhase
 from ..base import EngineContext, EngineResult
 from .actionexecution_controller import ENGINE
@@ -53,6 +54,7 @@ from .scheduler import Identity, Schedule, schedule
 __all__ = ["JobsEngine", "step_status_from_action_execution"]
 
 _FINAL = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.CANCELLED})
+_STOPPED = frozenset({StepPhase.FAILED, StepPhase.CANCELLED})
 
 
 _owner = owner_key(WFE_KIND, WFE_API_VERSION)
@@ -79,6 +81,8 @@ def step_status_from_action_execution(ae: JsonObject) -> StepStatus:
         completion_time=status.get("completionTime") if final else None,
         outputs=_outputs(status) if phase is StepPhase.SUCCEEDED else None,
         message=status.get("message"),
+        # Only a finished step says why it failed (a retrying one shows the last message only).
+        failure=StepFailure.from_json(status.get("failure")) if phase in _STOPPED else None,
     )
 
 

@@ -18,13 +18,15 @@ from typing import Any
 from compiler.expressions import JSON
 from targets.common.outputs import OUTPUTS_LIMIT, OUTPUTS_TOO_LARGE, OutputsError, OutputsProblem, decode_outputs
 
+from ...failures import FailureReason, StepFailure, action_failure, timeout_message
+
 __all__ = [
     "ACTION_CONTAINER",
     "OUTPUTS_LIMIT",
     "OUTPUTS_TOO_LARGE",
     "OutputsError",
     "Terminated",
-    "failure_message",
+    "attempt_failure",
     "parse_outputs",
     "terminated_state",
 ]
@@ -73,21 +75,23 @@ def terminated_state(pods: Iterable[Mapping[str, Any]]) -> Terminated | None:
     return best
 
 
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+#: The Job condition reason when a ``podFailurePolicy`` rule with ``FailJob`` matched: the action
+#: exited with one of its contract's non-retryable codes (targets/jobs/job.py).
+POD_FAILURE_POLICY = "PodFailurePolicy"
+OOM_KILLED = "OOMKilled"
 
 
-def failure_message(attempt: int, timeout_seconds: int, condition: Mapping[str, Any] | None,
-                    terminated: Terminated | None) -> str:
-    """Why a failed attempt failed: the deadline, the action's last words, or the Job's reason."""
+def attempt_failure(attempt: int, timeout_seconds: int, condition: Mapping[str, Any] | None,
+                    terminated: Terminated | None) -> StepFailure:
+    """Why a failed attempt failed: the deadline, the action's last words, or the Job's reason.
+    The action's words come from the termination message, where the Job's script writes its last
+    stderr lines when it fails (``targets.common.failures``; V2 reads the same lines)."""
     if condition is not None and condition.get("reason") == DEADLINE_EXCEEDED:
-        return f"attempt {attempt} timed out after {timeout_seconds}s"
+        return StepFailure.of(FailureReason.DEADLINE_EXCEEDED, timeout_message(attempt, timeout_seconds))
     if terminated is not None:
-        said = _last_line(terminated.message)
-        if said:
-            return said
-        return f"the action exited with code {terminated.exit_code}"
-    if condition is not None and condition.get("message"):
-        return str(condition["message"])
-    return f"attempt {attempt} failed"
+        stopped = condition is not None and condition.get("reason") == POD_FAILURE_POLICY
+        return action_failure(terminated.exit_code, terminated.message, oom_killed=terminated.reason == OOM_KILLED,
+                              non_retryable=frozenset({terminated.exit_code}) if stopped else frozenset())
+    message = str(condition["message"]) if condition is not None and condition.get("message") else \
+        f"attempt {attempt} failed"
+    return StepFailure.of(FailureReason.ACTION_FAILED, message)

@@ -57,6 +57,7 @@ from compiler.expressions import (
 )
 from compiler.expressions import Literal as LiteralOperand
 
+from ...failures import FailureReason, StepFailure
 from ...status import (
     NOT_RUN_WORKFLOW_FAILED,
     SKIPPED_DEPENDENCY,
@@ -303,7 +304,8 @@ def schedule(wf: ir.Workflow, known: Mapping[str, StepStatus], identity: Identit
         elif isinstance(decision, Start):
             statuses[name] = StepStatus(name, StepPhase.RUNNING)
         elif isinstance(decision, _Fail):
-            statuses[name] = StepStatus(name, StepPhase.FAILED, message=decision.message)
+            statuses[name] = StepStatus(name, StepPhase.FAILED, message=decision.message,
+                                        failure=StepFailure.of(FailureReason.INVALID_INPUTS, decision.message))
         elif isinstance(decision, Skip) and decision.reason is SkipReason.STOPPING:
             # Running steps finish first; then what never started is written off.
             if running:

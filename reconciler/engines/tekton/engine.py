@@ -20,6 +20,7 @@ collection with the WorkflowExecution.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -128,6 +129,8 @@ class TektonEngine:
             pr = started
         observed = self._observe(ctx, wf, pr)
         steps = step_statuses(wf, observed)
+        if not ctx.stopping:
+            _cancel_futile_retries(ctx, observed, steps)
         phase, message = workflow_outcome(wf, pr, steps, stopping=ctx.stopping)
         return EngineResult(steps, phase, message)
 
@@ -264,3 +267,20 @@ def _failed(wf: ir.Workflow, message: str, known: Sequence[StepStatus] = ()) -> 
         else:
             steps.append(StepStatus(step.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED))
     return EngineResult(steps, WorkflowPhase.FAILED, message)
+
+
+def _cancel_futile_retries(ctx: EngineContext, observed: Observed, steps: Sequence[StepStatus]) -> None:
+    """Tekton retries every failed TaskRun; kubernaut's contracts may say an exit code is not worth
+    it. A step reported Failed (``sync``: a non-retryable exit code) whose TaskRun still runs is
+    such a retry: cancel it (V1's podFailurePolicy never starts it; docs/engines.md)."""
+    for step in steps:
+        taskrun = observed.taskruns.get(step.name)
+        if step.phase is not StepPhase.FAILED or taskrun is None or run_finished(taskrun):
+            continue
+        if (taskrun.get("spec") or {}).get("status") == t.TR_SPEC_CANCELLED:
+            continue
+        spec = {**(taskrun.get("spec") or {}), "status": t.TR_SPEC_CANCELLED,
+                "statusMessage": "kubernaut: an attempt failed with a non-retryable exit code"}
+        # A conflict (Tekton wrote it meanwhile) is retried by the next reconcile.
+        with contextlib.suppress(NotFound, Conflict):
+            ctx.cluster.update({**taskrun, "spec": spec})

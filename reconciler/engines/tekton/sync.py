@@ -17,6 +17,7 @@ tell V2 from V1 except by ``status.engine`` (docs/engines.md has the table):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,10 +25,12 @@ from typing import Any
 from compiler import ir
 from compiler.expressions import Guard, Literal, Reference, skip_message
 from compiler.values import parse_duration
+from targets.common.failures import failure_text
 from targets.tekton import interface as i
 from targets.tekton.runtime import TaskError, decode_outputs
 
 from ...cluster import JsonObject
+from ...failures import FailureReason, StepFailure, action_failure, timeout_message
 from ...status import (
     NOT_RUN_CANCELLED,
     NOT_RUN_WORKFLOW_FAILED,
@@ -54,6 +57,7 @@ __all__ = [
 #: What V1 writes on a step whose running attempt was cancelled (the ActionExecution controller's).
 CANCELLED_MESSAGE = "cancelled"
 _ACTION_STEP = f"step-{i.STEP_EXECUTE}"
+_OOM_KILLED = "OOMKilled"
 _STOPPING_PHASES = frozenset({StepPhase.FAILED, StepPhase.CANCELLED})
 
 
@@ -106,38 +110,78 @@ def _timeout_seconds(taskrun: Mapping[str, Any], step: ir.Step) -> float:
     return seconds if seconds is not None else float(step.timeout_seconds)
 
 
-def _failed_action_exit(attempt: Mapping[str, Any]) -> int | None:
-    """The exit code of the action when the ``execute`` step is the one that failed."""
+def _failed_step(attempt: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The state of the step that failed the attempt (the first non-zero exit not skipped)."""
     for state in attempt.get("steps") or []:
         terminated = state.get("terminated") or {}
-        code = terminated.get("exitCode")
-        if not code or state.get("terminationReason") == "Skipped":
-            continue
-        if state.get("container") == _ACTION_STEP or state.get("name") == i.STEP_EXECUTE:
-            return int(code)
-        return None  # a helper step failed first
+        if terminated.get("exitCode") and state.get("terminationReason") != "Skipped":
+            return state
     return None
 
 
-def _attempt_message(attempt: Mapping[str, Any], number: int, taskrun: Mapping[str, Any], step: ir.Step,
-                     workflow_timeout: int) -> str | None:
+def _failure_result(attempt: Mapping[str, Any], state: Mapping[str, Any]) -> str:
+    """The ``failure`` result the failed step wrote: from ``status.results`` if Tekton copied it,
+    else from the step's ``terminated.message`` (Tekton keeps a failed TaskRun's results out of
+    ``status.results``, tektoncd/pipeline#3439; the message is the entrypoint's JSON list)."""
+    for result in attempt.get("results") or []:
+        if result.get("name") == i.RESULT_FAILURE:
+            return str(result.get("value") or "")
+    raw = (state.get("terminated") or {}).get("message")
+    try:
+        entries = json.loads(raw) if isinstance(raw, str) and raw else []
+    except ValueError:
+        return ""
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and entry.get("key") == i.RESULT_FAILURE:
+            return str(entry.get("value") or "")
+    return ""
+
+
+#: Which kind of failure a failed helper step reports (the action's own step is ``execute``).
+_HELPER_REASONS = {i.STEP_RESOLVE: FailureReason.INVALID_INPUTS, i.STEP_PUBLISH: FailureReason.INVALID_OUTPUTS}
+
+
+def attempt_failure(attempt: Mapping[str, Any], number: int, taskrun: Mapping[str, Any], step: ir.Step,
+                    workflow_timeout: int, non_retryable: frozenset[int] = frozenset()) -> StepFailure | None:
     """Why one attempt (a TaskRun status, or an entry of its ``retriesStatus``) did not succeed,
-    in V1's words where the information is the same."""
+    in V1's words and with V1's reason (``reconciler.failures``)."""
     state, reason, message = condition_state({"status": attempt})
     if state != "False":
         return None
     if reason == t.TR_REASON_TIMEOUT:
-        return f"attempt {number} timed out after {_seconds_text(_timeout_seconds(taskrun, step))}s"
+        return StepFailure.of(FailureReason.DEADLINE_EXCEEDED,
+                              timeout_message(number, _timeout_seconds(taskrun, step)))
     if reason == t.TR_REASON_CANCELLED:
+        # Cancelled by kubernaut after a non-retryable failure: the failure is that attempt's.
         if (taskrun.get("spec") or {}).get("statusMessage") == t.TR_CANCELLED_BY_PIPELINE_TIMEOUT:
-            return f"cancelled: workflow timed out after {workflow_timeout}s"
-        return CANCELLED_MESSAGE
-    code = _failed_action_exit(attempt)
-    if code is not None:
-        # V1's text for an action that failed without a last word: a TaskRun never carries the
-        # action's own message (its stderr is only in the step's log).
-        return f"the action exited with code {code}"
-    return message or f"attempt {number} failed ({reason or 'no reason given'})"
+            return StepFailure.of(FailureReason.CANCELLED, f"cancelled: workflow timed out after {workflow_timeout}s")
+        return StepFailure.of(FailureReason.CANCELLED, CANCELLED_MESSAGE)
+    if reason == t.TR_REASON_RESOLUTION_FAILED:
+        return StepFailure.of(FailureReason.DEPENDENCY_MISSING, message)
+    if reason == t.TR_REASON_IMAGE_PULL_FAILED:
+        return StepFailure.of(FailureReason.IMAGE_PULL_FAILED, message)
+    if reason == t.TR_REASON_CREATE_CONTAINER_CONFIG_ERROR:
+        return StepFailure.of(FailureReason.CREATE_CONTAINER_CONFIG_ERROR, message)
+    failed = _failed_step(attempt)
+    if failed is not None:
+        terminated = failed.get("terminated") or {}
+        code = int(terminated.get("exitCode") or 1)
+        said = _failure_result(attempt, failed)
+        helper = _HELPER_REASONS.get(str(failed.get("name") or ""))
+        if helper is not None:
+            return StepFailure.of(helper, failure_text(said) or f"step {failed.get('name')} failed "
+                                  f"with exit code {code}", 0 if helper is FailureReason.INVALID_OUTPUTS else None)
+        if failed.get("container") == _ACTION_STEP or failed.get("name") == i.STEP_EXECUTE:
+            return action_failure(code, said, oom_killed=terminated.get("reason") == _OOM_KILLED,
+                                  non_retryable=non_retryable)
+    return StepFailure.of(FailureReason.ACTION_FAILED,
+                          message or f"attempt {number} failed ({reason or 'no reason given'})")
+
+
+def _attempt_message(attempt: Mapping[str, Any], number: int, taskrun: Mapping[str, Any], step: ir.Step,
+                     workflow_timeout: int) -> str | None:
+    failure = attempt_failure(attempt, number, taskrun, step, workflow_timeout)
+    return failure.message if failure is not None else None
 
 
 def _outputs(status: Mapping[str, Any], step: str) -> dict[str, Any]:
@@ -148,10 +192,26 @@ def _outputs(status: Mapping[str, Any], step: str) -> dict[str, Any]:
     return {}
 
 
+def _non_retryable_attempt(taskrun: Mapping[str, Any], step: ir.Step, workflow_timeout: int,
+                           non_retryable: frozenset[int]) -> tuple[int, Mapping[str, Any], StepFailure] | None:
+    """The first attempt that failed with one of the contract's non-retryable exit codes:
+    (its number, its status, its failure). Tekton retries it all the same (it has no
+    podFailurePolicy); the engine cancels such a retry and the step ends with this attempt."""
+    if not non_retryable:
+        return None
+    status = taskrun.get("status") or {}
+    for number, attempt in enumerate([*(status.get("retriesStatus") or []), status], start=1):
+        failure = attempt_failure(attempt, number, taskrun, step, workflow_timeout, non_retryable)
+        if failure is not None and failure.reason is FailureReason.ACTION_FAILED and not failure.retryable:
+            return number, attempt, failure
+    return None
+
+
 def step_from_taskrun(step: ir.Step, taskrun: Mapping[str, Any], *, workflow_timeout: int,
-                      run_done: bool = False) -> StepStatus:
+                      run_done: bool = False, non_retryable: frozenset[int] = frozenset()) -> StepStatus:
     """A started step as its TaskRun reports it. ``run_done``: the PipelineRun has finished, so an
-    unfinished TaskRun is being cancelled with it."""
+    unfinished TaskRun is being cancelled with it. ``non_retryable``: the exit codes the action's
+    contract says no retry can fix."""
     status = taskrun.get("status") or {}
     retries = list(status.get("retriesStatus") or [])
     # An attempt counts once it has started (V1 counts a Job's attempt from its start too); a
@@ -159,20 +219,27 @@ def step_from_taskrun(step: ir.Step, taskrun: Mapping[str, Any], *, workflow_tim
     attempts = len(retries) + 1 if retries or status.get("startTime") or _condition(taskrun) else 0
     first = retries[0] if retries else status
     start = first.get("startTime") or (taskrun.get("metadata") or {}).get("creationTimestamp")
+    final = _non_retryable_attempt(taskrun, step, workflow_timeout, non_retryable)
+    if final is not None:
+        number, attempt, failure = final
+        return StepStatus(step.name, StepPhase.FAILED, number, start, attempt.get("completionTime"), None,
+                          failure.message, failure)
     state, reason, _ = condition_state(taskrun)
     if state == "True":
         try:
             outputs = _outputs(status, step.name)
         except TaskError as exc:  # publish-outputs validated them: only a foreign writer gets here
             return StepStatus(step.name, StepPhase.FAILED, attempts, start, status.get("completionTime"),
-                              None, exc.message)
+                              None, exc.message, StepFailure.of(FailureReason.INVALID_OUTPUTS, exc.message))
         return StepStatus(step.name, StepPhase.SUCCEEDED, attempts, start, status.get("completionTime"), outputs)
     if state == "False":
         phase = StepPhase.CANCELLED if reason == t.TR_REASON_CANCELLED else StepPhase.FAILED
+        ended = attempt_failure(status, attempts, taskrun, step, workflow_timeout, non_retryable)
         return StepStatus(step.name, phase, attempts, start, status.get("completionTime"), None,
-                          _attempt_message(status, attempts, taskrun, step, workflow_timeout))
+                          ended.message if ended else None, ended)
     if run_done:
-        return StepStatus(step.name, StepPhase.CANCELLED, attempts, start, None, None, CANCELLED_MESSAGE)
+        return StepStatus(step.name, StepPhase.CANCELLED, attempts, start, None, None, CANCELLED_MESSAGE,
+                          StepFailure.of(FailureReason.CANCELLED, CANCELLED_MESSAGE))
     # Running; while it retries, V1 shows the previous attempt's failure too.
     previous = (_attempt_message(retries[-1], len(retries), taskrun, step, workflow_timeout)
                 if retries else None)
@@ -254,6 +321,11 @@ def skipped_step_status(step: ir.Step, entry: Mapping[str, Any], reasons: Mappin
 # -- the whole workflow ----------------------------------------------------------------------------
 
 
+def non_retryable_exit_codes(wf: ir.Workflow, step: ir.Step) -> frozenset[int]:
+    contract = wf.contracts.get(step.action_type)
+    return frozenset(contract.non_retryable_exit_codes) if contract is not None else frozenset()
+
+
 def step_statuses(wf: ir.Workflow, observed: Observed) -> list[StepStatus]:
     """Every step of ``wf``, in workflow order."""
     pr = observed.pipelinerun
@@ -263,7 +335,8 @@ def step_statuses(wf: ir.Workflow, observed: Observed) -> list[StepStatus]:
     for step in wf.steps:
         if step.name not in by_step and step.name in observed.taskruns:
             by_step[step.name] = step_from_taskrun(step, observed.taskruns[step.name],
-                                                   workflow_timeout=wf.timeout_seconds, run_done=run_done)
+                                                   workflow_timeout=wf.timeout_seconds, run_done=run_done,
+                                                   non_retryable=non_retryable_exit_codes(wf, step))
     skipped = {str(e.get("name")): e for e in ((pr or {}).get("status") or {}).get("skippedTasks") or []}
     reasons = {name: str(e.get("reason") or "") for name, e in skipped.items()}
     nothing_runs = run_done or not any(s.phase is StepPhase.RUNNING for s in by_step.values())

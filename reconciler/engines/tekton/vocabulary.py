@@ -27,7 +27,12 @@ PR_REASON_CANCELLED = "Cancelled"
 
 # -- TaskRun condition reasons and messages --------------------------------------------------------
 TR_REASON_CANCELLED = "TaskRunCancelled"
+#: TaskRun ``spec.status`` that cancels it.
+TR_SPEC_CANCELLED = "TaskRunCancelled"
 TR_REASON_TIMEOUT = "TaskRunTimeout"
+TR_REASON_RESOLUTION_FAILED = "TaskRunResolutionFailed"
+TR_REASON_IMAGE_PULL_FAILED = "TaskRunImagePullFailed"
+TR_REASON_CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
 #: ``spec.statusMessage`` the PipelineRun controller sets on TaskRuns it cancels at its timeout.
 TR_CANCELLED_BY_PIPELINE_TIMEOUT = "TaskRun cancelled as the PipelineRun it belongs to has timed out."
 

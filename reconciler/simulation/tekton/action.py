@@ -32,6 +32,7 @@ class ActionRun:
     stdout: str
     stderr: str
     duration: float
+    oom_killed: bool = False  # the container's terminated reason is OOMKilled
 
 
 def scripted_run(outcome: AttemptOutcome) -> ActionRun:
@@ -40,7 +41,11 @@ def scripted_run(outcome: AttemptOutcome) -> ActionRun:
     if outcome.succeeded:
         stdout = json.dumps(outcome.outputs, ensure_ascii=False, separators=(",", ":"))
         return ActionRun(0, stdout, "", outcome.duration)
-    return ActionRun(outcome.exit_code, "", outcome.message or f"exit code {outcome.exit_code}", outcome.duration)
+    if outcome.disrupted:
+        # Tekton has no podFailurePolicy: the killed pod fails the attempt, which counts.
+        return ActionRun(outcome.exit_code, "", "", outcome.duration)
+    said = outcome.message or ("" if outcome.reason else f"exit code {outcome.exit_code}")
+    return ActionRun(outcome.exit_code, "", said, outcome.duration, oom_killed=outcome.oom_killed)
 
 
 def run_with_stdin(command: Sequence[str], env: Mapping[str, str], stdin: str, *,

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from compiler.expressions import ResolutionError
+from targets.common.failures import script_failure_lines
 from targets.tekton import interface as i
 from targets.tekton import runtime
 from targets.tekton.limits import TERMINATION_MESSAGE_LIMIT, termination_message_size
@@ -58,6 +59,7 @@ class StepRun:
     termination_reason: str
     message: str = ""
     log: str = ""
+    oom_killed: bool = False  # the container's own terminated reason is OOMKilled
 
 
 @dataclass(frozen=True)
@@ -94,13 +96,18 @@ class _Ended:
     duration: float = 0.0
     exit_code: int = 0
     log: str = ""
+    oom_killed: bool = False
 
 
 class _StepFailed(Exception):
-    def __init__(self, log: str, exit_code: int = _EXIT_INVALID) -> None:
+    """A helper step fails: ``log`` is what it prints, ``failure`` what it writes to the
+    ``failure`` result (``kubernaut task``'s ``_fail``: the bare reason), if anything."""
+
+    def __init__(self, log: str, exit_code: int = _EXIT_INVALID, failure: str | None = None) -> None:
         super().__init__(log)
         self.log = log
         self.exit_code = exit_code
+        self.failure = failure
 
 
 def _cli(container: Container, command: str, options: Mapping[str, str | None],
@@ -138,7 +145,7 @@ def _cli(container: Container, command: str, options: Mapping[str, str | None],
 def _fail(step: str, message: str) -> _StepFailed:
     # kubernaut.cli.commands.task._fail's wording (the reconciler may not import the CLI).
     where = f"step '{step}': " if step else ""
-    return _StepFailed(f"kubernaut: {where}{message}")
+    return _StepFailed(f"kubernaut: {where}{message}", failure=message + "\n")
 
 
 class MetaTaskRunner:
@@ -181,13 +188,22 @@ class MetaTaskRunner:
                     raise _StepFailed(f"kubernaut simulation: only the steps of {i.TASK_NAME} can run, "
                                       f"not {container.name!r}")
                 ended = handler(container, pod)
-                message = self._collect(pod, declared, results) if ended.exit_code == 0 else ""
+                # Tekton's entrypoint reports the results a step wrote even when it failed.
+                message = self._collect(pod, declared, results)
             except _StepFailed as exc:
-                steps.append(StepRun(container.name, exc.exit_code, now, now, "Error", log=exc.log))
+                failure_path = container.env.get(i.ENV_RESULTS_FAILURE_PATH)
+                if exc.failure is not None and failure_path:
+                    pod.files[failure_path] = exc.failure
+                try:
+                    message = self._collect(pod, declared, results)
+                except _StepFailed:
+                    message = ""
+                steps.append(StepRun(container.name, exc.exit_code, now, now, "Error", message=message, log=exc.log))
                 continue
             end = now + ended.duration
             steps.append(StepRun(container.name, ended.exit_code, now, end,
-                                 "Completed" if ended.exit_code == 0 else "Error", message=message, log=ended.log))
+                                 "Completed" if ended.exit_code == 0 else "Error", message=message, log=ended.log,
+                                 oom_killed=ended.oom_killed))
             now = end
         failed = any(s.exit_code != 0 for s in steps)
         return AttemptRun(tuple(steps), () if failed else tuple(results))
@@ -222,8 +238,12 @@ class MetaTaskRunner:
         env = {**container.env, "ACTION_INPUTS": inputs.split("\n", 1)[0]}
         run = self._action(pod, env, inputs)
         pod.files[i.OUTPUTS_FILE] = run.stdout
+        failure_path = container.env.get(i.ENV_RESULTS_FAILURE_PATH)
+        if run.exit_code != 0 and failure_path:
+            # The execute script's last lines: the action's last stderr lines, as V1's Job writes.
+            pod.files[failure_path] = script_failure_lines(run.stderr)
         # The script echoes the outputs to the log; the action's stderr goes there directly.
-        return _Ended(run.duration, run.exit_code, run.stdout + run.stderr)
+        return _Ended(run.duration, run.exit_code, run.stdout + run.stderr, run.oom_killed)
 
     def _publish(self, container: Container, pod: _Pod) -> _Ended:
         options, rest = _cli(container, "publish-outputs", {

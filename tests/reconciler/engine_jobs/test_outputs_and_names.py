@@ -18,7 +18,7 @@ from reconciler.engines.jobs.outputs import (
     OUTPUTS_TOO_LARGE,
     OutputsError,
     Terminated,
-    failure_message,
+    attempt_failure,
     parse_outputs,
     terminated_state,
 )
@@ -63,15 +63,25 @@ def test_exactly_4096_bytes_of_valid_json_are_fine() -> None:
     assert parse_outputs(text, "s") == {"a": "x" * 4087}
 
 
-def test_failure_messages() -> None:
+def test_failure_messages_and_reasons() -> None:
     deadline = {"type": "Failed", "reason": "DeadlineExceeded", "message": "Job was active longer..."}
     backoff = {"type": "Failed", "reason": "BackoffLimitExceeded", "message": "Job has reached the limit"}
+    policy = {"type": "Failed", "reason": "PodFailurePolicy", "message": "Container action ... FailJob rule"}
     said = Terminated(1, "Traceback...\n  line\nerror: no route to host\n")
-    assert failure_message(2, 30, deadline, said) == "attempt 2 timed out after 30s"
-    assert failure_message(1, 30, backoff, said) == "error: no route to host"
-    assert failure_message(1, 30, backoff, Terminated(137, "")) == "the action exited with code 137"
-    assert failure_message(1, 30, backoff, None) == "Job has reached the limit"
-    assert failure_message(3, 30, None, None) == "attempt 3 failed"
+    timed_out = attempt_failure(2, 30, deadline, said)
+    assert (timed_out.reason, timed_out.message, timed_out.exit_code) == ("DeadlineExceeded",
+                                                                         "attempt 2 timed out after 30s", None)
+    # The script's last stderr lines are the message (docs/running.md, "Failure details").
+    failed = attempt_failure(1, 30, backoff, said)
+    assert (failed.reason, failed.message, failed.exit_code, failed.retryable) == (
+        "ActionFailed", "Traceback...\n  line\nerror: no route to host", 1, True)
+    assert attempt_failure(1, 30, backoff, Terminated(137, "")).message == "the action exited with code 137"
+    oom = attempt_failure(1, 30, backoff, Terminated(137, "", "OOMKilled"))
+    assert (oom.reason, oom.message) == ("OOMKilled", "the action ran out of memory and was killed (exit code 137)")
+    stopped = attempt_failure(1, 30, policy, Terminated(3, "not found\n"))
+    assert (stopped.reason, stopped.retryable, stopped.exit_code) == ("ActionFailed", False, 3)
+    assert attempt_failure(1, 30, backoff, None).message == "Job has reached the limit"
+    assert attempt_failure(3, 30, None, None).message == "attempt 3 failed"
 
 
 def test_the_newest_terminated_action_container_wins() -> None:

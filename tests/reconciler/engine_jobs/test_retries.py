@@ -104,15 +104,22 @@ def test_exhausted_retries_fail_the_workflow_and_dependents_never_run() -> None:
     assert status["completionTime"] == h.step("exhaust", "slow")["completionTime"]
 
 
-def test_failure_message_is_the_last_line_of_the_log(tmp_path: Path) -> None:
+def test_failure_message_is_the_last_lines_of_stderr_not_stdout(tmp_path: Path) -> None:
     script = tmp_path / "crash.py"
-    script.write_text("import sys\nsys.stderr.write('Traceback (most recent call last):\\n  File x\\n"
-                      "error: cannot reach the API server\\n')\nsys.exit(2)\n")
+    script.write_text("import sys\nprint('{\"partial\": 1}')\n"
+                      "sys.stderr.write('one\\ntwo\\nTraceback (most recent call last):\\n  File x\\n\\n"
+                      "  line\\nerror: cannot reach the API server\\n')\nsys.exit(2)\n")
     h = Harness(entrypoints={"custom/crash": (sys.executable, str(script))})
     h.create(workflow("crash", echo_step("c", action_type="custom/crash")))
     assert h.run()
-    assert h.step("crash", "c")["message"] == "error: cannot reach the API server"
-    assert h.status("crash")["message"] == "error: cannot reach the API server"
+    # The last 5 non-blank stderr lines (docs/running.md, "Failure details"); what it printed on
+    # stdout before failing is not its reason.
+    expected = "two\nTraceback (most recent call last):\n  File x\n  line\nerror: cannot reach the API server"
+    assert h.step("crash", "c")["message"] == expected
+    assert h.step("crash", "c")["failure"] == {"reason": "ActionFailed", "exitCode": 2, "message": expected,
+                                               "retryable": True}
+    assert h.status("crash")["message"] == expected
+    assert h.status("crash")["failureDetails"]["step"] == "c"
 
 
 def test_a_silent_failure_reports_the_exit_code(tmp_path: Path) -> None:

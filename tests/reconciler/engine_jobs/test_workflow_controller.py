@@ -33,12 +33,16 @@ def test_status_has_the_documented_shape() -> None:
     assert h.run()
     status = h.status("shape")
     assert set(status) == {"phase", "engine", "startTime", "completionTime", "message", "conditions", "steps",
-                           "observedGeneration"}
+                           "observedGeneration", "failureDetails"}
     assert (status["phase"], status["engine"], status["message"]) == ("Failed", "jobs", "nope")
+    assert status["failureDetails"] == {"step": "b", "reason": "ActionFailed", "exitCode": 1, "message": "nope",
+                                        "retryable": True}
     assert RFC3339.match(status["startTime"]) and RFC3339.match(status["completionTime"])
     assert [s["name"] for s in status["steps"]] == ["a", "b", "c"]
     for step in status["steps"]:
-        assert set(step) == {"name", "phase", "attempts", "startTime", "completionTime", "outputs", "message"}
+        # Only a failed (or cancelled) step says why, in ``failure``.
+        failed = {"failure"} if step["phase"] == "Failed" else set()
+        assert set(step) == {"name", "phase", "attempts", "startTime", "completionTime", "outputs", "message"} | failed
         for key in ("startTime", "completionTime"):
             assert step[key] is None or RFC3339.match(step[key])
     assert {c["type"] for c in status["conditions"]} == {"Compiled", "Succeeded", "Ready"}

@@ -38,7 +38,7 @@ def test_while_retrying_the_step_shows_the_previous_failure() -> None:
     """))
     h.create(workflow("retrying", thing("flaky", retries=1)))
     assert h.run_until(lambda: h.steps("retrying").get("flaky") == ("Running", 2))
-    assert h.step("retrying", "flaky")["message"] == "the action exited with code 4"
+    assert h.step("retrying", "flaky")["message"] == "exit code 4"  # what it said on stderr
     assert h.run()
     assert h.steps("retrying") == {"flaky": ("Succeeded", 2)}
 
@@ -56,16 +56,18 @@ def test_exhausted_retries_fail_the_workflow_and_running_steps_finish(failure_re
     status = h.status("exhausted")
     assert h.steps("exhausted") == {"flaky": ("Failed", 3), "slow": ("Succeeded", 1),
                                     "after-flaky": ("Skipped", 0), "after-slow": ("Skipped", 0)}
-    # A TaskRun never carries the action's own words (its stderr is only in the step log).
-    assert h.messages("exhausted") == {"flaky": "the action exited with code 2", "slow": None,
+    # The action's own words, from the `failure` result in the failed step's termination message.
+    assert h.messages("exhausted") == {"flaky": "permission denied", "slow": None,
                                        "after-flaky": NOT_RUN_WORKFLOW_FAILED, "after-slow": NOT_RUN_WORKFLOW_FAILED}
-    assert (status["phase"], status["message"]) == ("Failed", "the action exited with code 2")
-    assert wfe_condition(status, "Succeeded") == ("False", "Failed", "the action exited with code 2")
+    assert (status["phase"], status["message"]) == ("Failed", "permission denied")
+    assert status["failureDetails"] == {"step": "flaky", "reason": "ActionFailed", "exitCode": 2,
+                                        "message": "permission denied", "retryable": True}
+    assert wfe_condition(status, "Succeeded") == ("False", "Failed", "permission denied")
     assert condition(h.pipelinerun("exhausted"))[:2] == ("False", "Failed")
-    assert ("Warning", "StepFailed", "step 'flaky' failed: the action exited with code 2") in h.events("exhausted")
+    assert ("Warning", "StepFailed", "step 'flaky' failed: permission denied") in h.events("exhausted")
 
 
-def test_a_failing_helper_step_reports_tektons_message() -> None:
+def test_a_failing_helper_step_reports_its_own_reason() -> None:
     h = Harness(outcomes=outcomes("""
         steps:
           big: [{outputs: {blob: "%s"}}]
@@ -73,7 +75,10 @@ def test_a_failing_helper_step_reports_tektons_message() -> None:
     h.create(workflow("helper", thing("big")))
     assert h.run()
     assert h.steps("helper") == {"big": ("Failed", 1)}
-    assert h.messages("helper")["big"] == '"step-publish-outputs" exited with code 1'
+    message = "outputs exceed the 4096-byte termination-message limit (5011 bytes)"
+    assert h.messages("helper")["big"] == message
+    assert h.step("helper", "big")["failure"] == {"reason": "InvalidOutputs", "exitCode": 0, "message": message,
+                                                  "retryable": True}
 
 
 def test_the_per_attempt_timeout_fails_each_attempt_like_v1() -> None:

@@ -3,6 +3,7 @@ docs/engines.md, including the ones the simulation rarely produces."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -77,12 +78,34 @@ def test_attempts_and_start_come_from_retries_status() -> None:
     assert (timed_out.phase, timed_out.message) == (StepPhase.FAILED, "attempt 1 timed out after 90s")
 
 
-def test_a_helper_failure_keeps_tektons_message() -> None:
+def test_a_helper_failure_reads_the_failure_result_from_the_termination_message() -> None:
+    said = json.dumps([{"key": "failure", "value": "inputs.sha: step 'a' has no output 'sha'\n", "type": 1}])
     status = {"startTime": "t", "conditions": cond("False", "Failed", '"step-resolve-inputs" exited with code 1'),
-              "steps": [{"name": "resolve-inputs", "container": "step-resolve-inputs", "terminated": {"exitCode": 1}},
+              "steps": [{"name": "resolve-inputs", "container": "step-resolve-inputs",
+                         "terminated": {"exitCode": 1, "message": said}},
                         {"name": "execute", "container": "step-execute", "terminated": {"exitCode": 1},
                          "terminationReason": "Skipped"}]}
-    assert b(taskrun(status)).message == '"step-resolve-inputs" exited with code 1'
+    got = b(taskrun(status))
+    assert got.message == "inputs.sha: step 'a' has no output 'sha'"
+    assert got.failure is not None and got.failure.reason == "InvalidInputs" and not got.failure.retryable
+
+
+def test_without_a_failure_result_the_helper_step_and_its_exit_code_are_named() -> None:
+    status = {"startTime": "t", "conditions": cond("False", "Failed", '"step-resolve-inputs" exited with code 1'),
+              "steps": [{"name": "resolve-inputs", "container": "step-resolve-inputs", "terminated": {"exitCode": 1}}]}
+    assert b(taskrun(status)).message == "step resolve-inputs failed with exit code 1"
+
+
+def test_an_action_failure_reads_its_last_lines_and_oom() -> None:
+    said = json.dumps([{"key": "failure", "value": "a\nb\nerror: no route\n", "type": 1}])
+    status = {"startTime": "t", "conditions": cond("False", "Failed", '"step-execute" exited with code 3'),
+              "steps": [{"name": "execute", "container": "step-execute",
+                         "terminated": {"exitCode": 3, "message": said}}]}
+    got = b(taskrun(status))
+    assert (got.message, got.failure and got.failure.exit_code) == ("a\nb\nerror: no route", 3)
+    status["steps"][0]["terminated"] = {"exitCode": 137, "reason": "OOMKilled"}
+    oom = b(taskrun(status)).failure
+    assert oom is not None and (oom.reason, oom.exit_code) == ("OOMKilled", 137)
 
 
 @pytest.mark.parametrize(("status_message", "message"), [

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-import shlex
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from compiler import ir
+from targets.common.failures import STDERR_FILE, script_failure_lines
 from targets.jobs import SCRIPT, escape_env_value, job_for_attempt, unescape_env_value
+from targets.jobs.job import TERMINATION_LOG, pod_failure_policy
 from targets.jobs.metadata import ACTION_TYPE, ATTEMPT, STEP, WORKFLOW
 
 
@@ -78,18 +81,39 @@ def _kubelet_expand(value: str, env: dict[str, str]) -> str:
     return "".join(out)
 
 
-def test_script_is_a_constant_that_keeps_the_exit_status() -> None:
-    assert shlex.split(SCRIPT.replace(";", " ; ")) == [
-        "/action-entrypoint", ">", "/dev/termination-log", ";", "rc=$?", ";", "cat", "/dev/termination-log", ";",
-        "exit", "$rc"]
+def _run_script(tmp_path: Path, action: str) -> tuple[int, str, str]:
+    """Run the Job's SCRIPT with /bin/sh, its paths moved into ``tmp_path``: exit status, the
+    termination-log file, and stderr (the log)."""
+    entrypoint = tmp_path / "entrypoint"
+    entrypoint.write_text("#!/bin/sh\n" + action)
+    entrypoint.chmod(0o755)
+    log = tmp_path / "termination-log"
+    script = (SCRIPT.replace("/action-entrypoint", str(entrypoint)).replace(TERMINATION_LOG, str(log))
+              .replace(STDERR_FILE, str(tmp_path / "stderr")))
+    done = subprocess.run(["/bin/sh", "-c", script], capture_output=True, text=True, check=False)
+    return done.returncode, log.read_text(), done.stderr
+
+
+def test_script_keeps_outputs_and_the_exit_status(tmp_path: Path) -> None:
+    code, message, _ = _run_script(tmp_path, "echo 'warn' >&2\necho '{\"a\": 1}'\n")
+    assert (code, message) == (0, '{"a": 1}\n')
     assert "$(" not in SCRIPT and "$$" not in SCRIPT  # nothing for the kubelet to expand
+
+
+def test_script_writes_the_last_stderr_lines_of_a_failed_action(tmp_path: Path) -> None:
+    action = "echo '{\"partial\": 1}'\nfor i in 1 2 3 4 5 6; do echo \"line $i\" >&2; done\necho >&2\n" \
+             "echo 'error: boom' >&2\nexit 3\n"
+    code, message, log = _run_script(tmp_path, action)
+    assert code == 3
+    assert message == "line 3\nline 4\nline 5\nline 6\nerror: boom\n" == script_failure_lines(log)
+    assert log.splitlines()[-1] == "error: boom"  # replayed to the log
 
 
 def test_no_value_reaches_the_script(workflow: Callable[..., ir.Workflow], step: Callable[..., ir.Step]) -> None:
     wf = workflow(step("s", inputs={"cmd": "'; rm -rf / #"}))
     container = _pod(job_for_attempt(wf, wf.steps[0], 1, wf.steps[0].inputs))["containers"][0]
     assert container["command"] == ["/bin/sh", "-c", SCRIPT]
-    assert container["terminationMessagePolicy"] == "FallbackToLogsOnError"
+    assert container["terminationMessagePolicy"] == "File"
     assert json.loads(_env({"spec": {"template": {"spec": {"containers": [container]}}}})["ACTION_INPUTS"]) == {
         "cmd": "'; rm -rf / #"}
 
@@ -139,3 +163,27 @@ def test_pure_and_fresh(workflow: Callable[..., ir.Workflow], step: Callable[...
     first["spec"]["template"]["spec"]["securityContext"]["runAsUser"] = 0
     assert job_for_attempt(wf, wf.steps[0], 1, wf.steps[0].inputs)["spec"]["template"]["spec"][
         "securityContext"]["runAsUser"] != 0
+
+
+def test_pod_failure_policy_stops_non_retryable_codes_and_ignores_disruptions(
+        workflow: Callable[..., ir.Workflow], step: Callable[..., ir.Step]) -> None:
+    wf = workflow(step("s", action_type="acme/x"))
+    codes = ir.ContractInfo(action_type="acme/x", non_retryable_exit_codes=(3, 4))
+    wf = wf.model_copy(update={"contracts": {"acme/x": codes}})
+    job = job_for_attempt(wf, wf.steps[0], 1, {})
+    assert job["spec"]["podFailurePolicy"] == {"rules": [
+        {"action": "FailJob", "onExitCodes": {"containerName": "action", "operator": "In", "values": [3, 4]}},
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]}
+    assert _pod(job)["restartPolicy"] == "Never"  # podFailurePolicy requires it
+    plain = workflow(step("s", action_type="acme/y"))
+    assert pod_failure_policy(plain, plain.steps[0]) == {"rules": [
+        {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]}]}
+
+
+def test_a_step_overrides_its_contract_resources(workflow: Callable[..., ir.Workflow],
+                                                 step: Callable[..., ir.Step]) -> None:
+    wf = workflow(step("scale", action_type="kubernetes/scale_deployment",
+                       resources=ir.Resources(limits={"memory": "256Mi"}, requests={"cpu": "100m"})))
+    job = job_for_attempt(wf, wf.steps[0], 1, {})
+    assert _pod(job)["containers"][0]["resources"] == {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                                       "limits": {"memory": "256Mi"}}

@@ -24,7 +24,7 @@ from targets.tekton.inputs_param import decode_inputs_param
 TEKTON_VARIABLES = re.compile(
     r"\$\((?:params\.[A-Za-z]+(?:\[\*\])?"
     r"|tasks\.[a-z0-9-]+\.results\.(?:outputs|guardValues\[\d+\])"
-    r"|results\.(?:outputs|guardValues)\.path"
+    r"|results\.(?:outputs|guardValues|failure)\.path"
     r"|context\.pipelineRun\.(?:uid|namespace))\)"
 )
 TASK_REF = re.compile(r"\$\(tasks\.([a-z0-9-]+)\.results\.")

@@ -49,7 +49,8 @@ def test_resolve_inputs_writes_one_line_of_json(tmp_path: Path, monkeypatch: Any
                         [*STEPS["resolve-inputs"]["command"][:4], str(out), "--"])
     template = {"n": "$(steps.p.outputs.n)", "s": "$(workflow.namespace): $$(x) é\n"}
     result = run_step("resolve-inputs", identity(inputs=encode_inputs_param(template), upstreamSteps=["p"],
-                                                 upstreamOutputs=['{"n":[1,"\\u0024"]}']), {})
+                                                 upstreamOutputs=['{"n":[1,"\\u0024"]}']),
+                      {"failure": tmp_path / "failure"})
     assert result.exit_code == 0, result.stderr
     text = out.read_text(encoding="utf-8")
     assert text.endswith("\n") and text.count("\n") == 1
@@ -60,9 +61,12 @@ def test_resolve_inputs_fails_the_step_with_the_reason(tmp_path: Path, monkeypat
     monkeypatch.setitem(STEPS["resolve-inputs"], "command",
                         [*STEPS["resolve-inputs"]["command"][:4], str(tmp_path / "x.json"), "--"])
     result = run_step("resolve-inputs", identity(inputs=encode_inputs_param({"a": {"b": ["$(steps.p.outputs.q)"]}}),
-                                                 upstreamSteps=["p"], upstreamOutputs=['{"n":1}']), {})
+                                                 upstreamSteps=["p"], upstreamOutputs=['{"n":1}']),
+                      {"failure": tmp_path / "failure"})
     assert result.exit_code == 1
     assert "step 'consume': inputs.a.b[0]: step 'p' has no output 'q' (it produced: n)" in result.stderr
+    # The `failure` result holds the bare reason (the engine's step message, V1's words).
+    assert (tmp_path / "failure").read_text() == "inputs.a.b[0]: step 'p' has no output 'q' (it produced: n)\n"
     assert not (tmp_path / "x.json").exists()
 
 
@@ -71,7 +75,7 @@ def test_publish_outputs_writes_both_results(tmp_path: Path, monkeypatch: Any) -
     source.write_text('{"ready": true, "sha": "$abc"}\n', encoding="utf-8")
     monkeypatch.setitem(STEPS["publish-outputs"], "command",
                         [*STEPS["publish-outputs"]["command"][:4], str(source), "--"])
-    results = {"outputs": tmp_path / "outputs", "guardValues": tmp_path / "guardValues"}
+    results = {"outputs": tmp_path / "outputs", "guardValues": tmp_path / "guardValues", "failure": tmp_path / "failure"}
     result = run_step("publish-outputs", identity(guardKeys=["ready", "sha"]), results)
     assert result.exit_code == 0, result.stderr
     assert results["outputs"].read_text() == '{"ready":true,"sha":"\\u0024abc"}'
@@ -83,7 +87,7 @@ def test_publish_outputs_rejects_large_outputs(tmp_path: Path, monkeypatch: Any)
     source.write_text(json.dumps({"blob": "x" * 5000}), encoding="utf-8")
     monkeypatch.setitem(STEPS["publish-outputs"], "command",
                         [*STEPS["publish-outputs"]["command"][:4], str(source), "--"])
-    results = {"outputs": tmp_path / "o", "guardValues": tmp_path / "g"}
+    results = {"outputs": tmp_path / "o", "guardValues": tmp_path / "g", "failure": tmp_path / "f"}
     result = run_step("publish-outputs", identity(), results)
     assert result.exit_code == 1
     assert "outputs exceed the 4096-byte termination-message limit" in result.stderr
@@ -95,12 +99,14 @@ def test_publish_outputs_fails_when_a_required_output_is_missing(tmp_path: Path,
     source.write_text('{"ready": true}\n', encoding="utf-8")
     monkeypatch.setitem(STEPS["publish-outputs"], "command",
                         [*STEPS["publish-outputs"]["command"][:4], str(source), "--"])
-    results = {"outputs": tmp_path / "o", "guardValues": tmp_path / "g"}
+    results = {"outputs": tmp_path / "o", "guardValues": tmp_path / "g", "failure": tmp_path / "f"}
     # requiredOutputs reaches the helper through the args, after its own marker.
     result = run_step("publish-outputs", identity(guardKeys=["ready"], requiredOutputs=["ready", "sha"]), results)
     assert result.exit_code == 1
     assert result.stderr == ("kubernaut: step 'consume': step 'consume' did not produce output 'sha' "
                              "(read by later steps)\n")
+    # The bare reason goes to the `failure` result: the engine shows it as the step's message.
+    assert results["failure"].read_text() == "step 'consume' did not produce output 'sha' (read by later steps)\n"
     assert not results["outputs"].exists() and not results["guardValues"].exists()
     source.write_text('{"ready": true, "sha": "abc"}\n', encoding="utf-8")
     result = run_step("publish-outputs", identity(guardKeys=["ready"], requiredOutputs=["ready", "sha"]), results)
