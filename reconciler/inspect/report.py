@@ -195,16 +195,15 @@ def build_report(workflows: Iterable[Mapping[str, Any]], *, now: datetime, since
     for engine, count in sorted(other_engines.items()):
         notes.append(f"{count} workflow(s) with engine {engine} left out")
 
-    def type_of(wfe: Mapping[str, Any]) -> str:
-        return str((wfe.get("spec") or {}).get("workflowType") or NO_TYPE)
-
-    def group(engine: str, workflow_type: str | None) -> list[Mapping[str, Any]]:
-        return [w for w in chosen if (w.get("status") or {}).get("engine") == engine
-                and (workflow_type is None or type_of(w) == workflow_type)]
-
-    engines = tuple(_stats(e, None, group(e, None)) for e in (BASELINE, CANDIDATE))
-    types = sorted({type_of(w) for w in chosen})
-    by_type = tuple(_stats(e, t, items) for t in types for e in (BASELINE, CANDIDATE) if (items := group(e, t)))
+    # One pass into buckets: (engine, None) holds every type, (engine, type) one type.
+    groups: dict[tuple[str, str | None], list[Mapping[str, Any]]] = {}
+    for wfe in chosen:
+        engine = str((wfe.get("status") or {}).get("engine"))
+        groups.setdefault((engine, None), []).append(wfe)
+        groups.setdefault((engine, str((wfe.get("spec") or {}).get("workflowType") or NO_TYPE)), []).append(wfe)
+    engines = tuple(_stats(e, None, groups.get((e, None), [])) for e in (BASELINE, CANDIDATE))
+    types = sorted({t for (_, t) in groups if t is not None})
+    by_type = tuple(_stats(e, t, groups[(e, t)]) for t in types for e in (BASELINE, CANDIDATE) if (e, t) in groups)
     overall = _compare(engines[1], engines[0], None)
     per_type = []
     for t in types:
