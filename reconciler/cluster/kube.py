@@ -32,12 +32,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import urllib3
 from kubernetes import config as kube_config
 from kubernetes.client import ApiClient, Configuration
 
 from ..clock import Clock, RealClock
 from .base import JsonObject, LabelSelector, ObjectList, Propagation, WatchEvent
-from .errors import BadRequest, Gone, Invalid, NotFound
+from .errors import ApiTimeout, BadRequest, Gone, Invalid, NotFound
 from .kube_http import APPLY_PATCH, JSON, MERGE_PATCH, Query, RequestHook, Transport, error_from_response, segment
 from .kube_watch import KubeWatch
 from .resources import ResourceRegistry, ResourceType, default_registry
@@ -277,6 +278,8 @@ class KubeCluster:
         try:
             for chunk in response.stream(4096, decode_content=True):
                 yield chunk.decode("utf-8", errors="replace")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise ApiTimeout(f"following the log of pod {namespace}/{pod}: {exc}") from exc
         finally:
             response.release_conn()
 
@@ -285,9 +288,10 @@ class KubeCluster:
         if follow:
             query.append(("follow", "true"))
         path = f"/api/v1/namespaces/{segment(namespace)}/pods/{segment(pod)}/log"
-        # A followed log streams for as long as the container runs: no read timeout then.
+        # A followed log streams for as long as the container runs, silent or not: no read
+        # timeout then (kubectl logs -f waits the same way).
         response = self._http.open("GET", path, verb="log", kind="Pod", query=query, accept="*/*",
-                                   timeout=self._watch_read_timeout if follow else None)
+                                   timeout=(self._watch_read_timeout[0], None) if follow else None)
         if 200 <= response.status <= 299:
             return response
         try:
