@@ -4,7 +4,10 @@ For an ActionExecution (created by the V1 engine when its step became ready, wit
 inputs already resolved in ``spec.resolvedInputs``):
 
 1. **Image policy first** (``reconciler.verification``): a rejected image fails the step before
-   any Job exists; a verifier that could not decide is retried (fail closed, never run).
+   any Job exists (``SignatureVerificationFailed``); a verifier that could not decide is retried
+   (fail closed, never run). The verified reference is recorded in the attempt's history entry
+   (``image``) and every attempt's Job runs exactly that. The resolved inputs are checked against
+   the verified image's own ``/action-contract.yaml`` when it has one (``InvalidInputs``).
 2. **One Job per attempt** (``targets.jobs.job_for_attempt``, name ``<ae>-<n>``, owned by the
    ActionExecution). The attempt is recorded in ``status`` *before* its Job is created, and the
    Job name is deterministic with "already exists" meaning success, so a restart or a lost
@@ -50,7 +53,8 @@ from ...events import EventRecorder
 from ...failures import FailureReason, StepFailure, timeout_message
 from ...metrics import Metrics
 from ...status import NOT_RUN_CANCELLED, StepPhase
-from ...verification import ImageVerification
+from ...supplychain.policy_contracts import ContractProblem, check_inputs, parse_contract
+from ...verification import ImageContext, ImageVerification, VerificationResult
 from ...workqueue import Backoff
 from ..base import owner_reference
 from ..own_writes import OwnWrites
@@ -103,6 +107,14 @@ class AttemptSettings:
     backoff: Backoff = field(default_factory=_retry_backoff)
     #: How long past its timeout a Job may run before the controller deletes it.
     grace_seconds: float = 10.0
+
+
+def _verified_image(ae: Mapping[str, Any], attempt: int) -> str | None:
+    """The image attempt ``attempt`` runs: recorded in its history entry when it started."""
+    for entry in (ae.get("status") or {}).get("attemptHistory") or []:
+        if entry.get("attempt") == attempt and entry.get("image"):
+            return str(entry["image"])
+    return None
 
 
 def _terminal_condition(job: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -184,25 +196,66 @@ class ActionExecutionController:
     # -- starting attempts ------------------------------------------------------------------------
 
     def _first_attempt(self, ae: JsonObject) -> Result | None:
-        image = str((ae.get("spec") or {}).get("image") or "")
-        verdict = self.verification.check(image)
+        spec = ae.get("spec") or {}
+        image = str(spec.get("image") or "")
+        context = ImageContext(ae["metadata"].get("namespace"), spec.get("serviceAccountName") or None)
+        verdict = self.verification.check(image, context)
         if not verdict.ok:
             if verdict.retryable:
-                raise TransientError(f"image verification of {image} could not be completed: {verdict.reason}")
+                message = f"image verification of {image} could not be completed: {verdict.reason}"
+                self._warn(ae, "ImageVerificationRetrying", f"{message}; retrying, nothing runs meanwhile")
+                raise TransientError(message)
             message = f"image verification failed for {image}: {verdict.reason}"
-            self.recorder.warning(ae, "VerificationFailed", message)
-            self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": 0,
-                             "startTime": ae["metadata"].get("creationTimestamp"),
-                             "completionTime": self._now(), "message": message})
+            self._refuse(ae, message, FailureReason.SIGNATURE_VERIFICATION_FAILED)
             return None
-        return self._start_attempt(ae, 1)
+        for warning in verdict.warnings:
+            self._warn(ae, "ImagePolicyWarning", f"{image}: {warning}")
+        problems = self._contract_problems(ae, verdict)
+        if problems:
+            self._refuse(ae, f"the inputs of step '{spec.get('step')}' do not fit the contract of {image}: "
+                         + "; ".join(problems), FailureReason.INVALID_INPUTS)
+            return None
+        # The attempt runs what was verified (recorded now), never a reference read again later.
+        return self._start_attempt(ae, 1, verdict.image or image)
 
-    def _start_attempt(self, ae: JsonObject, attempt: int) -> Result | None:
-        """Record attempt ``attempt`` as started, then create its Job (in that order)."""
+    def _warn(self, ae: JsonObject, reason: str, message: str) -> None:
+        """A Warning Event on the ActionExecution and on its workflow (where people look)."""
+        self.recorder.warning(ae, reason, message)
+        owner = next((r for r in ae["metadata"].get("ownerReferences") or [] if r.get("kind") == WFE_KIND), None)
+        if owner is not None:
+            self.recorder.warning({"apiVersion": owner.get("apiVersion"), "kind": WFE_KIND, "metadata": {
+                "name": owner.get("name"), "namespace": ae["metadata"].get("namespace"), "uid": owner.get("uid")}},
+                reason, message)
+
+    def _refuse(self, ae: JsonObject, message: str, reason: FailureReason) -> None:
+        """The step fails before any Job exists: on the step, and in Events."""
+        self._warn(ae, reason.value, message)
+        failure = StepFailure.of(reason, message)
+        self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": 0,
+                         "startTime": ae["metadata"].get("creationTimestamp"),
+                         "completionTime": self._now(), "message": message, "failure": failure.to_json()})
+
+    def _contract_problems(self, ae: JsonObject, verdict: VerificationResult) -> list[str]:
+        """Defense in depth: the resolved inputs against the verified image's own contract."""
+        if verdict.contract is None:
+            return []
+        spec = ae.get("spec") or {}
+        try:
+            contract = parse_contract(verdict.contract)
+        except ContractProblem as exc:
+            return [str(exc)]
+        inputs = spec.get("resolvedInputs")
+        return check_inputs(contract, str(spec.get("actionType") or ""), inputs if isinstance(inputs, dict) else {})
+
+    def _start_attempt(self, ae: JsonObject, attempt: int, image: str | None = None) -> Result | None:
+        """Record attempt ``attempt`` as started, then create its Job (in that order). ``image``:
+        the verified reference (first attempt); later attempts run the one the previous ran."""
         status = ae.get("status") or {}
-        history = [*(status.get("attemptHistory") or []), {
+        previous = list(status.get("attemptHistory") or [])
+        image = image or (previous[-1].get("image") if previous else None)
+        history = [*previous, {
             "attempt": attempt, "job": job_name(ae["metadata"]["name"], attempt), "phase": _RUNNING,
-            "message": None, "startTime": self._now(), "completionTime": None}]
+            "message": None, "startTime": self._now(), "completionTime": None, "image": image}]
         ae = self._write(ae, {"phase": _RUNNING, "attempts": attempt,
                               "startTime": status.get("startTime") or ae["metadata"].get("creationTimestamp"),
                               "attemptHistory": history})
@@ -234,7 +287,12 @@ class ActionExecutionController:
         if not isinstance(inputs, dict):
             self._fail_step(ae, attempt, "spec.resolvedInputs is missing: the step's inputs were never resolved")
             return False
-        job = job_for_attempt(compiled.workflow, step, attempt, inputs)
+        image = _verified_image(ae, attempt)
+        if image is None:
+            self._fail_step(ae, attempt, f"no verified image is recorded for attempt {attempt}; refusing to run "
+                            "an unverified image", FailureReason.SIGNATURE_VERIFICATION_FAILED)
+            return False
+        job = job_for_attempt(compiled.workflow, step.model_copy(update={"image": image}), attempt, inputs)
         job["metadata"]["namespace"] = meta.get("namespace")
         job["metadata"]["ownerReferences"] = [owner_reference(ae)]
         try:

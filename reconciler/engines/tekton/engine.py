@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from compiler import ir
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
+from targets.common.accounts import action_service_account
 from targets.release import HELPER_IMAGE, is_placeholder
 from targets.tekton import NotExpressibleError, TektonOptions
 
@@ -34,8 +35,10 @@ from ...apply import MANAGED_BY, MANAGED_BY_LABEL
 from ...clock import parse_rfc3339, rfc3339
 from ...cluster import Conflict, JsonObject, NotFound
 from ...controller import Key, TransientError, WatchSpec, owner_key
+from ...failures import FailureReason, StepFailure
 from ...status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPhase
-from ...verification import ImageVerification
+from ...supplychain.policy_contracts import ContractProblem, check_inputs, deferred_inputs, parse_contract
+from ...verification import ImageContext, ImageVerification, VerificationResult
 from ..base import EngineContext, EngineResult
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
@@ -215,19 +218,29 @@ class TektonEngine:
     def _verify(self, ctx: EngineContext, wf: ir.Workflow) -> EngineResult | None:
         """The image policy for every step before the run exists: once Tekton has the run, pods
         start without asking kubernaut again. A rejected image fails the workflow; a check that
-        could not be completed is retried (fail closed: nothing runs meanwhile)."""
+        could not be completed is retried (fail closed: nothing runs meanwhile). The run is built
+        from the same compiled workflow, so it runs exactly the references verified here; each
+        step's literal inputs are checked against its verified image's own contract (references
+        resolve inside the TaskRun)."""
         for step in wf.steps:
-            verdict = self.verification.check(step.image)
-            if verdict.ok:
-                continue
+            account = wf.service_account_name or action_service_account(step.action_type)
+            verdict = self.verification.check(step.image, ImageContext(ctx.namespace, account))
             if verdict.retryable:
-                raise TransientError(f"image verification of {step.image} could not be completed: {verdict.reason}")
-            message = f"image verification failed for {step.image}: {verdict.reason}"
-            ctx.recorder.warning(ctx.wfe, "VerificationFailed", message)
-            now = rfc3339(ctx.clock.now())
-            steps = [StepStatus(s.name, StepPhase.FAILED, 0, now, now, None, message) if s.name == step.name
-                     else StepStatus(s.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED) for s in wf.steps]
-            return EngineResult(steps, WorkflowPhase.FAILED, message)
+                message = f"image verification of {step.image} could not be completed: {verdict.reason}"
+                ctx.recorder.warning(ctx.wfe, "ImageVerificationRetrying",
+                                     f"{message}; retrying, nothing runs meanwhile")
+                raise TransientError(message)
+            if verdict.ok and verdict.image != step.image:
+                verdict = VerificationResult(False, f"the verifier answered for {verdict.image}, not {step.image}")
+            if not verdict.ok:
+                return _refused(ctx, wf, step.name, f"image verification failed for {step.image}: {verdict.reason}",
+                                FailureReason.SIGNATURE_VERIFICATION_FAILED)
+            for warning in verdict.warnings:
+                ctx.recorder.warning(ctx.wfe, "ImagePolicyWarning", f"{step.image}: {warning}")
+            problems = _contract_problems(step, verdict)
+            if problems:
+                return _refused(ctx, wf, step.name, f"the inputs of step '{step.name}' do not fit the contract of "
+                                f"{step.image}: " + "; ".join(problems), FailureReason.INVALID_INPUTS)
         return None
 
     def _observe(self, ctx: EngineContext, wf: ir.Workflow, pr: JsonObject) -> Observed:
@@ -246,6 +259,26 @@ class TektonEngine:
             if owned_by(taskrun, pr["metadata"]["uid"]):
                 taskruns[step.name] = taskrun
         return Observed(pr, taskruns, {n: s for n, s in finished.items() if n in names})
+
+
+def _contract_problems(step: ir.Step, verdict: VerificationResult) -> list[str]:
+    if verdict.contract is None:
+        return []
+    try:
+        contract = parse_contract(verdict.contract)
+    except ContractProblem as exc:
+        return [str(exc)]
+    return check_inputs(contract, step.action_type, step.inputs, deferred_inputs(step.inputs))
+
+
+def _refused(ctx: EngineContext, wf: ir.Workflow, refused: str, message: str, reason: FailureReason) -> EngineResult:
+    """A step refused before the run exists: it failed, the others never run; one Event."""
+    ctx.recorder.warning(ctx.wfe, reason.value, message)
+    now = rfc3339(ctx.clock.now())
+    failure = StepFailure.of(reason, message)
+    steps = [StepStatus(s.name, StepPhase.FAILED, 0, now, now, None, message, failure) if s.name == refused
+             else StepStatus(s.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED) for s in wf.steps]
+    return EngineResult(steps, WorkflowPhase.FAILED, message)
 
 
 def _started(steps: Sequence[StepStatus]) -> bool:
