@@ -12,30 +12,36 @@ prerequisites (objects may live in a namespace that was never created; deleting 
 not delete its contents), and controllers (no Pod ever runs; simulated workloads live elsewhere).
 
 Concurrency: one re-entrant lock serialises every request; watches wait on a condition of that
-lock, so a blocked ``Watch.next`` never holds up writers. Objects are deep-copied in and out.
+lock, so a blocked ``Watch.next`` never holds up writers. Objects are copied in and out; every
+watcher of a change shares one read-only snapshot of it (``snapshots``: copy.deepcopy to edit).
+Bounded for long runs: the request log keeps the newest records (exact counts of all), and
+Events expire ``event_ttl`` seconds after their last write, as with the API server's --event-ttl.
 """
 
 from __future__ import annotations
 
 import builtins
-import copy
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from ..clock import Clock, RealClock, rfc3339
 from .base import JsonObject, LabelSelector, ObjectList, Propagation
 from .deletion import Deleter, is_terminating
 from .errors import ApiError, ApiTimeout, BadRequest, Conflict, Invalid, NotFound
+from .event_ttl import DEFAULT_EVENT_TTL, EVENT_KINDS, EventExpiry
 from .faults import WRITE_VERBS, FaultDecision, FaultInjector
+from .memory_client import MemoryClient
 from .memory_watch import MemoryWatch, WatchHub
 from .objects import SERVER_METADATA, generation_content, immutable_violation, merge_patch
-from .request_log import RequestLog, RequestRecord
+from .request_log import DEFAULT_MAX_RECORDS, RequestLog, RequestRecord
 from .resources import TEKTON_ADDON, ResourceRegistry, ResourceType, default_registry
 from .selectors import selector_from
 from .server_side_apply import server_side_apply
+from .snapshots import json_copy
 from .store import Key, Store, key_of
 from .validation import ensure_json, validate_object
 
@@ -63,7 +69,12 @@ class MemoryCluster:
         history_size: int = 1000,
         faults: FaultInjector | None = None,
         registry: ResourceRegistry | None = None,
+        request_log_size: int = DEFAULT_MAX_RECORDS,
+        event_ttl: float | None = DEFAULT_EVENT_TTL,
     ) -> None:
+        """``request_log_size``: requests retained in :attr:`requests` (counts stay exact);
+        ``event_ttl``: seconds after its last write an Event is deleted (None: never), the API
+        server's ``--event-ttl``."""
         self.clock: Clock = clock or RealClock()
         #: Fault injector consulted on every request; assign or replace at any time (None: off).
         self.faults = faults
@@ -74,7 +85,9 @@ class MemoryCluster:
         self._hub = WatchHub(threading.Condition(self._lock), history_size)
         self._store = Store(self._hub)
         self._deleter = Deleter(self._store, self._timestamp)
-        self._log = RequestLog()
+        self._log = RequestLog(request_log_size)
+        self._events = EventExpiry(event_ttl, self._expire_event)
+        self._client = threading.local()  # .name: who the current thread's request is for
         # Container logs by (namespace, pod, container): the kubelet's, not the API server's, so
         # they sit beside the store (no resourceVersion, no watch events), written by simulators.
         self._pod_logs: dict[tuple[str, str, str], str] = {}
@@ -83,7 +96,7 @@ class MemoryCluster:
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> JsonObject:
         def handle(rt: ResourceType) -> Outcome[JsonObject]:
-            return copy.deepcopy(self._existing(rt, self._key(rt, namespace, name))), 200, False
+            return json_copy(self._existing(rt, self._key(rt, namespace, name))), 200, False
 
         return self._request("get", api_version, kind, namespace, name, handle)
 
@@ -97,7 +110,7 @@ class MemoryCluster:
         def handle(rt: ResourceType) -> Outcome[ObjectList]:
             selector = selector_from(label_selector)
             scope = namespace if rt.namespaced else None
-            items = [copy.deepcopy(o) for o in self._store.items((api_version, kind), scope)
+            items = [json_copy(o) for o in self._store.items((api_version, kind), scope)
                      if selector.matches(o["metadata"].get("labels"))]
             return ObjectList(items, str(self._store.revision)), 200, False
 
@@ -107,7 +120,7 @@ class MemoryCluster:
         api_version, kind, namespace, name = _identity(obj)
 
         def handle(rt: ResourceType) -> Outcome[JsonObject]:
-            new = copy.deepcopy(obj)
+            new = json_copy(obj)
             meta = new.setdefault("metadata", {})
             if meta.get("resourceVersion"):
                 raise BadRequest("resourceVersion should not be set on objects to be created")
@@ -124,20 +137,20 @@ class MemoryCluster:
         api_version, kind, namespace, name = _identity(obj)
 
         def handle(rt: ResourceType) -> Outcome[JsonObject]:
-            candidate = copy.deepcopy(obj)
+            candidate = json_copy(obj)
             meta = candidate.setdefault("metadata", {})
             self._place(rt, meta)
             stored = self._existing(rt, self._key_of(rt, _require_name(rt, meta)))
             self._check_preconditions(rt, stored, meta.get("resourceVersion"), meta.get("uid"))
             for field in SERVER_METADATA:
                 if field in stored["metadata"]:
-                    meta[field] = copy.deepcopy(stored["metadata"][field])
+                    meta[field] = json_copy(stored["metadata"][field])
                 else:
                     meta.pop(field, None)
             if rt.status_subresource:
                 candidate.pop("status", None)
                 if "status" in stored:
-                    candidate["status"] = copy.deepcopy(stored["status"])
+                    candidate["status"] = json_copy(stored["status"])
             return self._commit_change(rt, stored, candidate, dry_run)
 
         return self._request("update", api_version, kind, namespace, name, handle, obj=obj, dry_run=dry_run)
@@ -155,7 +168,7 @@ class MemoryCluster:
         def handle(rt: ResourceType) -> Outcome[JsonObject]:
             if not field_manager:
                 raise BadRequest("fieldManager is required for apply requests")
-            meta = copy.deepcopy(obj.get("metadata") or {})
+            meta = json_copy(obj.get("metadata") or {})
             self._place(rt, meta)
             key = self._key_of(rt, _require_name(rt, meta))
             stored = self._store.get(key)
@@ -191,7 +204,7 @@ class MemoryCluster:
             ensure_json(status, "status")
             stored = self._existing(rt, self._key(rt, namespace, name))
             self._check_preconditions(rt, stored, resource_version, None)
-            candidate = copy.deepcopy(stored)
+            candidate = json_copy(stored)
             candidate["status"] = merge_patch(stored.get("status") or {}, status)
             if not candidate["status"] and "status" not in stored:
                 del candidate["status"]
@@ -269,6 +282,26 @@ class MemoryCluster:
 
     # -- helpers for tests and for ``kubernaut run`` ------------------------------------------------
 
+    def client(self, name: str) -> MemoryClient:
+        """This cluster as seen by a client called ``name``: its requests are logged (and
+        counted by :meth:`request_counts`) under that name."""
+        return MemoryClient(self, name)
+
+    @contextmanager
+    def acting_as(self, name: str) -> Iterator[None]:
+        """Log this thread's requests inside the block as made by client ``name``."""
+        previous = getattr(self._client, "name", "")
+        self._client.name = name
+        try:
+            yield
+        finally:
+            self._client.name = previous
+
+    def request_counts(self) -> dict[tuple[str, str, str], int]:
+        """Exact counts of every request so far by (client, verb, kind), however many the
+        bounded log still retains."""
+        return self._log.counts()
+
     def write_pod_log(self, namespace: str, pod: str, container: str, text: str) -> None:
         """Record a container's log (the simulated kubelet's side of ``read_pod_log``)."""
         with self._lock:
@@ -287,14 +320,16 @@ class MemoryCluster:
     def reset_requests(self) -> None:
         self._log.clear()
 
-    def count(self, verb: str | None = None, kind: str | None = None) -> int:
-        """How many logged requests match ``verb`` and ``kind`` (None: any)."""
-        return self._log.count(verb, kind)
+    def count(self, verb: str | None = None, kind: str | None = None, client: str | None = None) -> int:
+        """How many requests matched ``verb``, ``kind`` and ``client`` (None: any); exact even
+        after the bounded log has dropped old records."""
+        return self._log.count(verb, kind, client)
 
     def objects(self, kind: str | None = None, namespace: str | None = None) -> builtins.list[JsonObject]:
         """Copies of the stored objects (optionally of one kind / namespace), in key order."""
         with self._lock:
-            return [copy.deepcopy(o) for o in self._store.items(None, namespace)
+            self._events.sweep(self.clock.monotonic())
+            return [json_copy(o) for o in self._store.items(None, namespace)
                     if kind is None or o["kind"] == kind]
 
     @property
@@ -342,6 +377,9 @@ class MemoryCluster:
     ) -> T:
         """Run one request under the lock: resolve the kind, consult the fault injector, act, log."""
         with self._lock:
+            now = self.clock.monotonic()
+            self._events.sweep(now)
+            client = getattr(self._client, "name", "")
             decision = FaultDecision()
             try:
                 rt = self._resource_type(api_version, kind)
@@ -358,18 +396,25 @@ class MemoryCluster:
                 answer, status, no_op = handle(rt)
             except ApiError as exc:
                 self._log.append(RequestRecord(verb, api_version, kind, namespace, name, exc.status,
-                                               dry_run=dry_run, injected=exc is decision.error))
+                                               dry_run=dry_run, injected=exc is decision.error, client=client))
                 raise
             if isinstance(answer, dict):
                 name = answer["metadata"]["name"]  # generateName: log the name the server chose
+                if verb in WRITE_VERBS and not dry_run and not no_op and (api_version, kind) in EVENT_KINDS:
+                    self._events.touch(key_of(answer), now)
             if decision.lose_response and verb in WRITE_VERBS:
                 self._log.append(RequestRecord(verb, api_version, kind, namespace, name, 504, no_op=no_op,
-                                               dry_run=dry_run, injected=True))
+                                               dry_run=dry_run, injected=True, client=client))
                 raise ApiTimeout(f"injected fault on {verb} {kind}: the request was carried out but "
                                  "the response was lost")
             self._log.append(RequestRecord(verb, api_version, kind, namespace, name, status,
-                                           no_op=no_op, dry_run=dry_run))
+                                           no_op=no_op, dry_run=dry_run, client=client))
             return answer
+
+    def _expire_event(self, key: Key) -> None:
+        """The Event's lease ran out: delete it (finalizers do not hold an expiring lease)."""
+        if self._store.get(key) is not None:
+            self._store.remove(key)
 
     def _resource_type(self, api_version: str, kind: str) -> ResourceType:
         rt = self._registry.find(api_version, kind)
@@ -449,7 +494,7 @@ class MemoryCluster:
         validate_object(rt, new)
         if dry_run:
             return new  # what would be stored; a dry-run create has no resourceVersion yet
-        return copy.deepcopy(self._store.put(new))
+        return json_copy(self._store.put(new))
 
     def _commit_change(self, rt: ResourceType, stored: JsonObject, candidate: JsonObject,
                        dry_run: bool) -> Outcome[JsonObject]:
@@ -470,12 +515,12 @@ class MemoryCluster:
             generation += 1
         candidate["metadata"]["generation"] = generation
         if candidate == stored:
-            return copy.deepcopy(stored), 200, True
+            return json_copy(stored), 200, True
         if dry_run:
             return candidate, 200, False
         if is_terminating(stored) and not new_finalizers:
             return self._deleter.finalize(self._key_of(rt, stored["metadata"]), candidate), 200, False
-        return copy.deepcopy(self._store.put(candidate)), 200, False
+        return json_copy(self._store.put(candidate)), 200, False
 
 
 def _identity(obj: Any) -> tuple[str, str, str | None, str | None]:

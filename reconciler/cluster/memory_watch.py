@@ -8,18 +8,19 @@ client-go and kopf expect, and the caller re-lists.
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
-from .base import JsonObject, WatchEvent
+from .base import EventType, JsonObject, WatchEvent
 from .errors import ApiError
 from .selectors import Selector
+from .snapshots import freeze
 
 __all__ = ["Change", "MemoryWatch", "WatchHub"]
 
@@ -30,13 +31,21 @@ TypeKey = tuple[str, str]  # (apiVersion, kind)
 class Change:
     """One committed write. ``obj`` is the stored object after it (for DELETED: the last state,
     carrying the delete's resourceVersion); ``old`` the object before a MODIFIED. Both are shared
-    with the store, which never mutates a stored dict, and are copied on delivery."""
+    with the store, which never mutates a stored dict; watchers receive :attr:`snapshot`."""
 
     rv: int
     type: Literal["ADDED", "MODIFIED", "DELETED"]
     type_key: TypeKey
     obj: JsonObject
     old: JsonObject | None = None
+
+    @cached_property
+    def snapshot(self) -> JsonObject:
+        """The one read-only copy of ``obj`` every watcher of this change shares: made on first
+        delivery (never, when nobody watches the kind), so a change costs one copy, not one per
+        watcher."""
+        frozen: JsonObject = freeze(self.obj)
+        return frozen
 
 
 class WatchHub:
@@ -100,7 +109,8 @@ class MemoryWatch:
         self._selector = selector
         self._allow_bookmarks = allow_bookmarks
         self._current_rv = current_rv
-        self._queue: deque[WatchEvent] = deque()
+        # Events to deliver: ready-made ones, or (type, change) whose shared snapshot is taken on delivery.
+        self._queue: deque[WatchEvent | tuple[EventType, Change]] = deque()
         self._closed = False
         self._last_rv: str | None = None
 
@@ -118,18 +128,18 @@ class MemoryWatch:
         now = self._matches(change.obj)
         before = self._matches(change.old) if change.old is not None else now
         if change.type == "MODIFIED" and before != now:
-            self._queue.append(WatchEvent("ADDED" if now else "DELETED", change.obj))
+            self._queue.append(("ADDED" if now else "DELETED", change))
         elif now:
-            self._queue.append(WatchEvent(change.type, change.obj))
+            self._queue.append((change.type, change))
 
     def added(self, obj: JsonObject) -> None:
         """A synthetic ADDED for an existing object (watch from resourceVersion "0")."""
         if self._matches(obj):
-            self._queue.append(WatchEvent("ADDED", obj))
+            self._queue.append(WatchEvent("ADDED", freeze(obj)))
 
     def expire(self, error: ApiError) -> None:
         """End the watch with one ERROR event carrying ``error`` as a Status object."""
-        self._queue.append(WatchEvent("ERROR", error.to_status()))
+        self._queue.append(WatchEvent("ERROR", freeze(error.to_status())))
         self._closed = True
 
     def start(self) -> None:
@@ -156,9 +166,10 @@ class MemoryWatch:
                 self._condition.wait(remaining)
             if not self._queue:
                 return None
-            event = self._queue.popleft()
+            queued = self._queue.popleft()
+            event = queued if isinstance(queued, WatchEvent) else WatchEvent(queued[0], queued[1].snapshot)
             self._last_rv = event.object.get("metadata", {}).get("resourceVersion", self._last_rv)
-            return WatchEvent(event.type, copy.deepcopy(event.object))
+            return event
 
     def _bookmark(self) -> WatchEvent | None:
         # At most one bookmark per revision, so a non-blocking drain loop still terminates.

@@ -8,11 +8,11 @@ them safely.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 
 from .base import JsonObject
 from .memory_watch import Change, TypeKey, WatchHub
+from .snapshots import json_copy
 
 __all__ = ["Key", "Store"]
 
@@ -57,7 +57,7 @@ class Store:
         """Delete at the next revision; the DELETED change carries ``final`` (default: as stored)."""
         stored = self._objects.pop(key)
         self._unindex_owners(key, stored)
-        obj = copy.deepcopy(final if final is not None else stored)
+        obj = json_copy(final if final is not None else stored)
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
         self._by_uid.pop(stored["metadata"]["uid"], None)

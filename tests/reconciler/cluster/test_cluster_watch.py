@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -196,5 +197,9 @@ def test_events_are_copies(cluster: MemoryCluster, make: Builders) -> None:
     cluster.create(make.configmap())
     event = watch.next()
     assert event is not None
-    event.object["data"]["key"] = "mutated"
+    # Watchers share one read-only snapshot per change: mutating it raises, a deep copy is free to edit.
+    with pytest.raises(TypeError, match="read-only"):
+        event.object["data"]["key"] = "mutated"
+    mine = copy.deepcopy(event.object)
+    mine["data"]["key"] = "mutated"
     assert cluster.get("v1", "ConfigMap", "cm")["data"] == {"key": "value"}

@@ -1,0 +1,81 @@
+"""Copies of JSON objects: a fast mutable copy, and a read-only snapshot shared by watchers.
+
+The embedded API server hands every watcher the same change. Copying it once per watcher was
+most of the CPU of a busy ``kubernaut run``; instead each change is copied once into a read-only
+snapshot (dict and list subclasses that refuse mutation) that every watcher shares. A watcher
+that wants to edit what it received calls ``copy.deepcopy`` (or :func:`thaw`), which yields
+plain, mutable dicts and lists: mutating a received object can never reach the store or another
+watcher's view, it raises instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+__all__ = ["FrozenDict", "FrozenList", "freeze", "json_copy", "thaw"]
+
+_READ_ONLY = ("watch event objects are shared, read-only snapshots: copy.deepcopy() one to change it")
+
+
+def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
+    raise TypeError(_READ_ONLY)
+
+
+class FrozenDict(dict[str, Any]):
+    """A dict that refuses mutation; ``copy.deepcopy`` returns a plain, mutable copy."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = _refuse
+    clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, Any]:
+        return thaw(self)
+
+    def __copy__(self) -> dict[str, Any]:
+        return dict(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (thaw(self),))
+
+
+class FrozenList(list[Any]):
+    """A list that refuses mutation; ``copy.deepcopy`` returns a plain, mutable copy."""
+
+    __slots__ = ()
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _refuse  # type: ignore[assignment]
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> list[Any]:
+        return thaw(self)
+
+    def __copy__(self) -> list[Any]:
+        return list(self)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (thaw(self),))
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts, lists, scalars): several times faster than
+    ``copy.deepcopy``, which keeps a memo for cycles and shared references JSON cannot have."""
+    if isinstance(value, dict):
+        return {k: json_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_copy(v) for v in value]
+    return value
+
+
+def freeze(value: Any) -> Any:
+    """A read-only deep copy of a JSON value (already frozen parts are shared, not copied)."""
+    if isinstance(value, FrozenDict | FrozenList):
+        return value
+    if isinstance(value, dict):
+        return FrozenDict({k: freeze(v) for k, v in value.items()})
+    if isinstance(value, list):
+        return FrozenList(freeze(v) for v in value)
+    return value
+
+
+def thaw(value: Any) -> Any:
+    """A plain, mutable deep copy of a (possibly frozen) JSON value."""
+    return json_copy(value)
