@@ -54,7 +54,21 @@ def _contract_info(contract: ActionContract, step_inputs: dict[str, Any]) -> ir.
         read_only_root_filesystem=contract.spec.readOnlyRootFilesystem,
         output_names=tuple(outputs) if outputs is not None else None,
         non_retryable_exit_codes=tuple(sorted(set(contract.spec.nonRetryableExitCodes))),
+        interface=contract.spec.interface,
+        inputs=tuple(ir.InputDecl(name=d.name, type=d.type, required=d.required,
+                                  enum=tuple(d.enum) if d.enum is not None else None, pattern=d.pattern,
+                                  minimum=d.minimum, maximum=d.maximum, minLength=d.minLength,
+                                  maxLength=d.maxLength)
+                     for d in contract.spec.inputs),
+        additional_inputs=contract.spec.additionalInputs,
+        run_as_user=contract.spec.runAsUser,
+        run_as_group=contract.spec.runAsGroup,
+        service_account_name=contract.spec.serviceAccountName,
     )
+
+
+def _mounts(*groups: list[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(name for group in groups for name in group))
 
 
 def build_ir(ctx: RuleContext) -> ir.Workflow:
@@ -80,7 +94,7 @@ def build_ir(ctx: RuleContext) -> ir.Workflow:
         dependencies = tuple(sorted(upstream, key=order.__getitem__))
         edges.update((u, step.name) for u in dependencies)
         steps.append(ir.Step(
-            name=step.name, action_type=step.actionType, image=step.image,
+            name=step.name, action_type=step.actionType, image=ctx.image(step) or "",
             inputs=_with_defaults(step.inputs, contract), references=tuple(references),
             uses_workspace=step.usesWorkspace, retries=step.retries,
             timeout_seconds=_seconds(step.timeout, ir.DEFAULT_STEP_TIMEOUT_SECONDS),
@@ -88,6 +102,8 @@ def build_ir(ctx: RuleContext) -> ir.Workflow:
             has_contract=contract is not None,
             resources=(ir.Resources(requests=dict(step.resources.requests), limits=dict(step.resources.limits))
                        if step.resources is not None else None),
+            secrets=_mounts(spec.secrets, contract.spec.secrets if contract else [], step.secrets),
+            config_maps=_mounts(spec.configMaps, contract.spec.configMaps if contract else [], step.configMaps),
         ))
     workspace = None
     if any(s.uses_workspace for s in steps):

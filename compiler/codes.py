@@ -45,11 +45,19 @@ CODES: dict[str, str] = {
     "KN045": "invalid action contract file",
     "KN046": "step resources exceed what the action contract allows",
     "KN047": "invalid targetResource",
+    "KN048": "input value violates a constraint of its contract",
+    "KN049": "step has no image and its contract names none",
     # -- timing -------------------------------------------------------------------------------
     "KN050": "step timeout longer than the workflow timeout",
+    # -- size limits --------------------------------------------------------------------------
+    "KN060": "document too large: too many values, aliases expanding too far, or nesting too deep",
     # -- target limits ------------------------------------------------------------------------
     "KN070": "not expressible on the tekton target",
     "KN071": "value too large for a Tekton result or parameter",
+    # -- secrets, ConfigMaps and upstream catalog entries --------------------------------------
+    "KN080": "invalid Secret or ConfigMap name",
+    "KN081": "upstream RemediationWorkflow entry that kubernaut cannot run",
+    "KN082": "document of another kind skipped (note)",
     # -- the supply chain ----------------------------------------------------------------------
     "KN090": "the image's contract is missing or cannot be verified (--contracts-from-registry)",
 }

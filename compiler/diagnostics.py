@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 class Severity(enum.StrEnum):
     ERROR = "error"
     WARNING = "warning"
+    #: Information only (e.g. a document of another kind skipped): never fails a run.
+    NOTE = "note"
 
 
 @dataclass(frozen=True, order=True)
@@ -64,6 +66,10 @@ def error(code: str, message: str, span: Span | None, hint: str | None = None,
 def warning(code: str, message: str, span: Span | None, hint: str | None = None,
             related: Iterable[tuple[Span, str]] = ()) -> Diagnostic:
     return Diagnostic(code, Severity.WARNING, message, span, hint, tuple(related))
+
+
+def note(code: str, message: str, span: Span | None, hint: str | None = None) -> Diagnostic:
+    return Diagnostic(code, Severity.NOTE, message, span, hint)
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -10,11 +10,11 @@ from compiler import ir
 from compiler.analysis import analyse
 from compiler.build import build_ir
 from compiler.contracts import Catalog, load_catalog
-from compiler.diagnostics import Diagnostic, error, has_errors, sort_key
+from compiler.diagnostics import Diagnostic, error, has_errors, note, sort_key
 from compiler.rules import run_rules
 from compiler.rules.context import RuleContext
 from compiler.source import SourceDocument, load_documents
-from compiler.structure import check_kind, validate_model
+from compiler.structure import check_kind, other_kind, validate_model
 
 
 @dataclass
@@ -41,7 +41,10 @@ class FrontendResult:
         return [u.workflow for u in self.units if u.workflow is not None]
 
 
-def check_document(doc: SourceDocument, catalog: Catalog) -> Unit:
+def check_document(doc: SourceDocument, catalog: Catalog) -> Unit | None:
+    """The checked workflow of ``doc``; None for a document of another kind (skipped with a note)."""
+    if not doc.problems and other_kind(doc) is not None:
+        return None
     diagnostics = [*doc.problems, *check_kind(doc)]
     model, problems = validate_model(doc)
     diagnostics.extend(problems)
@@ -62,6 +65,10 @@ def compile_source(file: str, raw: bytes, catalog: Catalog) -> FrontendResult:
     result.diagnostics.extend(problems)
     for doc in docs:
         unit = check_document(doc, catalog)
+        if unit is None:
+            result.diagnostics.append(note("KN082", f"skipped a {other_kind(doc)} (not a WorkflowExecution)",
+                                           doc.span(("kind",))))
+            continue
         result.units.append(unit)
         result.diagnostics.extend(unit.diagnostics)
     result.diagnostics.sort(key=sort_key)

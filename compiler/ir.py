@@ -58,6 +58,20 @@ class PolicyRule(_Frozen):
     resourceNames: tuple[str, ...] = ()
 
 
+class InputDecl(_Frozen):
+    """A declared input with its constraints (``compiler.contracts.constraints`` checks them)."""
+
+    name: str
+    type: Literal["string", "integer", "number", "boolean", "object", "array"] = "string"
+    required: bool = False
+    enum: tuple[Any, ...] | None = None
+    pattern: str | None = None
+    minimum: int | float | None = None
+    maximum: int | float | None = None
+    minLength: int | None = None
+    maxLength: int | None = None
+
+
 class ContractInfo(_Frozen):
     """What the targets need from an action contract."""
 
@@ -68,6 +82,16 @@ class ContractInfo(_Frozen):
     read_only_root_filesystem: bool = True
     output_names: tuple[str, ...] | None = None
     non_retryable_exit_codes: tuple[int, ...] = ()
+    #: ``kubernaut`` (``/action-entrypoint``, ``ACTION_INPUTS``) or ``env`` (the image's own
+    #: entrypoint, one environment variable per declared input).
+    interface: Literal["kubernaut", "env"] = "kubernaut"
+    #: The declared inputs; None when not recorded (an IR made by hand): nothing is filtered then.
+    inputs: tuple[InputDecl, ...] | None = None
+    additional_inputs: bool = False
+    run_as_user: int | None = None
+    run_as_group: int | None = None
+    #: A pre-existing account the action runs under (upstream entries); no RBAC is emitted for it.
+    service_account_name: str | None = None
 
 
 class Step(_Frozen):
@@ -84,6 +108,10 @@ class Step(_Frozen):
     guards: tuple[Guard, ...] = ()
     has_contract: bool = False
     resources: Resources | None = None  # the step's override of its contract's requests/limits
+    #: Mounted read-only at /run/kubernaut/secrets/<name> and /run/kubernaut/configmaps/<name>:
+    #: the workflow's, the contract's and the step's own, each once, in that order.
+    secrets: tuple[str, ...] = ()
+    config_maps: tuple[str, ...] = ()
 
 
 class TargetRef(_Frozen):

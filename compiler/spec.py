@@ -67,13 +67,18 @@ class TargetResource(_Model):
 class Step(_Model):
     name: str = Field(description="DNS-1123 label, unique within the workflow.")
     actionType: str = Field(description="The action contract this step runs, e.g. git/clone.")
-    image: str = Field(description="Action container image, pinned by digest.")
+    image: str | None = Field(default=None, description="Action container image, pinned by digest; may be "
+                              "omitted when the action's contract names the image.")
     inputs: dict[str, Any] = Field(default_factory=dict, description="JSON inputs; may hold references.")
     runAfter: list[str] = Field(default_factory=list, description="Steps that must finish first.")
     usesWorkspace: bool = Field(default=False, description="Mount the shared workspace at /workspace.")
     retries: int = Field(default=0, description="Extra attempts after the first failure.")
     timeout: str | None = Field(default=None, description="Per-attempt timeout (Go duration).")
     when: list[str] = Field(default_factory=list, description="Guards that must all hold for the step to run.")
+    secrets: list[str] = Field(default_factory=list, description="Secrets mounted read-only at "
+                               "/run/kubernaut/secrets/<name> (never passed as inputs).")
+    configMaps: list[str] = Field(default_factory=list, description="ConfigMaps mounted read-only at "
+                                  "/run/kubernaut/configmaps/<name>.")
     resources: StepResources | None = Field(default=None, description="Override of the container's resource "
                                             "requests/limits, within the maximum its action contract allows.")
 
@@ -84,6 +89,8 @@ class WorkflowSpec(_Model):
     timeout: str | None = Field(default=None, description="Whole-workflow timeout (Go duration).")
     workspace: Workspace | None = None
     serviceAccountName: str | None = Field(default=None, description="Service account for every step.")
+    secrets: list[str] = Field(default_factory=list, description="Secrets every step mounts read-only.")
+    configMaps: list[str] = Field(default_factory=list, description="ConfigMaps every step mounts read-only.")
     cancel: bool = Field(default=False, description="Set to true to cancel a running workflow.")
     targetResource: TargetResource | None = Field(default=None, description="The object this workflow "
                                                   "remediates: at most one workflow runs per target.")

@@ -6,6 +6,7 @@ position of every path, so each validation error becomes a located diagnostic.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -13,13 +14,29 @@ from pydantic import BaseModel, ValidationError
 from compiler.diagnostics import Diagnostic, error
 from compiler.didyoumean import did_you_mean
 from compiler.source import Path, SourceDocument
-from compiler.spec import API_VERSION, KIND, WorkflowExecution
+from compiler.spec import API_GROUP, API_VERSION, KIND, WorkflowExecution
 
 _TYPE_NAMES = {
     "string_type": "a string", "int_type": "an integer", "bool_type": "true or false",
     "dict_type": "a mapping", "list_type": "a list", "model_type": "a mapping",
     "int_from_float": "an integer", "float_type": "a number",
 }
+
+
+# Pydantic adds the union member name (e.g. 'str') to the path of union errors; they are dropped.
+_UNION_MEMBERS = {"str", "int", "bool", "dict[str,any]", "literal['auto','jobs','tekton']"}
+
+
+def other_kind(doc: SourceDocument) -> str | None:
+    """The kind of a Kubernetes object of another kind (a ServiceAccount, a ClusterRole...) that a
+    workflow file may carry next to its workflows: skipped with a note (KN082), not an error. A
+    document that looks like a misspelt workflow (our API group, or our kind) is checked instead."""
+    kind, api_version = doc.data.get("kind"), doc.data.get("apiVersion")
+    if not isinstance(kind, str) or not isinstance(api_version, str):
+        return None
+    if kind == KIND or api_version.split("/")[0] == API_GROUP:
+        return None
+    return kind
 
 
 def check_kind(doc: SourceDocument) -> list[Diagnostic]:
@@ -77,17 +94,62 @@ def describe_value(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
+#: How many times a document is re-validated without the fields that were wrong.
+_PRUNE_ROUNDS = 4
+
+
 def validate_model(doc: SourceDocument) -> tuple[WorkflowExecution | None, list[Diagnostic]]:
+    """The model of the document, and the shape problems found in it.
+
+    Shape problems must not hide the document's other problems (all independent errors in one
+    run): when validation fails, the fields that were wrong (an unknown field, an optional field of
+    the wrong type) are left out of a copy and the copy is validated again, so that the rules still
+    check everything else. The model is then returned *with* the diagnostics, which are errors:
+    nothing is compiled from it. When leaving fields out cannot help (a required field, a wrong list
+    item) no model is returned.
+    """
     try:
         return WorkflowExecution.model_validate(doc.data), []
     except ValidationError as exc:
-        return None, [_to_diagnostic(doc, problem) for problem in exc.errors()]
+        diagnostics = [_to_diagnostic(doc, problem) for problem in exc.errors()]
+        first = exc
+    data: Any = copy.deepcopy(doc.data)
+    errors = first.errors()
+    for _ in range(_PRUNE_ROUNDS):
+        if not all(_prune(data, _model_path(problem)) for problem in errors):
+            return None, diagnostics
+        try:
+            return WorkflowExecution.model_validate(data), diagnostics
+        except ValidationError as exc:
+            errors = exc.errors()
+            if any(problem["type"] == "missing" for problem in errors):
+                return None, diagnostics  # a required field was wrong: nothing sensible to check
+    return None, diagnostics
+
+
+def _model_path(problem: Any) -> Path:
+    path: Path = tuple(p for p in problem["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    return tuple(p for p in path if p not in _UNION_MEMBERS)
+
+
+def _prune(data: Any, path: Path) -> bool:
+    """Remove the mapping key at ``path`` from ``data``; False when it is not a mapping key."""
+    if not path or isinstance(path[-1], int):
+        return False
+    node = data
+    for part in path[:-1]:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if not isinstance(node, dict) or path[-1] not in node:
+        return False
+    del node[path[-1]]
+    return True
 
 
 def _to_diagnostic(doc: SourceDocument, problem: Any) -> Diagnostic:
-    path: Path = tuple(p for p in problem["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    # Pydantic adds the union member name (e.g. 'str') to the path of union errors; drop it.
-    path = tuple(p for p in path if p not in {"str", "int", "bool", "dict[str,any]", "literal['auto','jobs','tekton']"})
+    path = _model_path(problem)
     dotted = ".".join(str(p) for p in path)
     kind = problem["type"]
     if kind == "extra_forbidden":

@@ -36,6 +36,7 @@ from .clock import Clock, parse_rfc3339, rfc3339
 from .cluster import Cluster, Conflict, JsonObject, NotFound
 from .compile import Compiled, WorkflowCompiler
 from .controller import Controller, Key, PermanentError, Result, TransientError, WatchSpec
+from .dependencies import missing_dependencies
 from .engines.base import Engine, EngineContext, EngineResult
 from .engines.own_writes import OwnWrites
 from .events import EventRecorder
@@ -142,6 +143,9 @@ class WorkflowController:
             if waiting is not None:
                 return waiting
         if status.engine is None:
+            missing = missing_dependencies(self.cluster, wf, wfe["metadata"].get("namespace"))
+            if missing:
+                return self._dependency_missing(wfe, status, wf, missing)
             wfe, status = self._start(wfe, status, wf)
         engine = self._engine(status.engine)
         ctx = self._context(wfe, wf, status)
@@ -252,6 +256,19 @@ class WorkflowController:
             self.metrics.workflow_started(engine)
             self.metrics.routing_decision(engine, decision.rule_label)
         return wfe, new
+
+    def _dependency_missing(self, wfe: JsonObject, status: WorkflowStatus, wf: ir.Workflow,
+                            missing: list[str]) -> Result | None:
+        """A Secret or ConfigMap a step mounts is missing: the workflow fails before any pod."""
+        message = "; ".join(missing)
+        now = self._now()
+        new = _finish(status, WorkflowPhase.FAILED, message, now,
+                      running=(StepPhase.CANCELLED, message), pending=(StepPhase.SKIPPED, f"not run: {message}"))
+        new.conditions = _outcome(new.conditions, "False", FailureReason.DEPENDENCY_MISSING.value, message, now)
+        new.failure_details = failure_details(None, StepFailure.of(FailureReason.DEPENDENCY_MISSING, message))
+        wfe = self._write(wfe, status, new, wf)
+        self.recorder.warning(wfe, FailureReason.DEPENDENCY_MISSING.value, message)
+        return self._cleanup(wfe, new) or Result()
 
     def _unavailable(self, name: str) -> str | None:
         """Why engine ``name`` starts no new workflow (its optional ``unavailable`` attribute:

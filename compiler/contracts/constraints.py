@@ -17,14 +17,20 @@ JSON Schema does; the type itself is checked first.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from compiler import ir
 from compiler.contracts.model import ActionContract, ContractInput
 
-__all__ = ["InputProblem", "check_inputs", "check_value", "declared_only", "json_type", "type_matches"]
+#: A contract as the compiler reads it, or as the IR records it for the targets and controllers.
+AnyContract = ActionContract | ir.ContractInfo
+Declared = ContractInput | ir.InputDecl
+
+__all__ = ["AnyContract", "InputProblem", "check_inputs", "check_value", "declared_only", "json_type",
+           "problems_message", "type_matches"]
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def check_value(declared: ContractInput, value: Any) -> list[str]:
+def check_value(declared: Declared, value: Any) -> list[str]:
     """Why ``value`` breaks the constraints of ``declared`` (empty: it satisfies them). The type
     is not checked here (see :func:`check_inputs`)."""
     problems: list[str] = []
@@ -98,12 +104,22 @@ def check_value(declared: ContractInput, value: Any) -> list[str]:
     return problems
 
 
-def check_inputs(contract: ActionContract, values: Mapping[str, Any]) -> list[InputProblem]:
+def _declarations(contract: AnyContract) -> tuple[str, Sequence[Declared] | None, bool]:
+    """(action type, declared inputs or None when unknown, whether any input is accepted)."""
+    if isinstance(contract, ActionContract):
+        return contract.action_type, contract.spec.inputs, contract.spec.additionalInputs
+    return contract.action_type, contract.inputs, contract.additional_inputs
+
+
+def check_inputs(contract: AnyContract, values: Mapping[str, Any]) -> list[InputProblem]:
     """Every reason the resolved ``values`` may not be delivered to an action of ``contract``:
     inputs it does not declare (unless it takes any), required inputs missing, values of the
     wrong JSON type and values breaking a constraint. In declaration order, undeclared last."""
+    action_type, inputs, additional = _declarations(contract)
+    if inputs is None:
+        return []  # nothing recorded to check against
     problems: list[InputProblem] = []
-    for declared in contract.spec.inputs:
+    for declared in inputs:
         if declared.name not in values:
             if declared.required:
                 problems.append(InputProblem(declared.name, "missing", f"required input '{declared.name}' "
@@ -116,19 +132,27 @@ def check_inputs(contract: ActionContract, values: Mapping[str, Any]) -> list[In
                                          f"{declared.type}, not {actual}"))
             continue
         problems.extend(InputProblem(declared.name, "constraint", m) for m in check_value(declared, value))
-    if not contract.spec.additionalInputs:
-        declared_names = {d.name for d in contract.spec.inputs}
+    if not additional:
+        declared_names = {d.name for d in inputs}
         for name in values:
             if name not in declared_names:
                 problems.append(InputProblem(name, "undeclared", f"input '{name}' is not declared by the "
-                                             f"contract of '{contract.action_type}'"))
+                                             f"contract of '{action_type}'"))
     return problems
 
 
-def declared_only(contract: ActionContract, values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` without the inputs ``contract`` does not declare (all of them when it takes any):
-    what may reach the container even if a caller skipped :func:`check_inputs`."""
-    if contract.spec.additionalInputs:
+def declared_only(contract: AnyContract, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the inputs ``contract`` does not declare (all of them when it takes any,
+    or when its inputs are not recorded): what may reach the container even if a caller skipped
+    :func:`check_inputs`."""
+    _, inputs, additional = _declarations(contract)
+    if additional or inputs is None:
         return dict(values)
-    declared_names = {d.name for d in contract.spec.inputs}
+    declared_names = {d.name for d in inputs}
     return {k: v for k, v in values.items() if k in declared_names}
+
+
+def problems_message(step: str, action_type: str, problems: Sequence[InputProblem]) -> str:
+    """The one message both engines give a step whose resolved inputs are refused."""
+    return f"the inputs of step '{step}' break the contract of '{action_type}': " + "; ".join(
+        p.message for p in problems)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from compiler.diagnostics import Diagnostic
-from compiler.rules import contracts, dag, names, references, resources, target, values
+from compiler.rules import constraints, contracts, dag, mounts, names, references, resources, target, values
 from compiler.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -29,6 +29,9 @@ RULES: tuple[Rule, ...] = (
     contracts.contract_known,
     contracts.inputs_match_contract,
     contracts.workspace_matches_contract,
+    constraints.input_constraints,
+    mounts.image_known,
+    mounts.mount_names,
     values.step_timeout_within_workflow,
     resources.step_resources_within_contract,
     target.target_resource,

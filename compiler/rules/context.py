@@ -35,3 +35,10 @@ class RuleContext:
 
     def contract(self, step: Step) -> ActionContract | None:
         return self.catalog.get(step.actionType)
+
+    def image(self, step: Step) -> str | None:
+        """The step's image: its own, else the one its contract names (upstream entries)."""
+        if step.image is not None:
+            return step.image
+        contract = self.contract(step)
+        return contract.spec.image if contract is not None else None

@@ -79,10 +79,12 @@ def inputs_match_contract(ctx: RuleContext) -> Iterator[Diagnostic]:
             declared = contract.input(name)
             if declared is None:
                 if not contract.spec.additionalInputs:
+                    # An error: the controller never delivers an undeclared input (it may be a
+                    # credential someone chose to pass), so the step could not run as written.
                     allowed = [d.name for d in contract.spec.inputs]
-                    yield warning("KN042", f"input '{name}' is not declared by the contract of "
-                                  f"'{step.actionType}'", ctx.doc.key_span(path),
-                                  did_you_mean(name, allowed) or f"declared inputs: {', '.join(allowed) or 'none'}")
+                    yield error("KN042", f"input '{name}' is not declared by the contract of "
+                                f"'{step.actionType}'", ctx.doc.key_span(path),
+                                did_you_mean(name, allowed) or f"declared inputs: {', '.join(allowed) or 'none'}")
                 continue
             actual = _value_type(ctx, value)
             if actual is not None and not type_matches(declared.type, actual):

@@ -33,9 +33,13 @@ def retries(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def images(ctx: RuleContext) -> Iterator[Diagnostic]:
     for i, step in enumerate(ctx.steps):
-        _, problem = parse_image(step.image)
+        image = ctx.image(step)
+        if image is None:
+            continue  # KN049 (compiler.rules.mounts)
+        _, problem = parse_image(image)
         if problem:
-            yield error("KN015", problem, ctx.doc.span(ctx.step_path(i, "image")),
+            where = "image" if step.image is not None else "actionType"  # else the contract's image
+            yield error("KN015", problem, ctx.doc.span(ctx.step_path(i, where)),
                         f"pin the image by digest: {PINNED_FORM}")
 
 

@@ -19,11 +19,13 @@ ContractsOpt = typer.Option([], "--contracts", help="Extra directory of ActionCo
 
 
 def report(result: FrontendResult, quiet_ok: bool = False) -> None:
-    """Print diagnostics compiler-style on stderr, then a one-line summary."""
-    if result.diagnostics:
-        sys.stderr.write(render_all(result.diagnostics, result.sources) + "\n")
+    """Print diagnostics compiler-style on stderr, then a one-line summary. ``quiet_ok``
+    (commands whose output is on stdout) leaves notes out: they say nothing went wrong."""
+    shown = [d for d in result.diagnostics if not (quiet_ok and d.severity is Severity.NOTE)]
+    if shown:
+        sys.stderr.write(render_all(shown, result.sources) + "\n")
     errors = sum(1 for d in result.diagnostics if d.severity is Severity.ERROR)
-    warnings = len(result.diagnostics) - errors
+    warnings = sum(1 for d in result.diagnostics if d.severity is Severity.WARNING)
     if errors or warnings or not quiet_ok:
         parts = [f"{errors} error{'s' * (errors != 1)}", f"{warnings} warning{'s' * (warnings != 1)}"]
         sys.stderr.write(", ".join(parts) + "\n")

@@ -36,6 +36,19 @@ def permissions(wf: ir.Workflow, action_type: str) -> tuple[ir.PolicyRule, ...]:
     return contract.permissions if contract is not None else ()
 
 
+def contract_account(wf: ir.Workflow, action_type: str) -> str | None:
+    """The pre-existing account the contract names (upstream entries), if any."""
+    contract = wf.contracts.get(action_type)
+    return contract.service_account_name if contract is not None else None
+
+
+def step_service_account(wf: ir.Workflow, step: ir.Step) -> str:
+    """The account a step's pods run under, on both engines: the workflow's when it names one,
+    else the one its contract names, else its action type's least-privilege account."""
+    return wf.service_account_name or contract_account(wf, step.action_type) or action_service_account(
+        step.action_type)
+
+
 def needs_api_token(wf: ir.Workflow, step: ir.Step) -> bool:
     """Whether the step's pods get a service-account token mounted.
 
@@ -43,7 +56,24 @@ def needs_api_token(wf: ir.Workflow, step: ir.Step) -> bool:
     ``system:serviceaccounts`` may read, so it gets no token at all. A workflow-wide
     ``serviceAccountName`` belongs to the user, who decides; kubernaut then leaves the default.
     """
-    return wf.service_account_name is not None or bool(permissions(wf, step.action_type))
+    return (wf.service_account_name is not None or contract_account(wf, step.action_type) is not None
+            or bool(permissions(wf, step.action_type)))
+
+
+def _without_secrets(rule: ir.PolicyRule) -> ir.PolicyRule | None:
+    """``rule`` minus access to Secrets through the API, or None when nothing is left.
+
+    An action gets the Secrets it is given as read-only mounts (the kubelet reads them, not the
+    action), so no Role kubernaut emits lets an action read a Secret — in particular none it was
+    not given. Roles are shared by every workflow of the namespace, which rules out granting
+    "the given ones" by name. (Contracts may not grant every core resource with ``*``.)
+    """
+    if "" not in rule.apiGroups and "*" not in rule.apiGroups:
+        return rule
+    kept = tuple(r for r in rule.resources if r != "secrets" and not r.startswith("secrets/"))
+    if not kept:
+        return None
+    return rule.model_copy(update={"resources": kept})
 
 
 def _rule(rule: ir.PolicyRule) -> dict[str, Any]:
@@ -75,7 +105,7 @@ def role(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
         "apiVersion": RBAC_API_VERSION,
         "kind": "Role",
         "metadata": object_meta(action_service_account(action_type), wf.namespace, action_type_labels(action_type)),
-        "rules": [_rule(r) for r in permissions(wf, action_type)],
+        "rules": [_rule(kept) for r in permissions(wf, action_type) if (kept := _without_secrets(r)) is not None],
     }
 
 
@@ -102,7 +132,9 @@ def rbac_for(wf: ir.Workflow) -> list[dict[str, Any]]:
     """
     if wf.service_account_name is not None:
         return []
-    types = action_types(wf)
+    # An action type whose contract names its own account (an upstream entry's pre-created,
+    # operator-managed account) gets none from kubernaut, like a workflow-wide account.
+    types = [t for t in action_types(wf) if contract_account(wf, t) is None]
     privileged = [t for t in types if permissions(wf, t)]
     return ([service_account(wf, t) for t in types]
             + [role(wf, t) for t in privileged]

@@ -34,6 +34,22 @@ def restricted_pod_security_context() -> dict[str, Any]:
     }
 
 
+def image_user_pod_security_context(run_as_user: int | None = None,
+                                     run_as_group: int | None = None) -> dict[str, Any]:
+    """The pod-level context of an ``env`` action: still "restricted", but the image's own user
+    (``USER 1001`` in its Dockerfile) unless the contract names one. ``runAsNonRoot`` makes the
+    kubelet refuse to start an image whose user is root (``CreateContainerConfigError``), so such
+    an image fails with that reason instead of silently running as root."""
+    context: dict[str, Any] = {"runAsNonRoot": True}
+    if run_as_user is not None:
+        context["runAsUser"] = run_as_user
+    if run_as_group is not None:
+        context["runAsGroup"] = run_as_group
+    context["fsGroup"] = run_as_group if run_as_group is not None else NONROOT_GID
+    context["seccompProfile"] = _runtime_default_seccomp()
+    return context
+
+
 def restricted_container_security_context(read_only_root: bool = True) -> dict[str, Any]:
     """A container-level ``securityContext`` for the restricted profile.
 

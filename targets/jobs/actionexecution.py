@@ -42,6 +42,10 @@ class ActionExecutionSpec(_Model):
         default=None,
         description="The inputs with every reference resolved, set by the controller when the step starts.")
     cancel: bool | None = Field(default=None, description="Set by the controller to stop the step.")
+    contractInputs: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The inputs the action's contract declares, with their constraints: the resolved inputs "
+                    "are checked against them before the step's pod exists, and no other input is delivered.")
     requiredOutputs: list[str] | None = Field(
         default=None,
         description="Output keys later steps read; an attempt whose outputs lack one fails (set by the controller).")
@@ -71,7 +75,15 @@ def action_execution_spec(wf: ir.Workflow, step: ir.Step) -> ActionExecutionSpec
         # Guards are kept as written: the controller evaluates them from the IR, the record is
         # for humans and for the parity checker.
         when=[g.source for g in step.guards] or None,
+        contractInputs=_contract_inputs(wf, step),
     )
+
+
+def _contract_inputs(wf: ir.Workflow, step: ir.Step) -> list[dict[str, Any]] | None:
+    contract = wf.contracts.get(step.action_type)
+    if contract is None or contract.inputs is None or contract.additional_inputs:
+        return None  # nothing recorded, or any input accepted
+    return [d.model_dump(mode="json", exclude_none=True) for d in contract.inputs]
 
 
 def action_execution(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:

@@ -12,9 +12,14 @@ from typing import Any
 
 from compiler import ir
 from targets.common.failures import STDERR_FILE, replay_stderr_script
+from targets.common.interfaces import OUTPUTS_ENV, env_inputs, interface_of, mounts_of, run_as
 from targets.common.rbac import needs_api_token
 from targets.common.resources import step_resources
-from targets.common.security import restricted_container_security_context, restricted_pod_security_context
+from targets.common.security import (
+    image_user_pod_security_context,
+    restricted_container_security_context,
+    restricted_pod_security_context,
+)
 from targets.jobs.metadata import action_type_annotations, attempt_labels, object_meta
 from targets.jobs.names import job_name, service_account_name, workspace_claim_name
 from targets.jobs.workspace import VOLUME_NAME
@@ -60,14 +65,28 @@ def unescape_env_value(value: str) -> str:
     return value.replace("$$", "$")
 
 
-def _env(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -> list[dict[str, str]]:
+def _identity_env(wf: ir.Workflow, step: ir.Step, attempt: int) -> list[dict[str, str]]:
+    # DNS-1123 names hold no '$': nothing to escape.
     return [
-        {"name": "ACTION_INPUTS", "value": escape_env_value(encode_inputs(inputs))},
-        # DNS-1123 names hold no '$': nothing to escape.
         {"name": "KUBERNAUT_WORKFLOW", "value": wf.name},
         {"name": "KUBERNAUT_STEP", "value": step.name},
         {"name": "KUBERNAUT_ATTEMPT", "value": str(attempt)},
     ]
+
+
+def _env(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -> list[dict[str, str]]:
+    contract = wf.contracts.get(step.action_type)
+    if contract is not None and contract.inputs is not None and not contract.additional_inputs:
+        # Never deliver an input the contract does not declare (it may be a credential someone
+        # chose to pass); the compiler and the controller refuse such inputs before this point.
+        declared = {d.name for d in contract.inputs}
+        inputs = {k: v for k, v in inputs.items() if k in declared}
+    if contract is not None and contract.interface == "env":
+        # Each declared input in the variable of its name (targets.common.interfaces.env_text).
+        return ([{"name": name, "value": escape_env_value(text)} for name, text in env_inputs(contract, inputs)]
+                + _identity_env(wf, step, attempt) + [{"name": OUTPUTS_ENV, "value": TERMINATION_LOG}])
+    return [{"name": "ACTION_INPUTS", "value": escape_env_value(encode_inputs(inputs))},
+            *_identity_env(wf, step, attempt)]
 
 
 def pod_failure_policy(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
@@ -94,18 +113,21 @@ def _container(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, A
     mounts = [{"name": TMP_VOLUME, "mountPath": "/tmp"}]
     if step.uses_workspace:
         mounts.append({"name": VOLUME_NAME, "mountPath": ir.WORKSPACE_PATH})
-    container: dict[str, Any] = {
-        "name": CONTAINER_NAME,
-        "image": step.image,
-        "command": ["/bin/sh", "-c", SCRIPT],
-        "env": _env(wf, step, attempt, inputs),
-    }
+    mounts.extend(m.volume_mount() for m in mounts_of(step))
+    container: dict[str, Any] = {"name": CONTAINER_NAME, "image": step.image}
+    env_interface = interface_of(wf, step) == "env"
+    if not env_interface:
+        container["command"] = ["/bin/sh", "-c", SCRIPT]
+    # An env action runs the image's own ENTRYPOINT and CMD: no command, no args.
+    container["env"] = _env(wf, step, attempt, inputs)
     resources = step_resources(wf, step)
     if resources:
         container["resources"] = resources
     container["volumeMounts"] = mounts
     # The script writes the message itself (outputs, or the action's last stderr lines), so the
-    # log is never needed: "File" keeps stdout a failing action printed out of the message.
+    # log is never needed: "File" keeps stdout a failing action printed out of the message. An env
+    # action writes its outputs to the same file itself ($KUBERNAUT_OUTPUTS); what it logs is
+    # never taken for outputs.
     container["terminationMessagePolicy"] = "File"
     container["securityContext"] = restricted_container_security_context(read_only_root=_read_only_root(wf, step))
     return container
@@ -115,7 +137,14 @@ def _volumes(wf: ir.Workflow, step: ir.Step) -> list[dict[str, Any]]:
     volumes: list[dict[str, Any]] = [{"name": TMP_VOLUME, "emptyDir": {}}]
     if step.uses_workspace:
         volumes.append({"name": VOLUME_NAME, "persistentVolumeClaim": {"claimName": workspace_claim_name(wf)}})
+    volumes.extend({"name": m.volume, **m.volume_source()} for m in mounts_of(step))
     return volumes
+
+
+def _pod_security_context(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
+    if interface_of(wf, step) == "env":
+        return image_user_pod_security_context(*run_as(wf, step))
+    return restricted_pod_security_context()
 
 
 def job_for_attempt(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +161,7 @@ def job_for_attempt(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[s
     }
     if not needs_api_token(wf, step):
         pod_spec["automountServiceAccountToken"] = False
-    pod_spec["securityContext"] = restricted_pod_security_context()
+    pod_spec["securityContext"] = _pod_security_context(wf, step)
     pod_spec["containers"] = [_container(wf, step, attempt, inputs)]
     pod_spec["volumes"] = _volumes(wf, step)
     return {

@@ -30,6 +30,7 @@ from targets.parity.model import ManifestError, StepModel, WorkflowModel
 ACTION_EXECUTION = "ActionExecution"
 WORKFLOW_EXECUTION = "WorkflowExecution"
 DEFAULT_WORKFLOW_TIMEOUT = "1h"
+_ENV_INPUTS: Any = object()  # marker: the inputs are in the ActionExecution's record
 
 
 def _workflow_timeout(docs: Sequence[Manifest], workflow: str) -> int | None:
@@ -81,9 +82,16 @@ def _job_view(job: Manifest, where: str) -> dict[str, Any]:
             inputs = json.loads(env["ACTION_INPUTS"])
         except json.JSONDecodeError as exc:
             raise ManifestError(f"{where}: ACTION_INPUTS is not JSON: {exc}") from None
+    elif "command" not in container:
+        inputs = _ENV_INPUTS  # an env action: its record holds the input template
     mounts = as_list(container.get("volumeMounts"), f"{where}.volumeMounts")
     deadline = spec.get("activeDeadlineSeconds")
+    env_interface = "command" not in container
     return {
+        "interface": "env" if env_interface else "kubernaut",
+        # V1 sets each input's variable itself: the name is the input.
+        "input_env": {n: n for n in env if env_interface and not n.startswith("KUBERNAUT_")},
+        "mounts": _mounts(pod, mounts, where),
         "image": container.get("image"),
         "inputs": inputs,
         "uses_workspace": any(as_map(m, "volumeMounts[]").get("mountPath") == WORKSPACE_PATH for m in mounts),
@@ -96,6 +104,24 @@ def _job_view(job: Manifest, where: str) -> dict[str, Any]:
     }
 
 
+def _mounts(pod: Mapping[str, Any], mounts: list[Any], where: str) -> dict[str, str]:
+    """mount path -> "secret:<name>" / "configMap:<name>" of the read-only Secret/ConfigMap mounts."""
+    sources: dict[str, str] = {}
+    for volume in as_list(pod.get("volumes"), f"{where}.volumes"):
+        volume = as_map(volume, "volumes[]")
+        if "secret" in volume:
+            sources[str(volume.get("name"))] = f"secret:{as_map(volume['secret'], 'secret').get('secretName')}"
+        elif "configMap" in volume:
+            sources[str(volume.get("name"))] = f"configMap:{as_map(volume['configMap'], 'configMap').get('name')}"
+    found: dict[str, str] = {}
+    for mount in mounts:
+        mount = as_map(mount, "volumeMounts[]")
+        source = sources.get(str(mount.get("name")))
+        if source is not None:
+            found[str(mount.get("mountPath"))] = source + ("" if mount.get("readOnly") else " (writable)")
+    return found
+
+
 def _step(docs: Sequence[Manifest], workflow: str, record: Manifest) -> tuple[str, StepModel]:
     spec = as_map(record.get("spec"), "ActionExecution.spec")
     step = str(spec.get("step", ""))
@@ -106,7 +132,10 @@ def _step(docs: Sequence[Manifest], workflow: str, record: Manifest) -> tuple[st
         "image": spec.get("image"), "inputs": spec.get("inputs"), "uses_workspace": bool(spec.get("usesWorkspace")),
         "timeout_seconds": spec.get("timeoutSeconds"), "service_account": spec.get("serviceAccountName"),
         "pod_security": {}, "container_security": {}, "api_token": None, "resources": {},
+        "interface": "kubernaut", "input_env": {}, "mounts": {},
     }
+    if view["inputs"] is _ENV_INPUTS:
+        view["inputs"] = spec.get("inputs")
     guards = frozenset(normal_from_source(str(g), f"{where}.spec.when")
                        for g in as_list(spec.get("when"), f"{where}.spec.when"))
     return step, StepModel(
@@ -122,6 +151,10 @@ def _step(docs: Sequence[Manifest], workflow: str, record: Manifest) -> tuple[st
         container_security=view["container_security"],
         api_token=view["api_token"],
         resources=view["resources"],
+        interface=view["interface"],
+        input_env=view["input_env"],
+        mounts=view["mounts"],
+        contract_inputs=spec.get("contractInputs"),
     )
 
 

@@ -36,6 +36,14 @@ class StepModel:
     container_security: dict[str, Any]
     api_token: bool | None
     resources: dict[str, Any]
+    #: ``kubernaut`` (a wrapper runs /action-entrypoint) or ``env`` (the image's own entrypoint).
+    interface: str = "kubernaut"
+    #: env interface: variable name -> the input whose text it carries.
+    input_env: dict[str, str] = field(default_factory=dict)
+    #: mount path -> "secret:<name>" / "configMap:<name>", read-only ones only.
+    mounts: dict[str, str] = field(default_factory=dict)
+    #: The contract's declared inputs with their constraints (None: not checked at run time).
+    contract_inputs: Any = None
 
     def as_dict(self) -> dict[str, Any]:
         # Sets become {item: True} so that a difference names the item, not a list position.
@@ -52,6 +60,10 @@ class StepModel:
             "containerSecurityContext": self.container_security,
             "automountServiceAccountToken": self.api_token,
             "resources": self.resources,
+            "interface": self.interface,
+            "inputEnv": self.input_env,
+            "mounts": self.mounts,
+            "contractInputs": self.contract_inputs,
         }
 
 

@@ -110,6 +110,81 @@ def _resources(task_spec: Mapping[str, Any] | None, action_step: Mapping[str, An
     return dict(as_map(action_step.get("computeResources"), "computeResources"))
 
 
+_STEP_RESULT = re.compile(r"\$\(steps\.resolve-inputs\.results\.([A-Za-z0-9_.-]+)\)")
+_RESULT_PATH = re.compile(r"\$\(step\.results\.([A-Za-z0-9_.-]+)\.path\)")
+
+
+def _task_step(task: Manifest | None, name: str) -> Mapping[str, Any]:
+    if task is None:
+        return {}
+    for step in as_list(as_map(task.get("spec"), "Task.spec").get("steps"), "Task.spec.steps"):
+        if as_map(step, "step").get("name") == name:
+            return as_map(step, "step")
+    return {}
+
+
+def _env_of(step: Mapping[str, Any]) -> dict[str, str]:
+    return {str(as_map(e, "env[]").get("name")): str(as_map(e, "env[]").get("value", ""))
+            for e in as_list(step.get("env"), "env")}
+
+
+def _input_env(task: Manifest | None, action_step: Mapping[str, Any]) -> dict[str, str]:
+    """Variable -> the input it carries: the execute step's ``$(steps.resolve-inputs.results.R)``
+    and the input resolve-inputs writes to result R (its ``KUBERNAUT_ENV_RESULTS``)."""
+    if "script" in action_step:
+        return {}
+    files = _env_of(_task_step(task, "resolve-inputs")).get("KUBERNAUT_ENV_RESULTS", "")
+    try:
+        written = json.loads(files) if files else {}
+    except json.JSONDecodeError:
+        written = {}
+    result_input = {m.group(1): str(name) for name, path in written.items()
+                    if (m := _RESULT_PATH.fullmatch(str(path)))}
+    found: dict[str, str] = {}
+    for name, value in _env_of(action_step).items():
+        ref = _STEP_RESULT.fullmatch(value)
+        if ref is not None:
+            found[name] = result_input.get(ref.group(1), f"<result {ref.group(1)} written by no input>")
+        elif not name.startswith(("KUBERNAUT_", "RESULTS_")):
+            found[name] = f"<literal {value!r}>"
+    return found
+
+
+def _mounts(task: Manifest | None, pipeline_task: Mapping[str, Any], run_spec: Mapping[str, Any]) -> dict[str, str]:
+    """mount path -> "secret:<name>" / "configMap:<name>": Task workspace -> pipeline task binding
+    -> PipelineRun binding."""
+    if task is None:
+        return {}
+    bound = {str(as_map(w, "workspaces[]").get("name")): str(as_map(w, "workspaces[]").get("workspace"))
+             for w in as_list(pipeline_task.get("workspaces"), "tasks[].workspaces")}
+    sources: dict[str, str] = {}
+    for binding in as_list(run_spec.get("workspaces"), "PipelineRun.spec.workspaces"):
+        binding = as_map(binding, "workspaces[]")
+        if "secret" in binding:
+            sources[str(binding.get("name"))] = f"secret:{as_map(binding['secret'], 'secret').get('secretName')}"
+        elif "configMap" in binding:
+            sources[str(binding.get("name"))] = f"configMap:{as_map(binding['configMap'], 'configMap').get('name')}"
+    found: dict[str, str] = {}
+    for workspace in as_list(as_map(task.get("spec"), "Task.spec").get("workspaces"), "Task.spec.workspaces"):
+        workspace = as_map(workspace, "workspaces[]")
+        source = sources.get(bound.get(str(workspace.get("name")), ""))
+        if source is not None:
+            found[str(workspace.get("mountPath"))] = source + ("" if workspace.get("readOnly") else " (writable)")
+    return found
+
+
+def _contract_inputs(value: Any, where: str) -> Any:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        schema = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ManifestError(f"{where}: the inputSchema param is not JSON: {exc}") from None
+    if not isinstance(schema, dict) or schema.get("additional_inputs"):
+        return None
+    return schema.get("inputs")
+
+
 def _find(docs: Sequence[Manifest], kind: str, name: str) -> Manifest | None:
     return next((d for d in of_kind(docs, kind) if name_of(d) == name), None)
 
@@ -157,7 +232,8 @@ def tekton_model(docs: Sequence[Manifest], workflow: str) -> WorkflowModel:
         where = f"pipeline task {name}"
         params = _params(task, where)
         task_name = str(as_map(task.get("taskRef"), f"{where}.taskRef").get("name", ""))
-        action_step = _action_step(_find(docs, "Task", task_name), f"Task {task_name}")
+        task_doc = _find(docs, "Task", task_name)
+        action_step = _action_step(task_doc, f"Task {task_name}")
         own = run_specs.get(name)
         pod = _pod_template(run_spec, own)
         implied = {m.group(1) for s in _strings(task.get("params")) + _strings(task.get("when"))
@@ -180,6 +256,10 @@ def tekton_model(docs: Sequence[Manifest], workflow: str) -> WorkflowModel:
             container_security=dict(as_map(action_step.get("securityContext"), "securityContext")),
             api_token=pod.get("automountServiceAccountToken"),
             resources=_resources(own, action_step),
+            interface="kubernaut" if "script" in action_step or task_doc is None else "env",
+            input_env=_input_env(task_doc, action_step),
+            mounts=_mounts(task_doc, task, run_spec),
+            contract_inputs=_contract_inputs(params.get("inputSchema"), where),
         )
     timeouts = as_map(run_spec.get("timeouts"), "PipelineRun.spec.timeouts")
     timeout = (duration_seconds(timeouts["pipeline"], "timeouts.pipeline") if "pipeline" in timeouts

@@ -22,6 +22,9 @@ PARAM_REQUIRED_OUTPUTS = "requiredOutputs"
 PARAM_WORKFLOW_NAME = "workflowName"
 PARAM_WORKFLOW_NAMESPACE = "workflowNamespace"
 PARAM_WORKFLOW_UID = "workflowUid"
+#: The contract's declared inputs and constraints (JSON, '$' hidden): resolve-inputs refuses
+#: resolved inputs that break them and drops undeclared ones. Empty: no contract known.
+PARAM_INPUT_SCHEMA = "inputSchema"
 # Pipeline params carrying the workflow's identity, keyed by the reference field they stand for.
 WORKFLOW_PARAMS = {"name": PARAM_WORKFLOW_NAME, "namespace": PARAM_WORKFLOW_NAMESPACE, "uid": PARAM_WORKFLOW_UID}
 
@@ -57,6 +60,9 @@ ARG_GUARD_KEYS = "--guard-keys"
 ARG_REQUIRED_OUTPUTS = "--required-outputs"
 
 ENV_INPUTS = "KUBERNAUT_INPUTS"
+ENV_INPUT_SCHEMA = "KUBERNAUT_INPUT_SCHEMA"
+#: In a generated env Task: {input name: its step-result file} (targets.tekton.generated).
+ENV_RESULT_FILES = "KUBERNAUT_ENV_RESULTS"
 ENV_STEP = "KUBERNAUT_STEP"
 ENV_WORKFLOW_NAME = "KUBERNAUT_WORKFLOW_NAME"
 ENV_WORKFLOW_NAMESPACE = "KUBERNAUT_WORKFLOW_NAMESPACE"

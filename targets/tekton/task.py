@@ -67,6 +67,8 @@ def _params() -> list[dict[str, Any]]:
         _param(i.PARAM_WORKFLOW_NAME, "The workflow's name."),
         _param(i.PARAM_WORKFLOW_NAMESPACE, "The workflow's namespace."),
         _param(i.PARAM_WORKFLOW_UID, "The workflow's uid."),
+        _param(i.PARAM_INPUT_SCHEMA, "The contract's declared inputs and constraints as JSON, every '$' "
+               "written as \\u0024 (empty: no contract known).", default=""),
     ]
 
 
@@ -101,7 +103,8 @@ def _resolve_step(options: TektonOptions) -> dict[str, Any]:
         "command": ["kubernaut", "task", "resolve-inputs", "--out", i.INPUTS_FILE, "--"],
         "args": [i.ARG_UPSTREAM_STEPS, i.array_param_ref(i.PARAM_UPSTREAM_STEPS),
                  i.ARG_UPSTREAM_OUTPUTS, i.array_param_ref(i.PARAM_UPSTREAM_OUTPUTS)],
-        "env": [_env(i.ENV_INPUTS, i.param_ref(i.PARAM_INPUTS)), *_identity_env(), _failure_env()],
+        "env": [_env(i.ENV_INPUTS, i.param_ref(i.PARAM_INPUTS)), *_identity_env(), _failure_env(),
+                _env(i.ENV_INPUT_SCHEMA, i.param_ref(i.PARAM_INPUT_SCHEMA))],
         "computeResources": HELPER_RESOURCES,
         "volumeMounts": _mounts(),
         "securityContext": restricted_container_security_context(read_only_root=True),

@@ -9,6 +9,7 @@ from compiler.diagnostics import Diagnostic, has_errors
 from targets.common.rbac import rbac_for
 from targets.tekton.checks import check_workflow
 from targets.tekton.dataflow import plan_dataflow
+from targets.tekton.generated import generated_tasks
 from targets.tekton.options import TektonOptions
 from targets.tekton.pipeline import pipeline
 from targets.tekton.pipelinerun import pipeline_run
@@ -30,7 +31,8 @@ def compile_workflow(wf: ir.Workflow, options: TektonOptions = TektonOptions()) 
 
 
 def pipeline_manifests(wf: ir.Workflow, options: TektonOptions = TektonOptions()) -> list[dict[str, Any]]:
-    """The meta-Task ``kubernaut-action``, the ``Pipeline`` and the ``PipelineRun``, in that order.
+    """The meta-Task ``kubernaut-action``, the Tasks generated for ``env`` actions and steps with
+    mounts (targets.tekton.generated), the ``Pipeline`` and the ``PipelineRun``, in that order.
 
     Raises NotExpressibleError when :func:`check_workflow` reports errors: emitting manifests
     that silently behave differently from V1 is never an option. Callers that want to show the
@@ -40,4 +42,8 @@ def pipeline_manifests(wf: ir.Workflow, options: TektonOptions = TektonOptions()
     if has_errors(problems):
         raise NotExpressibleError(problems)
     flows = plan_dataflow(wf)
-    return [meta_task(options, wf.namespace), pipeline(wf, flows), pipeline_run(wf)]
+    generated = generated_tasks(wf, options)
+    # Equal generated Tasks (same hash-bearing name) are applied once.
+    tasks = {t["metadata"]["name"]: t for t in generated.values()}
+    names = {step: task["metadata"]["name"] for step, task in generated.items()}
+    return [meta_task(options, wf.namespace), *tasks.values(), pipeline(wf, flows, names), pipeline_run(wf)]

@@ -12,7 +12,7 @@ from compiler.contracts import load_catalog
 from compiler.contracts.constraints import check_inputs, declared_only
 from compiler.frontend import compile_source
 
-ENV_CONTRACTS = Path(__file__).resolve().parents[1] / "data" / "contracts-env"
+ENV_CONTRACTS = Path(__file__).resolve().parents[1] / "interfaces" / "contracts"
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
+from support.golden_contracts import contract_args
 from syrupy.assertion import SnapshotAssertion
 from syrupy.data import Snapshot, SnapshotCollection, SnapshotCollections
 from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
@@ -77,8 +78,8 @@ def compiled() -> Callable[[Path], Compiled]:
 
     def compile_path(path: Path) -> Compiled:
         if path not in cache:
-            result = run_cli(["compile", str(path)])
-            front = compile_files([path])
+            result = run_cli(["compile", *contract_args(path), str(path)])
+            front = compile_files([path], [Path(a) for a in contract_args(path)[1::2]])
             docs = list(yaml.safe_load_all(result.stdout)) if result.exit_code == 0 else []
             cache[path] = Compiled(result.exit_code, result.stdout, result.stderr, docs, front.workflows)
         return cache[path]

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.golden_contracts import contract_args
 
 from targets.common.naming import is_dns1123_label
 from targets.jobs import unescape_env_value
@@ -41,6 +42,16 @@ def test_one_job_per_step_running_its_image_with_literal_inputs(source: Path,
         (container,) = pod["spec"]["containers"]
         assert container["image"] == step.image
         env = _env(container)
+        contract = wf.contracts.get(step.action_type)
+        if contract is not None and contract.interface == "env":
+            # Each declared input in its own variable: strings as they are, the rest as JSON.
+            assert "command" not in container and "args" not in container
+            for declared in contract.inputs or ():
+                value = step.inputs.get(declared.name, "")
+                text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                                        separators=(",", ":"))
+                assert unescape_env_value(env[declared.name]) == text
+            continue
         # What the container sees (after the kubelet's $(VAR) expansion) is the IR's inputs,
         # references still in their $(...) form, exactly.
         seen = unescape_env_value(env["ACTION_INPUTS"])
@@ -53,8 +64,11 @@ def test_one_job_per_step_running_its_image_with_literal_inputs(source: Path,
 def test_kubelet_expansion_cannot_alter_the_inputs(source: Path, compiled: Callable[..., Any]) -> None:
     # Every '$' is doubled, so no `$(NAME)` can match another variable and `$$` is not folded.
     for job in compiled(source).kind("Job"):
-        value = _env(job["spec"]["template"]["spec"]["containers"][0])["ACTION_INPUTS"]
-        assert re.search(r"(?<!\$)(\$\$)*\$(?!\$)", value) is None
+        env = _env(job["spec"]["template"]["spec"]["containers"][0])
+        # ACTION_INPUTS, or each input's own variable (env actions).
+        for name, value in env.items():
+            if name == "ACTION_INPUTS" or not name.startswith("KUBERNAUT_"):
+                assert re.search(r"(?<!\$)(\$\$)*\$(?!\$)", value) is None, name
 
 
 def test_workspace_claim_exactly_when_a_step_uses_it(source: Path, compiled: Callable[..., Any]) -> None:
@@ -114,11 +128,12 @@ def test_git_clone_requests_come_from_its_contract(compiled: Callable[..., Any])
 def test_identical_bytes_on_a_second_run(tmp_path: Path, cli: Callable[..., Any]) -> None:
     run_cli = cli
     inputs = [str(case / "workflow.yaml") for case in sorted(GOLDEN.iterdir()) if (case / "workflow.yaml").exists()]
-    first, second = run_cli(["compile", *inputs]), run_cli(["compile", *inputs])
+    contracts = contract_args(*(Path(p) for p in inputs))
+    first, second = run_cli(["compile", *contracts, *inputs]), run_cli(["compile", *contracts, *inputs])
     assert first.exit_code == 0 and first.stdout == second.stdout
     trees = []
     for run in ("a", "b"):
-        assert run_cli(["compile", *inputs, "-o", str(tmp_path / run)]).exit_code == 0
+        assert run_cli(["compile", *contracts, *inputs, "-o", str(tmp_path / run)]).exit_code == 0
         trees.append({p.relative_to(tmp_path / run): p.read_bytes()
                       for p in sorted((tmp_path / run).rglob("*")) if p.is_file()})
     assert trees[0] == trees[1]

@@ -100,6 +100,8 @@ def _workflow_documents() -> list[Path]:
 def test_corpus_is_accepted_by_the_crd_and_the_editor_schema(path: Path,
                                                              crd_validator: Callable[[str], Any]) -> None:
     for doc in yaml.safe_load_all(path.read_text()):
+        if doc.get("kind") != "WorkflowExecution":
+            continue  # e.g. the Secret shipped with the GitOps example
         assert list(crd_validator("WorkflowExecution").iter_errors(doc)) == []
         jsonschema.Draft202012Validator(workflow_json_schema()).validate(doc)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.golden_contracts import contract_dirs
 from typer.testing import CliRunner
 
 import targets.jobs
@@ -39,7 +40,7 @@ def cli() -> Callable[..., Any]:
 def manifests(tmp_path: Path) -> Callable[[Path, str], tuple[Path, list[dict[str, Any]]]]:
     """``manifests(workflow_file, target)``: the target's manifests as a file, and as data to edit."""
     def build(source: Path, target: str) -> tuple[Path, list[dict[str, Any]]]:
-        (wf,) = compile_files([source]).workflows
+        (wf,) = compile_files([source], contract_dirs(source)).workflows
         docs = (targets.jobs if target == "jobs" else targets.tekton).compile_workflow(wf)
         path = tmp_path / f"{target}.yaml"
         path.write_text(dump_documents(docs), encoding="utf-8")

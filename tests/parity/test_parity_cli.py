@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.golden_contracts import contract_args
 
 from compiler.yamlout import dump_documents
 
@@ -29,7 +30,7 @@ def write(path: Path, docs: Docs) -> Path:
 
 
 def test_the_whole_corpus_is_equivalent(corpus_file: Path, cli: Callable[..., Any]) -> None:
-    result = cli("parity", corpus_file)
+    result = cli("parity", *contract_args(corpus_file), corpus_file)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "jobs and tekton are equivalent" in result.stdout
 

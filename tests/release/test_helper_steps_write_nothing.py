@@ -110,7 +110,9 @@ def run_helper(name: str, params: dict[str, Any], dirs: dict[str, Path],
                           text=True, timeout=120, check=False)
 
 
-IDENTITY = {"stepName": "consume", "workflowName": "wf", "workflowNamespace": "ns", "workflowUid": "u-1"}
+# inputSchema: its default (no contract), which run_helper does not apply by itself.
+IDENTITY = {"stepName": "consume", "workflowName": "wf", "workflowNamespace": "ns", "workflowUid": "u-1",
+            "inputSchema": ""}
 
 
 def test_resolve_inputs_writes_only_the_scratch_volume(pod: dict[str, Path]) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+import yaml
 from rich.console import Console
 
 from compiler import ir
@@ -226,6 +227,8 @@ def run(
         sys.stderr.write(SKIPPED_VERIFICATION_NOTICE + "\n")
     image_policy = ImagePolicy("skip") if trust is None else _verifying_policy(sim, trust, allow_http_registry)
     install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods))
+    for obj in _mounted_objects(files, (unit.document.data.get("metadata") or {}).get("namespace")):
+        sim.cluster.create(obj)  # the Secrets/ConfigMaps shipped next to the workflow
     if len(result.units) > 1:
         _run_many(sim, [u.document.data for u in result.units], workflows, engine, output, save_state)
     created = sim.cluster.create(_workflow_object(unit.document.data, engine))
@@ -260,6 +263,18 @@ def run(
         sys.stderr.write(f"kubernaut: workflow {name} did not finish within {bound:g}s\n")
         raise typer.Exit(EXIT_INVALID)
     raise typer.Exit(EXIT_OK if phase == "Succeeded" else EXIT_INVALID)
+
+
+def _mounted_objects(files: list[Path], namespace: str | None) -> list[dict[str, Any]]:
+    """The ``v1`` Secrets and ConfigMaps in the workflow files (the compiler skips them with a
+    note): on the embedded cluster they exist as written, so steps that mount them can run."""
+    found: list[dict[str, Any]] = []
+    for file in files:
+        for doc in yaml.safe_load_all(file.read_text(encoding="utf-8")):
+            if isinstance(doc, dict) and doc.get("apiVersion") == "v1" and doc.get("kind") in {"Secret", "ConfigMap"}:
+                doc.setdefault("metadata", {}).setdefault("namespace", namespace or "default")
+                found.append(doc)
+    return found
 
 
 def _run_many(sim: Simulation, documents: list[dict[str, Any]], workflows: list[ir.Workflow], engine: str | None,

@@ -45,6 +45,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from compiler import ir
+from compiler.contracts.constraints import check_inputs, declared_only, problems_message
 from compiler.expressions import (
     JSON,
     Context,
@@ -210,7 +211,8 @@ def _false_guard(step: ir.Step, ctx: Context, unresolved: bool) -> Guard | None:
 Decision = Start | Skip | _Fail | None  # None: waits for a dependency
 
 
-def _decide(step: ir.Step, phases: Mapping[str, StepPhase], skips: Mapping[str, Skip], ctx: Context) -> Decision:
+def _decide(step: ir.Step, phases: Mapping[str, StepPhase], skips: Mapping[str, Skip], ctx: Context,
+            contract: ir.ContractInfo | None = None) -> Decision:
     """Rules 2-5 for one step that has not started, while no step has failed."""
     done = all(dep in skips or phases.get(dep) is StepPhase.SUCCEEDED for dep in step.dependencies)
     read = read_steps(step)
@@ -236,6 +238,14 @@ def _decide(step: ir.Step, phases: Mapping[str, StepPhase], skips: Mapping[str, 
         # The same text the Tekton meta-Task's resolve-inputs step prints for it.
         return _Fail(f"{_where(exc.path)}: {exc.message}")
     assert isinstance(inputs, dict)  # inputs are a mapping in the IR, and resolution keeps shape
+    if contract is not None:
+        # Values that came from references meet the contract's constraints only now: checked
+        # before the step's pod exists, with the function the compiler uses for literals (the
+        # Tekton resolve-inputs step gives the same message). Undeclared inputs never go on.
+        problems = check_inputs(contract, inputs)
+        if problems:
+            return _Fail(problems_message(step.name, step.action_type, problems))
+        inputs = declared_only(contract, inputs)
     return Start(step.name, inputs)
 
 
@@ -252,7 +262,7 @@ def _decide_all(wf: ir.Workflow, known: Mapping[str, StepStatus], identity: Iden
     decisions: dict[str, Decision] = {}
     skips: dict[str, Skip] = {}
     for step in order:
-        decision = _decide(step, phases, skips, ctx)
+        decision = _decide(step, phases, skips, ctx, wf.contracts.get(step.action_type))
         if isinstance(decision, _Fail):
             # Like Tekton's failed result validation: nothing of this pass starts, and every
             # other step is now decided by rule 1.

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from support.golden_contracts import contract_dirs
 
 from compiler import ir
 from compiler.contracts import load_catalog
@@ -32,7 +33,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def corpus_workflow(request: pytest.FixtureRequest) -> ir.Workflow:
-    result = compile_files([request.param])
+    result = compile_files([request.param], contract_dirs(request.param))
     assert result.ok, [d.headline() for d in result.diagnostics]
     (wf,) = result.workflows
     return wf

@@ -50,7 +50,7 @@ def _task_values(params: Mapping[str, str], results: Mapping[str, tuple[str, lis
 
 def simulate(docs: list[dict[str, Any]], outputs_of: OutputsFn) -> dict[str, Any]:
     """Run the Pipeline; returns step -> resolved inputs, or "skipped"."""
-    _task, pipeline, run = docs
+    pipeline, run = docs[-2:]  # after the meta-Task and any generated Tasks
     context = {"context.pipelineRun.uid": IDENTITY.uid, "context.pipelineRun.namespace": IDENTITY.namespace}
     params = {p["name"]: _substitute(p["value"], context) for p in run["spec"]["params"]}
     results: dict[str, tuple[str, list[str]]] = {}

@@ -15,6 +15,7 @@ from compiler import ir
 from compiler.expressions import to_text
 from compiler.values import parse_duration
 from targets.common.accounts import action_service_account
+from targets.common.interfaces import mounts_of
 from targets.common.rbac import rbac_for
 from targets.tekton import DEFAULT_HELPER_IMAGE, TektonOptions, compile_workflow, pipeline_manifests
 from targets.tekton.inputs_param import decode_inputs_param
@@ -47,7 +48,10 @@ def params_of(task: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture
 def docs(corpus_workflow: ir.Workflow) -> list[dict[str, Any]]:
-    return pipeline_manifests(corpus_workflow)
+    # The meta-Task, the Pipeline and the PipelineRun; Tasks generated for env actions and
+    # mounts (between them) are checked in tests/interfaces.
+    everything = pipeline_manifests(corpus_workflow)
+    return [everything[0], *everything[-2:]]
 
 
 def test_objects_are_task_pipeline_pipelinerun(corpus_workflow: ir.Workflow, docs: list[dict[str, Any]]) -> None:
@@ -68,7 +72,7 @@ def test_same_bytes_every_time(corpus_workflow: ir.Workflow, docs: list[dict[str
     from compiler.yamlout import dump_documents
 
     again = ir.Workflow.model_validate(corpus_workflow.dump())
-    assert dump_documents(pipeline_manifests(again)) == dump_documents(docs)
+    assert dump_documents(pipeline_manifests(again)) == dump_documents(pipeline_manifests(corpus_workflow))
 
 
 def test_meta_task_is_the_same_for_every_workflow(docs: list[dict[str, Any]]) -> None:
@@ -108,14 +112,17 @@ def test_retries_timeouts_workspaces_carried(corpus_workflow: ir.Workflow, docs:
         assert task.get("retries", 0) == step.retries
         assert parse_duration(task["timeout"])[0] == step.timeout_seconds
         bound = task.get("workspaces", [])
-        assert bound == ([{"name": "workspace", "workspace": "workspace"}] if step.uses_workspace else [])
+        # The shared workspace, then one workspace per Secret/ConfigMap the step mounts.
+        mounts = [{"name": m.volume, "workspace": m.volume} for m in mounts_of(step)]
+        assert bound == ([{"name": "workspace", "workspace": "workspace"}] if step.uses_workspace else []) + mounts
         assert params_of(task)["actionImage"] == step.image
     run = docs[2]["spec"]
     assert parse_duration(run["timeouts"]["pipeline"])[0] == corpus_workflow.timeout_seconds
+    bindings = [b for b in run.get("workspaces", []) if b["name"] == "workspace"]
     if corpus_workflow.workspace is None:
-        assert "workspaces" not in run and "workspaces" not in docs[1]["spec"]
+        assert bindings == [] and "workspace" not in [w["name"] for w in docs[1]["spec"].get("workspaces", [])]
     else:
-        (binding,) = run["workspaces"]
+        (binding,) = bindings
         claim = binding["volumeClaimTemplate"]["spec"]
         assert claim["resources"]["requests"]["storage"] == corpus_workflow.workspace.size
         assert claim.get("storageClassName") == corpus_workflow.workspace.storage_class_name
@@ -162,7 +169,9 @@ def test_service_accounts_per_action_type(corpus_workflow: ir.Workflow, docs: li
     assert list(specs) == [s.name for s in corpus_workflow.steps]
     for step in corpus_workflow.steps:
         if corpus_workflow.service_account_name is None:
-            assert specs[step.name]["serviceAccountName"] == action_service_account(step.action_type)
+            contract = corpus_workflow.contracts.get(step.action_type)
+            named = contract.service_account_name if contract is not None else None  # upstream entries
+            assert specs[step.name]["serviceAccountName"] == named or action_service_account(step.action_type)
         else:
             assert "serviceAccountName" not in specs[step.name]
             assert run["taskRunTemplate"]["serviceAccountName"] == corpus_workflow.service_account_name
@@ -207,6 +216,8 @@ def test_full_output_starts_with_the_shared_rbac(corpus_workflow: ir.Workflow) -
     rbac = rbac_for(corpus_workflow)
     assert full == [*rbac, *pipeline_manifests(corpus_workflow)]
     accounts = {d["metadata"]["name"] for d in rbac if d["kind"] == "ServiceAccount"}
+    # Accounts a contract names (upstream entries) are the operator's: kubernaut emits none.
+    accounts |= {c.service_account_name for c in corpus_workflow.contracts.values() if c.service_account_name}
     run = full[-1]["spec"]
     named = {s["serviceAccountName"] for s in run.get("taskRunSpecs", []) if "serviceAccountName" in s}
     if corpus_workflow.service_account_name is None:

@@ -40,7 +40,9 @@ def run_step(name: str, params: dict[str, Any], results: dict[str, Path]) -> Any
 
 
 def identity(**params: Any) -> dict[str, Any]:
-    return {"stepName": "consume", "workflowName": "wf", "workflowNamespace": "ns", "workflowUid": "u-1", **params}
+    # inputSchema: its default (no contract), which this harness does not apply by itself.
+    return {"stepName": "consume", "workflowName": "wf", "workflowNamespace": "ns", "workflowUid": "u-1",
+            "inputSchema": "", **params}
 
 
 def test_resolve_inputs_writes_one_line_of_json(tmp_path: Path, monkeypatch: Any) -> None:
