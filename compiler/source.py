@@ -14,13 +14,17 @@ Positions are kept as plain tuples and turned into spans only when a diagnostic 
 
 from __future__ import annotations
 
+import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from typing import Any
 
 import yaml
+from yaml.events import CollectionEndEvent, CollectionStartEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from compiler.diagnostics import Diagnostic, Span, error
@@ -75,6 +79,8 @@ class SourceDocument:
     positions: dict[Path, tuple[_Marks, _Marks | None, str | None]] = field(default_factory=dict)
     # Problems found while reading this document (duplicate keys...): they make it invalid.
     problems: list[Diagnostic] = field(default_factory=list)
+    # path -> column map of a quoted string or line map of a block (span_in_string)
+    _string_maps: dict[Path, list[int] | _BlockLines] = field(default_factory=dict, compare=False, repr=False)
 
     def info(self, path: Path) -> NodeInfo | None:
         """Where the node at ``path`` (and its key) sits, or None when there is no such node."""
@@ -105,11 +111,78 @@ class SourceDocument:
         return self.text.splitlines()
 
     def span_in_string(self, path: Path, offset: int, length: int) -> Span:
-        """The span of characters ``offset:offset+length`` inside the string scalar at ``path``."""
+        """The span of characters ``offset:offset+length`` inside the string scalar at ``path``.
+
+        Each string's map from value offsets to source columns is built once, so a string with
+        thousands of references costs time linear in its length, not references x length.
+        """
         info = self.info(path)
         if info is None:
             return self.span(path)
-        return _offset_span(self.lines, info, offset, length)
+        start = info.value
+        if info.style in (None, "'", '"') and start.end_line == start.line:
+            if info.style is None:
+                col0 = start.col - 1
+                return _columns_span(start, col0 + offset, col0 + offset + length)
+            columns = self._string_maps.get(path)
+            if not isinstance(columns, list):
+                line = self.lines[start.line - 1] if start.line <= len(self.lines) else ""
+                columns = self._string_maps[path] = _quoted_columns(line, start, info.style)
+            last = len(columns) - 1
+            return _columns_span(start, columns[min(offset, last)], columns[min(offset + length, last)])
+        if info.style == "|":
+            block = self._string_maps.get(path)
+            if not isinstance(block, _BlockLines):
+                block = self._string_maps[path] = _BlockLines(self.lines, start.line)
+            return block.span(start, offset, length)
+        # Folded and multi-line flow scalars: the start of the value, which is still the right line.
+        return start
+
+
+def _columns_span(start: Span, raw_index: int, raw_end: int) -> Span:
+    return Span(start.file, start.line, raw_index + 1, start.line, max(raw_end, raw_index + 1) + 1)
+
+
+def _quoted_columns(line: str, start: Span, style: str) -> list[int]:
+    """Column (0-based) in the source line of each value character of a one-line quoted scalar.
+
+    An escape (``\\x`` in double quotes, ``''`` in single quotes) counts as two source characters
+    for one value character; the list ends at the closing quote.
+    """
+    pos = start.col  # just after the opening quote
+    end = min(len(line), (start.end_col or len(line) + 1) - 1)
+    columns = [pos]
+    while pos < end:
+        pos += 2 if (style == "'" and line.startswith("''", pos)) or (style == '"' and line[pos] == "\\") else 1
+        columns.append(pos)
+    return columns
+
+
+class _BlockLines:
+    """Where the value offsets of a ``|`` block fall, built as far as offsets are asked for.
+
+    A literal block's content starts on the line after the indicator; its indentation is that
+    of the first non-empty content line.
+    """
+
+    def __init__(self, lines: list[str], indicator_line: int) -> None:
+        self.lines = lines
+        self.first = indicator_line  # 0-based index of the first content line
+        self.indent = next((len(ln) - len(ln.lstrip(" ")) for ln in islice(lines, self.first, None) if ln.strip()), 0)
+        self.ends: list[int] = []  # value offset of the end of each content line, increasing
+        self.body_lengths: list[int] = []
+
+    def span(self, start: Span, offset: int, length: int) -> Span:
+        while (not self.ends or self.ends[-1] < offset) and self.first + len(self.ends) < len(self.lines):
+            body = max(len(self.lines[self.first + len(self.ends)]) - self.indent, 0)
+            self.ends.append((self.ends[-1] + 1 if self.ends else 0) + body)
+            self.body_lengths.append(body)
+        index = bisect_left(self.ends, offset)
+        if index == len(self.ends):
+            return start
+        number = self.first + 1 + index
+        col = self.indent + offset - (self.ends[index] - self.body_lengths[index]) + 1
+        return Span(start.file, number, col, number, col + max(length, 1))
 
 
 # (index, line, column) of the end of the text when LibYAML composed a text without a final line
@@ -134,54 +207,6 @@ def _to_span(file: str, marks: _Marks) -> Span:
 
 def _span(file: str, node: Node, eof: _EndFix = None) -> Span:
     return _to_span(file, _marks(node, eof))
-
-
-def _offset_span(lines: list[str], info: NodeInfo, offset: int, length: int) -> Span:
-    """Map a character offset inside a scalar's *value* to a source position.
-
-    Exact for plain and quoted single-line scalars and for literal blocks; for the rarer folded
-    or multi-line flow scalars we fall back to the start of the value, which is still the right line.
-    """
-    start = info.value
-    if info.style in (None, "'", '"') and start.end_line == start.line:
-        line_text = lines[start.line - 1] if start.line <= len(lines) else ""
-        col0 = start.col - 1 + (0 if info.style is None else 1)
-        raw_index = _raw_index(line_text, col0, offset, info.style)
-        raw_end = _raw_index(line_text, col0, offset + length, info.style)
-        return Span(start.file, start.line, raw_index + 1, start.line, max(raw_end, raw_index + 1) + 1)
-    if info.style == "|":
-        return _block_offset_span(lines, start, offset, length)
-    return start
-
-
-def _raw_index(line: str, col0: int, offset: int, style: str | None) -> int:
-    """Column (0-based) in the source line of value character number ``offset``."""
-    if style is None:
-        return col0 + offset
-    pos, seen = col0, 0
-    while seen < offset and pos < len(line):
-        if (style == "'" and line.startswith("''", pos)) or (style == '"' and line[pos] == "\\"):
-            pos += 2
-        else:
-            pos += 1
-        seen += 1
-    return pos
-
-
-def _block_offset_span(lines: list[str], start: Span, offset: int, length: int) -> Span:
-    # A literal block's content starts on the line after the indicator; its indentation is
-    # that of the first non-empty content line.
-    first = start.line  # 1-based line of the indicator; content begins at index `first`
-    content = lines[first:]
-    indent = next((len(ln) - len(ln.lstrip(" ")) for ln in content if ln.strip()), 0)
-    remaining = offset
-    for number, ln in enumerate(content, start=first + 1):
-        body_len = max(len(ln) - indent, 0)
-        if remaining <= body_len:
-            col = indent + remaining + 1
-            return Span(start.file, number, col, number, col + max(length, 1))
-        remaining -= body_len + 1  # the newline
-    return start
 
 
 def _is_binary(raw: bytes) -> bool:
@@ -216,6 +241,10 @@ def load_documents(file: str, raw: bytes) -> tuple[list[SourceDocument], list[Di
         return [], [problem], ""
     try:
         nodes, eof = _compose(text)
+    except _NestedTooDeep as exc:
+        return [], [error("KN060", f"values are nested more than {MAX_DEPTH} levels deep",
+                          Span(file, exc.line + 1, exc.column + 1),
+                          "a workflow holds plain data: no deep nesting")], text
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         span = Span(file, mark.line + 1, mark.column + 1) if mark else Span(file, 1, 1)
@@ -239,8 +268,12 @@ def load_documents(file: str, raw: bytes) -> tuple[list[SourceDocument], list[Di
                                      _span(file, node, eof), "a workflow document starts with 'apiVersion:'"))
             continue
         builder = _Builder(file, doc.positions, doc.problems, eof)
-        with collector_paused():
-            doc.data = builder.build(node, ())
+        try:
+            with collector_paused():
+                doc.data = builder.build(node, ())
+        except _TooLarge as exc:  # nothing of it is usable: report it like a document that is no mapping
+            diagnostics.append(exc.diagnostic)
+            continue
         doc.positions[()] = (_marks(node, eof), None, None)
         documents.append(doc)
     return documents, diagnostics, text
@@ -267,19 +300,59 @@ def _end_of_text(text: str) -> tuple[int, int, int] | None:
     return len(text), len(breaks), len(text) - (breaks[-1].end() if breaks else 0)
 
 
+class _NestedTooDeep(Exception):
+    """Collections nest deeper than MAX_DEPTH, first at ``mark``."""
+
+    def __init__(self, line: int, column: int) -> None:
+        super().__init__(f"nested more than {MAX_DEPTH} levels deep")
+        self.line, self.column = line, column  # 0-based, as in a mark
+
+
+# Both composers recurse once per nesting level: PyYAML's raises RecursionError after a few
+# hundred levels, LibYAML's (C code) overflows the stack after some tens of thousands and takes
+# the process down. A text that could nest that deep is measured with the parser's events first
+# (an iterative state machine). Every level opens a flow collection or starts at least one
+# column further right (two levels for a sequence written at its key's indentation), which gives
+# a cheap upper bound for the common case.
+_SAFE_NESTING = 2_000
+
+
+def _nesting_bound(text: str) -> int:
+    longest = max(map(len, text.splitlines()), default=0)
+    return text.count("[") + text.count("{") + 2 * longest + 2
+
+
+def _check_nesting(text: str, loader: type) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise _NestedTooDeep(mark.line, mark.column) if mark else _NestedTooDeep(0, 0)
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+
+
 def _compose(text: str) -> tuple[list[Node | None], _EndFix]:
     """Every document's node tree, and the end fix its marks need.
 
-    Raises PyYAML's own error for invalid YAML.
+    Raises PyYAML's own error for invalid YAML, and _NestedTooDeep.
     """
     if _CLoader is not None and not _LIBYAML_DISAGREES.search(text):
         try:
+            if _nesting_bound(text) > _SAFE_NESTING:
+                _check_nesting(text, _CLoader)
             with collector_paused():
                 return list(yaml.compose_all(text, Loader=_CLoader)), _end_of_text(text)
         except yaml.YAMLError:
             pass  # parse again below: the pure-Python parser's messages are the documented ones
-    with collector_paused():
-        return list(yaml.compose_all(text, Loader=_Loader)), None
+    try:
+        with collector_paused():
+            return list(yaml.compose_all(text, Loader=_Loader)), None
+    except RecursionError:
+        _check_nesting(text, _Loader)  # raises where the nesting gets too deep
+        raise
 
 
 def _is_null(node: Node) -> bool:
@@ -294,8 +367,36 @@ def _kind(node: Node) -> str:
     return "mapping"
 
 
+# Limits on what one document may expand to; each is reported as a located KN060 error. A real
+# workflow stays far below them (10,000 steps are about 200,000 values, nested a dozen deep).
+MAX_VALUES = 1_000_000  # values in one document, aliases expanded
+MAX_ALIAS_VALUES = 10_000  # values produced by expanding aliases (a 600-byte "billion laughs")
+MAX_DEPTH = 100  # nesting of mappings and lists
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# The scalar tags a JSON value can have; anything else (binary, timestamp, set, custom tags) is
+# refused rather than turned into an object no later stage expects.
+_JSON_SCALAR_TAGS = frozenset({_STR_TAG, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+                               "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null"})
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _TooLarge(Exception):
+    """The document breaks a size limit; ``diagnostic`` says where."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
 class _Builder:
-    """Turns a composed node tree into plain data, recording positions and duplicate keys."""
+    """Turns a composed node tree into plain data, recording positions and duplicate keys.
+
+    Values JSON cannot hold (other tags, NaN, huge integers, lone surrogates) become located
+    KN007 problems with the value kept as its source text; breaking a size limit raises
+    :class:`_TooLarge`.
+    """
 
     def __init__(self, file: str, positions: dict[Path, tuple[_Marks, _Marks | None, str | None]],
                  diagnostics: list[Diagnostic], eof: _EndFix = None):
@@ -304,23 +405,77 @@ class _Builder:
         self.positions = positions
         self.diagnostics = diagnostics
         self.constructor = _Loader("")
+        self.values = 0
+        self.alias_values = 0
+        self.in_alias = 0  # > 0 while building a collection node a second time (an alias)
+        self.built: set[int] = set()  # ids of the collection nodes built so far
 
-    def build(self, node: Node, path: Path) -> JSON:
+    def _too_large(self, node: Node, message: str) -> _TooLarge:
+        return _TooLarge(error("KN060", message, _span(self.file, node, self.eof),
+                               "a workflow holds plain data: no deep nesting, no alias expansion bombs"))
+
+    def build(self, node: Node, path: Path, depth: int = 0) -> JSON:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            raise self._too_large(node, f"the document holds more than {MAX_VALUES:,} values")
+        if isinstance(node, ScalarNode):
+            if node.tag == _STR_TAG:
+                value = node.value
+                if node.style == '"' and _SURROGATE.search(value):
+                    return self._not_json(node, "holds a lone surrogate (an escape like \\ud800), "
+                                                "which UTF-8 cannot encode")
+                return value  # what construct_object would return, without its bookkeeping
+            return self._scalar(node)
+        if depth >= MAX_DEPTH:
+            raise self._too_large(node, f"values are nested more than {MAX_DEPTH} levels deep")
+        if id(node) in self.built:  # an alias: the composer shares the anchored node
+            self.in_alias += 1
+            try:
+                return self._collection(node, path, depth)
+            finally:
+                self.in_alias -= 1
+        self.built.add(id(node))
+        return self._collection(node, path, depth)
+
+    def _collection(self, node: Node, path: Path, depth: int) -> JSON:
+        if self.in_alias:
+            self.alias_values += len(node.value)
+            if self.alias_values > MAX_ALIAS_VALUES:
+                raise self._too_large(node, f"aliases expand to more than {MAX_ALIAS_VALUES:,} values")
+        expected = _MAP_TAG if isinstance(node, MappingNode) else _SEQ_TAG
+        if node.tag != expected:
+            self.diagnostics.append(error("KN007", f"tag '{_short(node.tag)}' is not supported",
+                                          _span(self.file, node, self.eof),
+                                          "a workflow holds JSON values: remove the tag"))
         if isinstance(node, MappingNode):
-            return self._mapping(node, path)
-        if isinstance(node, SequenceNode):
-            items = []
-            positions = self.positions
-            for i, child in enumerate(node.value):
-                child_path = (*path, i)
-                positions[child_path] = (_marks(child, self.eof), None, _style(child))
-                items.append(self.build(child, child_path))
-            return items
-        if node.tag == _STR_TAG:
-            return node.value  # what construct_object would return, without its bookkeeping
-        return self.constructor.construct_object(node, deep=True)
+            return self._mapping(node, path, depth)
+        items = []
+        positions = self.positions
+        for i, child in enumerate(node.value):
+            child_path = (*path, i)
+            positions[child_path] = (_marks(child, self.eof), None, _style(child))
+            items.append(self.build(child, child_path, depth + 1))
+        return items
 
-    def _mapping(self, node: MappingNode, path: Path) -> dict[str, JSON]:
+    def _scalar(self, node: ScalarNode) -> JSON:
+        if node.tag not in _JSON_SCALAR_TAGS:
+            return self._not_json(node, f"has the tag '{_short(node.tag)}', which JSON has no value for")
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except (ValueError, yaml.YAMLError) as exc:  # `!!int x`, integers over Python's 4,300 digits
+            return self._not_json(node, f"is not a valid {_short(node.tag)}: {exc}")
+        if isinstance(value, float) and not math.isfinite(value):
+            return self._not_json(node, "is not a number JSON can hold (NaN and infinities are not)")
+        return value
+
+    def _not_json(self, node: ScalarNode, problem: str) -> str:
+        shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+        self.diagnostics.append(error("KN007", f"value {shown!r} {problem}", _span(self.file, node, self.eof),
+                                      "a workflow holds JSON values: strings, numbers, booleans, null, "
+                                      "lists and mappings"))
+        return node.value  # kept as text so later checks see a value of the usual shape
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict[str, JSON]:
         result: dict[str, JSON] = {}
         first_seen: dict[str, Node] = {}
         positions = self.positions
@@ -330,6 +485,9 @@ class _Builder:
                                               _span(self.file, key_node, self.eof)))
                 continue
             key = key_node.value
+            if key_node.style == '"' and _SURROGATE.search(key):
+                self._not_json(key_node, "holds a lone surrogate, which UTF-8 cannot encode")
+                continue
             if key in first_seen:
                 self.diagnostics.append(error(
                     "KN003", f"duplicate key '{key}'", _span(self.file, key_node, self.eof),
@@ -339,8 +497,13 @@ class _Builder:
             first_seen[key] = key_node
             child = (*path, key)
             positions[child] = (_marks(value_node, self.eof), _marks(key_node, self.eof), _style(value_node))
-            result[key] = self.build(value_node, child)
+            result[key] = self.build(value_node, child, depth + 1)
         return result
+
+
+def _short(tag: str) -> str:
+    """``!!binary`` for ``tag:yaml.org,2002:binary``, as it is written."""
+    return "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 def _style(node: Node) -> str | None:
