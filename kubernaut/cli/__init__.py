@@ -1,4 +1,8 @@
-"""The ``kubernaut`` command line. Each command lives in its own module and registers on ``app``."""
+"""The ``kubernaut`` command line. Each command lives in its own module and registers on ``app``.
+
+Importing this package loads every command (and so the reconciler and the Kubernetes client);
+the console script (``kubernaut.__main__``) avoids it for the Tekton helper steps.
+"""
 
 from __future__ import annotations
 
@@ -6,25 +10,18 @@ import sys
 
 import typer
 
+from kubernaut.__main__ import INTERNAL_ERROR, run_guarded
+from kubernaut.__main__ import main as _console_script
 from kubernaut.cli import commands  # noqa: F401  (registers the commands)
 from kubernaut.cli.app import app
 
-INTERNAL_ERROR = 3
-
 
 def main() -> None:
-    """Console-script entry point: never lets a Python traceback reach the user."""
-    try:
-        app(standalone_mode=True)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        sys.stderr.write("kubernaut: interrupted\n")
-        sys.exit(130)
-    except Exception as exc:  # a bug: say so plainly, with enough to report it
-        sys.stderr.write(f"kubernaut: internal error: {type(exc).__name__}: {exc}\n"
-                         "please report this with the input that caused it\n")
-        sys.exit(INTERNAL_ERROR)
+    """Entry point of the full command line: never lets a Python traceback reach the user."""
+    if sys.argv[1:2] == ["task"]:
+        _console_script()  # the same light path as the console script
+        return
+    run_guarded(lambda: app(standalone_mode=True))
 
 
-__all__ = ["app", "main", "typer"]
+__all__ = ["INTERNAL_ERROR", "app", "main", "typer"]
