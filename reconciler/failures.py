@@ -17,10 +17,12 @@ from targets.common.failures import failure_text
 
 __all__ = [
     "EXIT_OOM_KILLED",
+    "STUCK_WAITING_REASONS",
     "FailureReason",
     "StepFailure",
     "action_failure",
     "timeout_message",
+    "waiting_failure",
 ]
 
 #: A process killed by SIGKILL (the OOM killer's signal), as the container runtime reports it.
@@ -40,6 +42,7 @@ class FailureReason(enum.StrEnum):
     INVALID_INPUTS = "InvalidInputs"  # its inputs could not be resolved
     INVALID_OUTPUTS = "InvalidOutputs"  # its outputs were refused (not JSON, too large, a key missing)
     FORBIDDEN = "Forbidden"  # the API server refused to create what runs it
+    NAME_CONFLICT = "NameConflict"  # an object of the step's name exists and belongs to someone else
     CANCELLED = "Cancelled"  # the workflow was cancelled, deleted or timed out while it ran
     SPEC_INVALID = "SpecInvalid"  # the workflow spec does not compile (no step to blame)
     DEDUPLICATED = "Deduplicated"  # lockPolicy fail: another workflow holds the target
@@ -100,3 +103,25 @@ def action_failure(exit_code: int, said: str, *, oom_killed: bool, non_retryable
     if exit_code in non_retryable:
         return StepFailure.of(FailureReason.ACTION_FAILED, message, exit_code, retryable=False)
     return StepFailure.of(FailureReason.ACTION_FAILED, message, exit_code)
+
+
+#: A container that never starts, by its ``state.waiting.reason`` (the kubelet's): what failed.
+_WAITING_REASONS = {
+    "ImagePullBackOff": FailureReason.IMAGE_PULL_FAILED,
+    "InvalidImageName": FailureReason.IMAGE_PULL_FAILED,
+    "ErrImageNeverPull": FailureReason.IMAGE_PULL_FAILED,
+    "CreateContainerConfigError": FailureReason.CREATE_CONTAINER_CONFIG_ERROR,
+}
+
+#: The waiting reasons of a container that will not start by itself.
+STUCK_WAITING_REASONS = frozenset(_WAITING_REASONS)
+
+
+def waiting_failure(reason: str | None, message: str | None) -> StepFailure | None:
+    """The failure of an action container stuck waiting with ``reason`` (None: it may still
+    start, e.g. ``ContainerCreating`` or a first ``ErrImagePull`` the kubelet retries). Both
+    engines word it as the kubelet does: ``ImagePullBackOff: Back-off pulling image "..."``."""
+    kind = _WAITING_REASONS.get(reason or "")
+    if kind is None:
+        return None
+    return StepFailure.of(kind, f"{reason}: {message}" if message else str(reason))

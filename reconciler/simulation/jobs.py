@@ -32,6 +32,8 @@ import hashlib
 import itertools
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from targets.common.failures import script_failure_lines
+from targets.common.interfaces import OUTPUTS_ENV
 
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
@@ -46,7 +49,7 @@ from ..controller import Controller, Key, Result, WatchSpec, owner_key
 from ..events import EventRecorder
 from .kubelet import expand
 from .outcomes import AttemptOutcome, Outcomes
-from .process import run_entrypoint, termination_message
+from .process import kubelet_termination_file, run_entrypoint, termination_message
 
 __all__ = [
     "ACTION_TYPE_ANNOTATION",
@@ -95,6 +98,7 @@ class RunOutcome:
     log: str = ""  # what the container printed (stdout, then stderr): ``kubectl logs``
     oom_killed: bool = False  # the container's terminated reason is OOMKilled
     disrupted: bool = False  # the pod fails with condition DisruptionTarget (eviction, preemption)
+    waiting: tuple[str, str] | None = None  # (reason, message): the container never starts
 
     @property
     def succeeded(self) -> bool:
@@ -317,6 +321,14 @@ class JobSimulator:
             self._runs[pod["metadata"]["uid"]] = _Run(started, outcome)
         self._write_log(pod, outcome)
         containers = (pod.get("spec") or {}).get("containers") or []
+        if outcome.waiting is not None:
+            # The container is never created (an image that cannot be pulled, a missing Secret):
+            # the pod stays Pending with the kubelet's reason until someone deletes it.
+            reason, message = outcome.waiting
+            return self._patch_pod(pod, {"phase": "Pending", "startTime": now, "containerStatuses": [
+                {"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": False, "restartCount": 0,
+                 "started": False, "state": {"waiting": {"reason": reason, "message": message}}}
+                for c in containers]})
         ready = {"lastProbeTime": None, "lastTransitionTime": now, "status": "True"}
         status = {
             "phase": "Running",
@@ -403,7 +415,7 @@ class JobSimulator:
         attempt = _int(labels.get(ATTEMPT_LABEL), 1)
         scripted = self.outcomes.for_run(step, attempt, _pod_index(job, pod)) if step else None
         if scripted is not None:
-            return _scripted(scripted)
+            return _scripted(scripted, str(_action_container(pod).get("image") or ""))
         action_type = (meta.get("annotations") or {}).get(ACTION_TYPE_ANNOTATION) or (
             (((job.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("annotations")
             or {}).get(ACTION_TYPE_ANNOTATION)
@@ -415,6 +427,8 @@ class JobSimulator:
     def _execute(self, job: JsonObject, pod: JsonObject, command: Sequence[str]) -> RunOutcome:
         container = _action_container(pod)
         env = self._container_env(pod, container)
+        if OUTPUTS_ENV in env:
+            return self._execute_env(job, container, env, command)
         deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
         timeout = float(deadline) if deadline else self.entrypoint_timeout
         with self._lock:
@@ -431,6 +445,31 @@ class JobSimulator:
         message = termination_message(written, result.stderr, result.exit_code,
                                       container.get("terminationMessagePolicy"))
         return RunOutcome(result.exit_code, message, self.default_duration, log=result.stdout + result.stderr)
+
+    def _execute_env(self, job: JsonObject, container: JsonObject, env: dict[str, str],
+                     entrypoint: Sequence[str]) -> RunOutcome:
+        """An ``env`` action: the container sets no command, so the kubelet runs the image's
+        ENTRYPOINT (``entrypoint`` here) with the container's ``args`` (else the image's CMD,
+        part of ``entrypoint``); it writes its outputs to ``$KUBERNAUT_OUTPUTS``, the container's
+        termination-message file, which becomes the termination message (policy File)."""
+        argv = [*entrypoint, *(str(a) for a in container.get("args") or [])]
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        timeout = float(deadline) if deadline else self.entrypoint_timeout
+        with self._lock:
+            self.processes_started += 1
+        with tempfile.TemporaryDirectory(prefix="kubernaut-termination-") as scratch:
+            message_file = os.path.join(scratch, "termination-log")
+            env = {**env, OUTPUTS_ENV: message_file}  # the pod's /dev/termination-log, here
+            result = run_entrypoint(argv, env, timeout=timeout)
+            written = ""
+            if os.path.exists(message_file):
+                with open(message_file, encoding="utf-8", errors="replace") as handle:
+                    written = handle.read()
+        log = result.stdout + result.stderr
+        if result.timed_out:
+            return RunOutcome(result.exit_code, "", float("inf") if deadline else timeout, log=log)
+        message = kubelet_termination_file(written)
+        return RunOutcome(result.exit_code, message, self.default_duration, log=log)
 
     def _container_env(self, pod: JsonObject, container: JsonObject) -> dict[str, str]:
         """The container's literal env plus values from ConfigMaps/Secrets, as the kubelet
@@ -552,7 +591,7 @@ def _new_condition(kind: str, reason: str, message: str, now: str) -> JsonObject
             "lastProbeTime": now, "lastTransitionTime": now}
 
 
-def _scripted(outcome: AttemptOutcome) -> RunOutcome:
+def _scripted(outcome: AttemptOutcome, image: str = "") -> RunOutcome:
     if outcome.succeeded:
         message = json.dumps(outcome.outputs, ensure_ascii=False, separators=(",", ":"))
     else:
@@ -565,6 +604,9 @@ def _scripted(outcome: AttemptOutcome) -> RunOutcome:
                   outcome.message)
     # As a real action would print it: the outputs on stdout, or the failure on stderr.
     log_text = message if message.endswith("\n") else message + "\n"
+    waiting = outcome.waiting(image)
+    if waiting is not None:  # never starts, so never ends on its own
+        return RunOutcome(outcome.exit_code, "", float("inf"), waiting=waiting)
     return RunOutcome(outcome.exit_code, message, outcome.duration, log=log_text, oom_killed=outcome.oom_killed,
                       disrupted=outcome.disrupted)
 

@@ -70,8 +70,9 @@ class AttemptOutcome(BaseModel):
     #: OOMKilled: the container ran out of memory (exit 137 unless given). Disrupted: its pod was
     #: evicted or preempted (condition DisruptionTarget): on V1 the Job's podFailurePolicy ignores
     #: it and runs the attempt again in a new pod (the next entry); on V2 Tekton counts it as an
-    #: attempt.
-    reason: Literal["OOMKilled", "Disrupted"] | None = None
+    #: attempt. ImagePullBackOff / CreateContainerConfigError: the container never starts (it
+    #: waits with that reason; ``message`` is the kubelet's, a default otherwise).
+    reason: Literal["OOMKilled", "Disrupted", "ImagePullBackOff", "CreateContainerConfigError"] | None = None
 
     @field_validator("duration", mode="before")
     @classmethod
@@ -106,6 +107,15 @@ class AttemptOutcome(BaseModel):
     @property
     def disrupted(self) -> bool:
         return self.reason == "Disrupted"
+
+    def waiting(self, image: str) -> tuple[str, str] | None:
+        """``(reason, message)`` of a container (of ``image``) that never starts, else None: the
+        kubelet's words unless ``message`` gives others."""
+        if self.reason == "ImagePullBackOff":
+            return self.reason, self.message or f'Back-off pulling image "{image}"'
+        if self.reason == "CreateContainerConfigError":
+            return self.reason, self.message or 'secret "action-credentials" not found'
+        return None
 
     @property
     def succeeded(self) -> bool:

@@ -21,7 +21,8 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-def remediation(tmp_path: Path, name: str, target: str = "payments", *, policy: str = "wait") -> str:
+def remediation(tmp_path: Path, name: str, target: str = "payments", *, policy: str = "wait",
+                step: str = "fix") -> str:
     path = tmp_path / f"{name}.yaml"
     path.write_text(textwrap.dedent(f"""\
         apiVersion: workflowexecution.kubernaut.ai/v1alpha1
@@ -31,7 +32,7 @@ def remediation(tmp_path: Path, name: str, target: str = "payments", *, policy: 
           targetResource: {{kind: Deployment, name: {target}}}
           lockPolicy: {policy}
           steps:
-            - name: fix
+            - name: {step}
               actionType: kubernaut/echo
               image: {IMAGE}
               inputs: {{target: {target}}}
@@ -66,7 +67,7 @@ def test_json_output_is_a_v1_list_of_the_final_workflows_in_file_order(tmp_path:
 
 
 def test_failed_steps_show_reason_and_message_in_text_and_json(tmp_path: Path) -> None:
-    files = [remediation(tmp_path, "ok", target="a"), remediation(tmp_path, "broken", target="b")]
+    files = [remediation(tmp_path, "ok", target="a", step="check"), remediation(tmp_path, "broken", target="b")]
     script = outcomes(tmp_path, """
         steps:
           fix: [{result: failed, exitCode: 3, message: "deployment not found"}]
@@ -74,6 +75,7 @@ def test_failed_steps_show_reason_and_message_in_text_and_json(tmp_path: Path) -
     code, out, _ = run(*files, "--output", "json", "--simulate", script)
     assert code == 1
     (ok, broken) = json.loads(out)["items"]
+    assert (ok["status"]["phase"], "failureDetails" in ok["status"]) == ("Succeeded", False)
     assert broken["status"]["failureDetails"] == {"step": "fix", "reason": "ActionFailed", "exitCode": 3,
                                                   "message": "deployment not found", "retryable": True}
     assert broken["status"]["steps"][0]["failure"]["reason"] == "ActionFailed"

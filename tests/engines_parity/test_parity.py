@@ -27,6 +27,7 @@ from parity_harness import (
 
 SCRIPTED = HERE / "workflows" / "scripted.yaml"
 REMEDIATE = HERE / "workflows" / "remediate.yaml"
+ECHO_IMAGE = "ghcr.io/kubernaut/actions/echo@sha256:092c79e8f80e559e404bcf660c48f3522b67aba9ff1484b0367e1a4ddef7431d"
 NOT_RUN = ("Skipped", 0)
 
 
@@ -139,6 +140,19 @@ CASES = [
      """), "Failed",
          {"check": ("Succeeded", 1), "fix": ("Failed", 3), "verify": NOT_RUN},
          failure=_failure("fix", "OOMKilled", "the action ran out of memory and was killed (exit code 137)", 137)),
+    Case(Scenario("image-pull-failed", REMEDIATE, """
+        steps:
+          fix: [{result: failed, reason: ImagePullBackOff}]
+     """), "Failed",
+         {"check": ("Succeeded", 1), "fix": ("Failed", 3), "verify": NOT_RUN},
+         failure=_failure("fix", "ImagePullFailed", f'ImagePullBackOff: Back-off pulling image "{ECHO_IMAGE}"')),
+    Case(Scenario("create-container-config-error", REMEDIATE, """
+        steps:
+          fix: [{result: failed, reason: CreateContainerConfigError, message: 'secret "git-token" not found'}]
+     """), "Failed",
+         {"check": ("Succeeded", 1), "fix": ("Failed", 1), "verify": NOT_RUN},
+         failure=_failure("fix", "CreateContainerConfigError",
+                          'CreateContainerConfigError: secret "git-token" not found', retryable=False)),
     Case(Scenario("last-lines-of-a-long-failure", REMEDIATE, """
         steps:
           fix:

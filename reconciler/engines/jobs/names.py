@@ -10,10 +10,11 @@ from __future__ import annotations
 from compiler.spec import ACTION_API_VERSION, ACTION_KIND
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
-from targets.common.naming import child_name
+from targets.common.naming import child_name, step_object_name
 
 from ...cluster import JsonObject
 from ...controller import Key
+from ...failures import STUCK_WAITING_REASONS
 
 __all__ = [
     "AE_API_VERSION",
@@ -41,7 +42,8 @@ WORKFLOW_GENERATION = "kubernaut.ai/workflow-generation"
 
 
 def action_execution_name(workflow: str, step: str) -> str:
-    return child_name(workflow, "-" + step)
+    """Unique per (workflow, step) in a namespace (``targets.common.naming.step_object_name``)."""
+    return step_object_name(workflow, step)
 
 
 def job_name(action_execution: str, attempt: int) -> str:
@@ -65,7 +67,10 @@ def finished_step_key(obj: JsonObject) -> list[Key]:
     status = obj.get("status") or {}
     finished = status.get("phase") in ("Succeeded", "Failed") or any(
         c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in status.get("conditions") or [])
-    if not finished and not (obj.get("metadata") or {}).get("deletionTimestamp"):
+    # A container that cannot start (its image, its configuration) ends the attempt too.
+    stuck = any(((s.get("state") or {}).get("waiting") or {}).get("reason") in STUCK_WAITING_REASONS
+                for s in status.get("containerStatuses") or [])
+    if not finished and not stuck and not (obj.get("metadata") or {}).get("deletionTimestamp"):
         return []
     return step_key(obj)
 

@@ -18,7 +18,7 @@ from typing import Any
 from compiler.expressions import JSON
 from targets.common.outputs import OUTPUTS_LIMIT, OUTPUTS_TOO_LARGE, OutputsError, OutputsProblem, decode_outputs
 
-from ...failures import FailureReason, StepFailure, action_failure, timeout_message
+from ...failures import FailureReason, StepFailure, action_failure, timeout_message, waiting_failure
 
 __all__ = [
     "ACTION_CONTAINER",
@@ -28,6 +28,7 @@ __all__ = [
     "Terminated",
     "attempt_failure",
     "parse_outputs",
+    "stuck_container",
     "terminated_state",
 ]
 
@@ -95,3 +96,17 @@ def attempt_failure(attempt: int, timeout_seconds: int, condition: Mapping[str, 
     message = str(condition["message"]) if condition is not None and condition.get("message") else \
         f"attempt {attempt} failed"
     return StepFailure.of(FailureReason.ACTION_FAILED, message)
+
+
+def stuck_container(pods: Iterable[Mapping[str, Any]]) -> StepFailure | None:
+    """The failure of an action container that will not start (its image cannot be pulled, its
+    configuration is missing), from the pods of a Job that has not finished; None otherwise."""
+    for pod in pods:
+        for status in (pod.get("status") or {}).get("containerStatuses") or []:
+            if status.get("name") != ACTION_CONTAINER:
+                continue
+            waiting = (status.get("state") or {}).get("waiting") or {}
+            failure = waiting_failure(waiting.get("reason"), waiting.get("message"))
+            if failure is not None:
+                return failure
+    return None

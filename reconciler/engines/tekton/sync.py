@@ -30,7 +30,7 @@ from targets.tekton import interface as i
 from targets.tekton.runtime import TaskError, decode_outputs
 
 from ...cluster import JsonObject
-from ...failures import FailureReason, StepFailure, action_failure, timeout_message
+from ...failures import FailureReason, StepFailure, action_failure, timeout_message, waiting_failure
 from ...status import (
     NOT_RUN_CANCELLED,
     NOT_RUN_WORKFLOW_FAILED,
@@ -158,10 +158,16 @@ def attempt_failure(attempt: Mapping[str, Any], number: int, taskrun: Mapping[st
         return StepFailure.of(FailureReason.CANCELLED, CANCELLED_MESSAGE)
     if reason == t.TR_REASON_RESOLUTION_FAILED:
         return StepFailure.of(FailureReason.DEPENDENCY_MISSING, message)
-    if reason == t.TR_REASON_IMAGE_PULL_FAILED:
-        return StepFailure.of(FailureReason.IMAGE_PULL_FAILED, message)
-    if reason == t.TR_REASON_CREATE_CONTAINER_CONFIG_ERROR:
-        return StepFailure.of(FailureReason.CREATE_CONTAINER_CONFIG_ERROR, message)
+    if reason in (t.TR_REASON_IMAGE_PULL_FAILED, t.TR_REASON_CREATE_CONTAINER_CONFIG_ERROR):
+        # V1's words: the kubelet's reason and message of the container that cannot start.
+        for state in attempt.get("steps") or []:
+            waiting = state.get("waiting") or {}
+            stuck = waiting_failure(waiting.get("reason"), waiting.get("message"))
+            if stuck is not None:
+                return stuck
+        kind = (FailureReason.IMAGE_PULL_FAILED if reason == t.TR_REASON_IMAGE_PULL_FAILED
+                else FailureReason.CREATE_CONTAINER_CONFIG_ERROR)
+        return StepFailure.of(kind, message)
     failed = _failed_step(attempt)
     if failed is not None:
         terminated = failed.get("terminated") or {}
@@ -192,17 +198,20 @@ def _outputs(status: Mapping[str, Any], step: str) -> dict[str, Any]:
     return {}
 
 
+#: Failures V1 never retries that Tekton would (it retries every failed TaskRun): the step ends
+#: with the attempt, and the engine cancels Tekton's retry.
+_STOPS_RETRIES = frozenset({FailureReason.ACTION_FAILED, FailureReason.CREATE_CONTAINER_CONFIG_ERROR})
+
+
 def _non_retryable_attempt(taskrun: Mapping[str, Any], step: ir.Step, workflow_timeout: int,
                            non_retryable: frozenset[int]) -> tuple[int, Mapping[str, Any], StepFailure] | None:
     """The first attempt that failed with one of the contract's non-retryable exit codes:
     (its number, its status, its failure). Tekton retries it all the same (it has no
     podFailurePolicy); the engine cancels such a retry and the step ends with this attempt."""
-    if not non_retryable:
-        return None
     status = taskrun.get("status") or {}
     for number, attempt in enumerate([*(status.get("retriesStatus") or []), status], start=1):
         failure = attempt_failure(attempt, number, taskrun, step, workflow_timeout, non_retryable)
-        if failure is not None and failure.reason is FailureReason.ACTION_FAILED and not failure.retryable:
+        if failure is not None and not failure.retryable and failure.reason in _STOPS_RETRIES:
             return number, attempt, failure
     return None
 

@@ -33,14 +33,18 @@ class ActionRun:
     stderr: str
     duration: float
     oom_killed: bool = False  # the container's terminated reason is OOMKilled
+    waiting: tuple[str, str] | None = None  # (reason, message): the container never starts
 
 
-def scripted_run(outcome: AttemptOutcome) -> ActionRun:
+def scripted_run(outcome: AttemptOutcome, image: str = "") -> ActionRun:
     """A scripted attempt: a success prints its outputs as one JSON object; a failure prints its
     message on stderr (where a real action reports errors) and exits with its code."""
     if outcome.succeeded:
         stdout = json.dumps(outcome.outputs, ensure_ascii=False, separators=(",", ":"))
         return ActionRun(0, stdout, "", outcome.duration)
+    waiting = outcome.waiting(image)
+    if waiting is not None:
+        return ActionRun(outcome.exit_code, "", "", 0.0, waiting=waiting)
     if outcome.disrupted:
         # Tekton has no podFailurePolicy: the killed pod fails the attempt, which counts.
         return ActionRun(outcome.exit_code, "", "", outcome.duration)

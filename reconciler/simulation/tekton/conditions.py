@@ -74,6 +74,8 @@ TR_REASON_TO_BE_RETRIED = "ToBeRetried"
 TR_REASON_CANCELLED = "TaskRunCancelled"
 TR_REASON_TIMEOUT = "TaskRunTimeout"
 TR_REASON_RESOLUTION_FAILED = "TaskRunResolutionFailed"
+TR_REASON_IMAGE_PULL_FAILED = "TaskRunImagePullFailed"
+TR_REASON_CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"
 TR_MESSAGE_RUNNING = "Not all Steps in the Task have finished executing"
 TR_MESSAGE_SUCCEEDED = "All Steps have completed executing"
 #: ``spec.statusMessage`` the PipelineRun controller sets when it cancels a TaskRun.

@@ -18,6 +18,9 @@ exceed 4096 bytes. The pod's files live in a dict: the steps share them exactly 
 from __future__ import annotations
 
 import json
+import os
+import re
+import tempfile
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,8 +28,9 @@ from typing import Any
 
 from compiler.expressions import ResolutionError
 from targets.common.failures import script_failure_lines
+from targets.common.interfaces import OUTPUTS_ENV
+from targets.tekton import env_runtime, runtime
 from targets.tekton import interface as i
-from targets.tekton import runtime
 from targets.tekton.limits import TERMINATION_MESSAGE_LIMIT, termination_message_size
 
 from ...cluster import JsonObject
@@ -60,6 +64,7 @@ class StepRun:
     message: str = ""
     log: str = ""
     oom_killed: bool = False  # the container's own terminated reason is OOMKilled
+    waiting: tuple[str, str] | None = None  # (reason, message): its container never started
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,12 @@ class AttemptRun:
     def failed_step(self) -> StepRun | None:
         return next((s for s in self.steps if s.exit_code != 0), None)
 
+    @property
+    def waiting_step(self) -> StepRun | None:
+        """A step whose container never started (its image, its configuration): Tekton fails
+        the TaskRun at once."""
+        return next((s for s in self.steps if s.waiting is not None), None)
+
 
 @dataclass
 class _Pod:
@@ -87,6 +98,7 @@ class _Pod:
     attempt: int
     timeout: float  # seconds per attempt; 0 = none
     files: dict[str, str] = field(default_factory=dict)
+    image: str = ""  # the action image (the kubelet names it when it cannot pull it)
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,7 @@ class _Ended:
     exit_code: int = 0
     log: str = ""
     oom_killed: bool = False
+    waiting: tuple[str, str] | None = None
 
 
 class _StepFailed(Exception):
@@ -170,7 +183,8 @@ class MetaTaskRunner:
         repl = task_replacements(task_spec, taskrun, attempt - 1)
         labels = (taskrun.get("metadata") or {}).get("labels") or {}
         pod = _Pod(str(labels.get(c.LABEL_PIPELINE_TASK) or repl.strings.get("params.stepName", "")),
-                   repl.strings.get(f"params.{i.PARAM_ACTION_TYPE}", ""), attempt, timeout)
+                   repl.strings.get(f"params.{i.PARAM_ACTION_TYPE}", ""), attempt, timeout,
+                   image=repl.strings.get(f"params.{i.PARAM_ACTION_IMAGE}", ""))
         handlers: dict[str, Callable[[Container, _Pod], _Ended]] = {
             i.STEP_RESOLVE: self._resolve, i.STEP_EXECUTE: self._execute, i.STEP_PUBLISH: self._publish}
         declared = [(str(r.get("name")), str(r.get("type") or "string")) for r in task_spec.get("results") or []]
@@ -200,6 +214,9 @@ class MetaTaskRunner:
                     message = ""
                 steps.append(StepRun(container.name, exc.exit_code, now, now, "Error", message=message, log=exc.log))
                 continue
+            if ended.waiting is not None:
+                steps.append(StepRun(container.name, 0, now, float("inf"), "", waiting=ended.waiting))
+                break  # the pod never gets further
             end = now + ended.duration
             steps.append(StepRun(container.name, ended.exit_code, now, end,
                                  "Completed" if ended.exit_code == 0 else "Error", message=message, log=ended.log,
@@ -214,6 +231,7 @@ class MetaTaskRunner:
         options, rest = _cli(container, "resolve-inputs", {
             "out": None, "inputs": i.ENV_INPUTS, "step": i.ENV_STEP, "workflow-name": i.ENV_WORKFLOW_NAME,
             "workflow-namespace": i.ENV_WORKFLOW_NAMESPACE, "workflow-uid": i.ENV_WORKFLOW_UID,
+            "input-schema": i.ENV_INPUT_SCHEMA, "env-results": i.ENV_RESULT_FILES,
         }, ("out", "inputs", "workflow-name", "workflow-namespace", "workflow-uid"))
         step = options.get("step", "")
         try:
@@ -221,7 +239,12 @@ class MetaTaskRunner:
             upstream = runtime.upstream_results(parts[i.ARG_UPSTREAM_STEPS], parts[i.ARG_UPSTREAM_OUTPUTS])
             identity = runtime.WorkflowIdentity(options["workflow-name"], options["workflow-namespace"],
                                                 options["workflow-uid"])
-            text = runtime.action_inputs_text(runtime.resolve_step_inputs(options["inputs"], upstream, identity))
+            resolved = env_runtime.checked_inputs(runtime.resolve_step_inputs(options["inputs"], upstream, identity),
+                                                  options.get("input-schema", ""), step)
+            text = runtime.action_inputs_text(resolved)
+            # Tekton substitutes $(step.results.<name>.path) when it creates the pod.
+            env_files = env_runtime.env_result_files(resolved, _step_result_paths(
+                options.get("env-results", ""), container.name))
         except runtime.TaskError as exc:
             raise _fail(step, exc.message) from None
         except ResolutionError as exc:
@@ -229,14 +252,19 @@ class MetaTaskRunner:
             raise _fail(step, f"{where}: {exc.message}") from None
         # A trailing newline lets the execute step's `read` take the one line.
         pod.files[options["out"]] = text + "\n"
+        pod.files.update(env_files)
         return _Ended()
 
     def _execute(self, container: Container, pod: _Pod) -> _Ended:
+        if OUTPUTS_ENV in container.env:
+            return self._execute_env(container, pod)
         inputs = pod.files.get(i.INPUTS_FILE)
         if inputs is None:
             raise _StepFailed(f"kubernaut: {i.INPUTS_FILE} is missing")
         env = {**container.env, "ACTION_INPUTS": inputs.split("\n", 1)[0]}
         run = self._action(pod, env, inputs)
+        if run.waiting is not None:
+            return _Ended(float("inf"), 0, "", waiting=run.waiting)
         pod.files[i.OUTPUTS_FILE] = run.stdout
         failure_path = container.env.get(i.ENV_RESULTS_FAILURE_PATH)
         if run.exit_code != 0 and failure_path:
@@ -263,12 +291,31 @@ class MetaTaskRunner:
         pod.files[options["guards-result"]] = runtime.guard_values_text(values)
         return _Ended()
 
+    def _execute_env(self, container: Container, pod: _Pod) -> _Ended:
+        """An ``env`` action (targets.tekton.generated): no script, the image's own entrypoint,
+        each ``$(steps.resolve-inputs.results.inputN)`` replaced by Tekton's entrypoint with the
+        step result's text just before it starts; outputs written to ``$KUBERNAUT_OUTPUTS``."""
+        env = {name: _STEP_RESULT_REF.sub(lambda m: pod.files.get(_step_result_file(m[1], m[2]), ""), value)
+               for name, value in container.env.items()}
+        scripted = self.outcomes.for_attempt(pod.step_key, pod.attempt) if pod.step_key else None
+        with tempfile.TemporaryDirectory(prefix="kubernaut-outputs-") as scratch:
+            outputs_file = os.path.join(scratch, "outputs.json")
+            env[OUTPUTS_ENV] = outputs_file  # where the pod's /kubernaut/outputs.json is, here
+            run = self._action(pod, env, "")
+            written = ""
+            if os.path.exists(outputs_file):
+                with open(outputs_file, encoding="utf-8", errors="replace") as handle:
+                    written = handle.read()
+        # A scripted outcome stands for the action, which would have written its outputs.
+        pod.files[i.OUTPUTS_FILE] = run.stdout if scripted is not None else written
+        return _Ended(run.duration, run.exit_code, run.stdout + run.stderr, run.oom_killed)
+
     # -- the action -----------------------------------------------------------------------------
 
     def _action(self, pod: _Pod, env: dict[str, str], stdin: str) -> ActionRun:
         scripted = self.outcomes.for_attempt(pod.step_key, pod.attempt) if pod.step_key else None
         if scripted is not None:
-            return scripted_run(scripted)
+            return scripted_run(scripted, pod.image)
         command = self.entrypoints.get(pod.action_type)
         if not command:
             return ActionRun(0, "{}", "", self.default_duration)
@@ -300,6 +347,19 @@ class MetaTaskRunner:
                 results.append({"name": name, "type": kind, "value": _result_value(written[name], kind)})
         return json.dumps([{"key": k, "value": v, "type": _TASK_RESULT_TYPE} for k, v in written.items()],
                           ensure_ascii=False, separators=(",", ":"))
+
+
+_STEP_RESULT_PATH = re.compile(r"\$\(step\.results\.([A-Za-z0-9_.-]+)\.path\)")
+_STEP_RESULT_REF = re.compile(r"\$\(steps\.([a-z0-9-]+)\.results\.([A-Za-z0-9_.-]+)\)")
+
+
+def _step_result_file(step: str, result: str) -> str:
+    return f"/tekton/steps/step-{step}/results/{result}"
+
+
+def _step_result_paths(text: str, step: str) -> str:
+    """``$(step.results.<r>.path)`` as Tekton substitutes it in step ``step``."""
+    return _STEP_RESULT_PATH.sub(lambda m: _step_result_file(step, m[1]), text)
 
 
 def _result_value(text: str, kind: str) -> Any:

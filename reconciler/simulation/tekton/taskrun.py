@@ -182,6 +182,21 @@ class TaskRunSimulator:
                                retriable=False)
         self._remember(tr, attempt, run)
         stamp = rfc3339(now)
+        stuck = run.attempt.waiting_step
+        if stuck is not None and stuck.waiting is not None:
+            # A container that cannot start fails the TaskRun at once (Tekton's
+            # default-imagepullbackoff-timeout is 0; a config error is final too).
+            reason, said = stuck.waiting
+            status.update(podName=pod_name(tr, attempt - 1), startTime=stamp, taskSpec=task_spec,
+                          steps=_step_states(run.attempt, now, elapsed=0.0, stop=None, pod=pod_name(tr, attempt - 1)))
+            if reason == "ImagePullBackOff":
+                image = next((str(s.get("image")) for s in task_spec.get("steps") or [] if s.get("name") == stuck.name),
+                             "")
+                message = (f'the step "{stuck.name}" in TaskRun "{tr["metadata"]["name"]}" failed to pull the image '
+                           f'"{image}". The pod errored with the message: "{said}."')
+                return self._final(tr, status, c.TR_REASON_IMAGE_PULL_FAILED, message, retriable=True)
+            return self._final(tr, status, c.TR_REASON_CREATE_CONTAINER_CONFIG_ERROR,
+                               f"Failed to create pod due to config error: {said}", retriable=True)
         return self._write(tr, status, {
             "podName": pod_name(tr, attempt - 1),
             "startTime": stamp,
@@ -310,7 +325,9 @@ def _step_states(run: AttemptRun, started: datetime, *, elapsed: float | None, s
     states = []
     for step in run.steps:
         state: JsonObject = {"name": step.name, "container": f"step-{step.name}", "imageID": ""}
-        if elapsed is None or step.end <= elapsed + _EPSILON:
+        if step.waiting is not None:
+            state["waiting"] = {"reason": step.waiting[0], "message": step.waiting[1]}
+        elif elapsed is None or step.end <= elapsed + _EPSILON:
             state["terminated"] = _terminated(step, started)
             state["terminationReason"] = step.termination_reason
         elif stop is not None:
