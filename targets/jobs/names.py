@@ -10,6 +10,7 @@ from __future__ import annotations
 from compiler import ir
 from targets.common.accounts import action_service_account, action_type_slug
 from targets.common.naming import child_name
+from targets.common.rbac import step_service_account
 
 __all__ = ["action_execution_name", "action_type_slug", "job_name", "rbac_name", "service_account_name",
            "workspace_claim_name"]
@@ -42,5 +43,6 @@ def job_name(wf: ir.Workflow, step: ir.Step, attempt: int) -> str:
 
 
 def service_account_name(wf: ir.Workflow, step: ir.Step) -> str:
-    """The account a step's pods run under: the workflow's when it names one, else its action type's."""
-    return wf.service_account_name or rbac_name(step.action_type)
+    """The account a step's pods run under: the workflow's when it names one, else the one its
+    contract names (upstream entries), else its action type's (``targets.common.rbac``)."""
+    return step_service_account(wf, step)
