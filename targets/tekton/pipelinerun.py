@@ -6,11 +6,14 @@ from typing import Any
 
 from compiler import ir
 from compiler.values import format_duration
-from targets.common.accounts import action_service_account
+from targets.common.interfaces import interface_of, run_as
+from targets.common.rbac import needs_api_token as rbac_needs_api_token
+from targets.common.rbac import step_service_account
 from targets.common.resources import step_resources
-from targets.common.security import restricted_pod_security_context
+from targets.common.security import image_user_pod_security_context, restricted_pod_security_context
 from targets.tekton import interface as i
 from targets.tekton.metadata import STEP, object_meta, workflow_labels
+from targets.tekton.pipeline import mount_workspaces
 
 ACCESS_MODE = "ReadWriteOnce"
 # The PipelineRun's uid until the controller sets the WorkflowExecution's; Tekton substitutes
@@ -24,9 +27,9 @@ def _contract(wf: ir.Workflow, step: ir.Step) -> ir.ContractInfo | None:
 
 
 def needs_api_token(wf: ir.Workflow, step: ir.Step) -> bool:
-    """Same rule as V1: a token only for a user-chosen account or a contract with permissions."""
-    contract = _contract(wf, step)
-    return wf.service_account_name is not None or bool(contract is not None and contract.permissions)
+    """Same rule as V1 (the same function): a token only for a user-chosen account, one the
+    contract names, or a contract with permissions."""
+    return rbac_needs_api_token(wf, step)
 
 
 def _compute_resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, str]]:
@@ -36,9 +39,16 @@ def _compute_resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, st
 def task_run_spec(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
     spec: dict[str, Any] = {"pipelineTaskName": step.name}
     if wf.service_account_name is None:
-        spec["serviceAccountName"] = action_service_account(step.action_type)
+        spec["serviceAccountName"] = step_service_account(wf, step)
+    template: dict[str, Any] = {}
+    if interface_of(wf, step) == "env":
+        # The image's own user (the helpers set kubernaut's on their containers): this replaces
+        # the run's default pod securityContext for this task only.
+        template["securityContext"] = image_user_pod_security_context(*run_as(wf, step))
     if not needs_api_token(wf, step):
-        spec["podTemplate"] = {"automountServiceAccountToken": False}
+        template["automountServiceAccountToken"] = False
+    if template:
+        spec["podTemplate"] = template
     resources = _compute_resources(wf, step)
     if resources:
         # Resources from the contract go to the action's step only; helpers keep their own.
@@ -66,8 +76,10 @@ def pipeline_run(wf: ir.Workflow) -> dict[str, Any]:
             {"name": i.PARAM_WORKFLOW_UID, "value": PIPELINERUN_UID},
         ],
     }
-    if wf.workspace is not None:
-        spec["workspaces"] = [_workspace_binding(wf.workspace)]
+    workspaces = [_workspace_binding(wf.workspace)] if wf.workspace is not None else []
+    workspaces += [{"name": m.volume, **m.volume_source()} for m in mount_workspaces(wf)]
+    if workspaces:
+        spec["workspaces"] = workspaces
     spec["timeouts"] = {"pipeline": format_duration(wf.timeout_seconds)}
     template: dict[str, Any] = {}
     if wf.service_account_name is not None:
