@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from compiler.contracts import Catalog
 from targets.release import HELPER_IMAGE, is_placeholder
 
 from .app import App, AppConfig, build_manager
@@ -54,6 +55,9 @@ class ServiceConfig:
     #: The image of the V2 helper steps (``--helper-image``, ConfigMap key ``helperImage``). The
     #: unreleased placeholder makes the tekton engine refuse new work (docs/operations.md).
     helper_image: str = HELPER_IMAGE
+    #: Action contracts (``--contracts``: ActionContracts and upstream RemediationWorkflow
+    #: entries); None: the built-in catalog.
+    catalog: Catalog | None = None
     identity: str = field(default_factory=lambda: f"{socket.gethostname()}_{uuid.uuid4().hex[:8]}")
 
 
@@ -101,6 +105,7 @@ def serve(
         extra_engines=tuple(engines),
         helper_image=config.helper_image,
         require_released_helper=True,
+        catalog=config.catalog,
     ), metrics=metrics)
     if is_placeholder(config.helper_image):
         log.warning("no helper image is configured (%s is the placeholder of an unreleased kubernaut): workflows "

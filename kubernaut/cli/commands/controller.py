@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from compiler.contracts import load_catalog
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_USAGE
 from reconciler.cluster.errors import ApiError
@@ -61,6 +62,8 @@ def controller(
         help=f"Image of the V2 helper steps ({REFERENCE_FORM}); deploy/ sets it from the ConfigMap key "
              f"helperImage. The unreleased placeholder makes the tekton engine refuse new work."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging."),
+    contracts: list[Path] = typer.Option([], "--contracts", help="Extra directory of ActionContract or upstream "
+                                         "RemediationWorkflow YAML files (repeatable)."),
 ) -> None:
     """Run the reconciler against a cluster until SIGTERM (what the Deployment in deploy/ runs)."""
     problem = reference_problem(helper_image)
@@ -69,6 +72,10 @@ def controller(
         raise typer.Exit(EXIT_USAGE)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    catalog, problems = load_catalog(contracts)
+    if any(d.is_error for d in problems):
+        sys.stderr.write("\n".join(d.headline() for d in problems if d.is_error) + "\n")
+        raise typer.Exit(EXIT_USAGE)
     try:
         cluster = _cluster(kubeconfig, context)
     except Exception as exc:  # the kubernetes client raises several types for bad configs
@@ -82,7 +89,7 @@ def controller(
         metrics_port=None if metrics_port < 0 else metrics_port, metrics_addr=metrics_addr,
         leader_elect=leader_elect, image_policy=image_policy.value, no_match_policy=no_match_policy.value,
         registry_ca_bundle=str(registry_ca_bundle) if registry_ca_bundle else None, workers=workers,
-        helper_image=helper_image)
+        helper_image=helper_image, catalog=catalog)
     try:
         serve(cluster, config, stop)
     except ApiError as exc:
