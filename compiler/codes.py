@@ -23,6 +23,7 @@ CODES: dict[str, str] = {
     "KN014": "negative retries",
     "KN015": "image not pinned by digest, or malformed image reference",
     "KN016": "invalid quantity (workspace size)",
+    "KN017": "retries larger than Kubernetes and Tekton can hold",
     # -- the DAG ------------------------------------------------------------------------------
     "KN020": "runAfter names an unknown step",
     "KN021": "step depends on itself",

@@ -9,6 +9,9 @@ import re
 from dataclasses import dataclass
 
 _DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+# Go's time.Duration is an int64 of nanoseconds: 2562047h47m16.854775807s at most.
+MAX_DURATION_SECONDS = (2**63 - 1) / 1e9
+_MAX_DURATION_TEXT = "2562047h47m16s"
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -36,6 +39,9 @@ def parse_duration(text: str) -> tuple[float | None, str | None]:
         pos = match.end()
     if total <= 0:
         return None, f"duration '{text}' must be greater than zero"
+    if total > MAX_DURATION_SECONDS:
+        # Go cannot parse it (Tekton's timeouts), and activeDeadlineSeconds would be absurd.
+        return None, f"duration '{text}' is longer than the longest Go duration ({_MAX_DURATION_TEXT})"
     return total, None
 
 

@@ -24,11 +24,19 @@ def durations(ctx: RuleContext) -> Iterator[Diagnostic]:
                 yield error("KN013", problem, ctx.doc.span(ctx.step_path(i, "timeout")), _DURATION_HINT)
 
 
+# The largest count every integer field it reaches holds (Kubernetes int32; Tekton's retries).
+MAX_RETRIES = 2**31 - 1
+
+
 def retries(ctx: RuleContext) -> Iterator[Diagnostic]:
     for i, step in enumerate(ctx.steps):
         if step.retries < 0:
             yield error("KN014", f"retries must be 0 or more, not {step.retries}",
                         ctx.doc.span(ctx.step_path(i, "retries")), "retries counts extra attempts; 0 means no retry")
+        elif step.retries > MAX_RETRIES:
+            yield error("KN017", f"retries must be at most {MAX_RETRIES}, not {step.retries}",
+                        ctx.doc.span(ctx.step_path(i, "retries")),
+                        "Kubernetes and Tekton store the count in a 32-bit integer")
 
 
 def images(ctx: RuleContext) -> Iterator[Diagnostic]:

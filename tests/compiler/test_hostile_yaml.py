@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -133,6 +134,36 @@ def test_compile_reports_instead_of_crashing(value: str, tmp_path: Path) -> None
         result = CliRunner().invoke(app, command)
         assert result.exit_code == 1, result.output
         assert f"{path}:11:16: error[KN007]" in result.output
+
+
+# --- numbers the cluster cannot hold ------------------------------------------------------------
+
+def step_with(field: str) -> str:
+    return workflow_yaml(f"""
+        - name: a
+          actionType: kubernaut/echo
+          image: {IMAGE}
+          {field}
+          inputs: {{message: hi}}
+    """)
+
+
+@pytest.mark.parametrize(("field", "code", "words"), [
+    ("retries: 100000000000000000000", "KN017", "at most 2147483647"),
+    ("timeout: 100000000h", "KN013", "longer than the longest Go duration"),
+    ("timeout: 9999999999999999999999s", "KN013", "longer than the longest Go duration"),
+])
+def test_counts_and_durations_that_overflow_are_located(field: str, code: str, words: str,
+                                                        compile_text: Any) -> None:
+    result = compile_text(step_with(field))
+    assert [(d.code, d.span.line, d.span.col) for d in result.diagnostics if d.span] == [(code, 10, 16)]
+    assert words in result.diagnostics[0].message
+
+
+@pytest.mark.parametrize("field", ["retries: 2147483647", "timeout: 2562047h"])
+def test_the_largest_values_still_compile(field: str, compile_text: Any) -> None:
+    result = compile_text(step_with(field))
+    assert result.ok, [d.headline() for d in result.diagnostics]
 
 
 # --- linear positions inside long strings -------------------------------------------------------
