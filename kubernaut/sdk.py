@@ -16,10 +16,11 @@ that, so an action is just::
         main.run()
 
 Failure handling, tuned to how the outputs travel: stdout carries nothing but the outputs (it
-becomes the container's termination message, limited to 4096 bytes), and every error is written
-to stderr with the clean one-line message *last*, because with ``FallbackToLogsOnError`` the
-kubelet keeps only the tail of the log as the step's message. Exit status: 0 with outputs, 1
-for any failure (bad inputs, :class:`ActionError`, an unexpected exception, oversized outputs).
+becomes the container's termination message, limited to 4096 bytes with its closing newline),
+and every error is written to stderr with the clean one-line message *last*, because with
+``FallbackToLogsOnError`` the kubelet keeps only the tail of the log as the step's message.
+Exit status: 0 with outputs, 1 for any failure (bad inputs, :class:`ActionError`, an unexpected
+exception, oversized outputs).
 
 Importing this module is cheap (standard library only); the contract models are loaded only
 when a contract is used.
@@ -55,7 +56,12 @@ __all__ = [
 ]
 
 INPUTS_ENV = "ACTION_INPUTS"
-#: The kubelet's termination-message limit, which is also Tekton's result limit.
+#: Printed after the outputs JSON (a line, as shells and log readers expect); it counts towards
+#: :data:`MAX_OUTPUT_BYTES`.
+_OUTPUTS_END = "\n"
+#: The kubelet's termination-message limit, which is also Tekton's result limit: what is printed,
+#: the newline after the JSON included. The kubelet keeps the *last* 4096 bytes, so 4096 bytes of
+#: JSON plus the newline would lose their opening ``{``; the JSON itself may take 4095.
 MAX_OUTPUT_BYTES = 4096
 
 Inputs = dict[str, Any]
@@ -77,7 +83,7 @@ class InputError(ActionError):
 
 
 class OutputError(ActionError):
-    """The handler's outputs cannot be sent (not a JSON object, or over 4096 bytes)."""
+    """The handler's outputs cannot be sent (not a JSON object, or over 4095 bytes of JSON)."""
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -206,9 +212,10 @@ def encode_outputs(outputs: Any) -> str:
     except (TypeError, ValueError) as exc:
         raise OutputError(f"outputs are not JSON data: {exc}") from None
     size = len(text.encode("utf-8"))
-    if size > MAX_OUTPUT_BYTES:
-        raise OutputError(f"outputs are {size} bytes; they exceed the {MAX_OUTPUT_BYTES}-byte "
-                          "termination-message limit (write large data to the workspace instead)")
+    if size + len(_OUTPUTS_END) > MAX_OUTPUT_BYTES:
+        raise OutputError(f"outputs are {size} bytes; with the newline that ends them they exceed the "
+                          f"{MAX_OUTPUT_BYTES}-byte termination-message limit (at most {MAX_OUTPUT_BYTES - 1} "
+                          "bytes of JSON; write large data to the workspace instead)")
     return text
 
 
@@ -241,7 +248,7 @@ def run_action(
         traceback.print_exc(file=stderr)
         print(f"error: {type(exc).__name__}: {exc}", file=stderr)
         return 1
-    stdout.write(text + "\n")
+    stdout.write(text + _OUTPUTS_END)
     stdout.flush()
     return 0
 

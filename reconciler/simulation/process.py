@@ -2,9 +2,11 @@
 
 Only what the action can observe is reproduced: the container's environment (``ACTION_INPUTS``
 exactly as in the pod spec), no stdin, and the kubelet's handling of the result — stdout is the
-container's ``/dev/termination-log`` (the JSON outputs), read up to 4096 bytes; when that is
-empty, the container failed and its policy is ``FallbackToLogsOnError``, the message is the
-tail of its log instead (stderr here: at most 80 lines and 2048 bytes, as the kubelet keeps).
+container's ``/dev/termination-log`` (the JSON outputs), of which the kubelet keeps the **last**
+4096 bytes (``tail.ReadAtMost``: a longer message loses its beginning, so cut JSON never parses
+by accident, and 4096 bytes of JSON plus a newline lose their ``{``); when that is empty, the
+container failed and its policy is ``FallbackToLogsOnError``, the message is the tail of its log
+instead (stderr here: at most 80 lines and 2048 bytes, as the kubelet keeps).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ __all__ = [
     "MAX_LOG_TAIL_LINES",
     "MAX_TERMINATION_MESSAGE_BYTES",
     "ProcessResult",
+    "kubelet_termination_file",
     "run_entrypoint",
     "termination_message",
 ]
@@ -77,18 +80,24 @@ def _text(data: bytes | str | None) -> str:
     return data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
 
 
-def _truncate_bytes(text: str, limit: int, *, keep_end: bool = False) -> str:
+def _last_bytes(text: str, limit: int) -> str:
+    # The kubelet reads both the termination file and the log from their end.
     raw = text.encode("utf-8")
     if len(raw) <= limit:
         return text
-    cut = raw[-limit:] if keep_end else raw[:limit]
-    return cut.decode("utf-8", errors="ignore")
+    return raw[-limit:].decode("utf-8", errors="ignore")
+
+
+def kubelet_termination_file(written: str) -> str:
+    """What the kubelet reads from a termination-message file holding ``written``: its last
+    4096 bytes (``tail.ReadAtMost`` in kuberuntime), never its first."""
+    return _last_bytes(written, MAX_TERMINATION_MESSAGE_BYTES)
 
 
 def termination_message(stdout: str, stderr: str, exit_code: int, policy: str | None) -> str:
     """The container's ``state.terminated.message`` as the kubelet reports it."""
-    message = _truncate_bytes(stdout, MAX_TERMINATION_MESSAGE_BYTES)
+    message = kubelet_termination_file(stdout)
     if message == "" and exit_code != 0 and policy == "FallbackToLogsOnError":
         lines = stderr.splitlines(keepends=True)[-MAX_LOG_TAIL_LINES:]
-        message = _truncate_bytes("".join(lines), MAX_LOG_TAIL_BYTES, keep_end=True)
+        message = _last_bytes("".join(lines), MAX_LOG_TAIL_BYTES)
     return message

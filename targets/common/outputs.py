@@ -31,7 +31,9 @@ __all__ = [
 ]
 
 #: Both carriers of the outputs (a container's termination message on V1, a Tekton result on V2)
-#: are limited to 4096 bytes by Kubernetes.
+#: are limited to 4096 bytes by Kubernetes. The limit is on the text as printed, the newline after
+#: the JSON included: the kubelet keeps the *last* 4096 bytes of the termination message, so 4096
+#: bytes of JSON plus a newline lose their opening ``{`` on V1, and V2 refuses them alike.
 OUTPUTS_LIMIT = 4096
 OUTPUTS_TOO_LARGE = f"outputs exceed the {OUTPUTS_LIMIT}-byte termination-message limit"
 
@@ -60,10 +62,11 @@ def _reject_constant(name: str) -> Any:
 
 
 def decode_outputs(text: str, step: str) -> dict[str, JSON]:
-    """The outputs object an action printed: surrounding whitespace ignored, nothing printed at
-    all means ``{}``; at most :data:`OUTPUTS_LIMIT` bytes. Raises :class:`OutputsError`."""
+    """The outputs object an action printed: at most :data:`OUTPUTS_LIMIT` bytes as printed
+    (surrounding whitespace counts: it is in the termination message too), surrounding whitespace
+    then ignored, nothing printed at all means ``{}``. Raises :class:`OutputsError`."""
     stripped = text.strip()
-    size = len(stripped.encode("utf-8"))
+    size = len(text.encode("utf-8"))
     if size > OUTPUTS_LIMIT:
         raise OutputsError(f"{OUTPUTS_TOO_LARGE} ({size} bytes)", OutputsProblem.TOO_LARGE)
     if not stripped:

@@ -172,13 +172,16 @@ def test_outputs_that_cannot_be_sent(result: Any, message: str) -> None:
 
 
 def test_oversize_outputs_are_refused_with_a_clear_error() -> None:
-    at_limit = {"v": "x" * (MAX_OUTPUT_BYTES - len('{"v":""}'))}
-    assert len(encode_outputs(at_limit).encode()) == MAX_OUTPUT_BYTES
-    assert run(lambda i: at_limit, env="{}")[0] == 0
+    # The limit holds the printed text, newline included (the kubelet keeps the last 4096 bytes).
+    at_limit = {"v": "x" * (MAX_OUTPUT_BYTES - 1 - len('{"v":""}'))}
+    assert len(encode_outputs(at_limit).encode()) == MAX_OUTPUT_BYTES - 1
+    code, out, _ = run(lambda i: at_limit, env="{}")
+    assert code == 0 and len(out.encode()) == MAX_OUTPUT_BYTES
     code, out, err = run(lambda i: {"v": "é" * 2100}, env="{}")  # 2100 characters, 4208 bytes
     assert (code, out) == (1, "")
-    assert err == ("error: outputs are 4208 bytes; they exceed the 4096-byte termination-message limit "
-                   "(write large data to the workspace instead)\n")
+    assert err == ("error: outputs are 4208 bytes; with the newline that ends them they exceed the 4096-byte "
+                   "termination-message limit (at most 4095 bytes of JSON; write large data to the workspace "
+                   "instead)\n")
 
 
 def test_action_error_is_a_clean_one_line_failure() -> None:

@@ -45,11 +45,16 @@ def test_anything_but_one_json_object_is_refused(printed: str, problem: OutputsP
     assert raised.value.message.startswith(message)
 
 
-def test_the_limit_is_4096_bytes_of_the_stripped_text() -> None:
+def test_the_limit_is_4096_bytes_of_the_printed_text() -> None:
     head = json.dumps({"a": "é" * ((OUTPUTS_LIMIT - 10) // 2)}, ensure_ascii=False)[:-1]
     fits = head + " " * (OUTPUTS_LIMIT - len(head.encode()) - 1) + "}"  # JSON whitespace inside
     assert len(fits.encode()) == OUTPUTS_LIMIT
-    assert decode_outputs(f"\n{fits}\n", "s")  # surrounding whitespace does not count
+    assert decode_outputs(fits, "s")
+    # A trailing newline counts: the kubelet would keep the last 4096 bytes and lose the '{' (#15).
+    with pytest.raises(OutputsError) as newline:
+        decode_outputs(f"{fits}\n", "s")
+    assert newline.value.problem is OutputsProblem.TOO_LARGE
+    assert decode_outputs('\n  {"a": 1}\n', "s") == {"a": 1}  # surrounding whitespace is ignored once it fits
     too_large = fits[:-1] + " }"
     with pytest.raises(OutputsError) as raised:
         decode_outputs(too_large, "s")
