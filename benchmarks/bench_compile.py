@@ -7,7 +7,7 @@ eight and reads one of them) it measures, in one process, one size after the oth
 * the **LibYAML I/O floor**: ``yaml.load(input, CSafeLoader)`` plus ``yaml.dump_all`` of the
   very objects ``compile --target all`` writes with ``CSafeDumper`` — what any tool that reads
   this input and writes this output with the fastest YAML library for Python must pay;
-* ``kubernaut compile --target all FILE`` run in-process through the CLI (front end with
+* ``kubernaut compile --target all FILE`` run in-process through the CLI's entry point (front end with
   positions and checks, both targets, the reviewable YAML writer; stdout goes to memory);
 * the stages alone: front end (``compile_files``), targets (IR -> manifests), writer.
 
@@ -44,7 +44,7 @@ import targets.tekton  # noqa: E402
 from compiler.frontend import compile_files  # noqa: E402
 from compiler.ir import Workflow  # noqa: E402
 from compiler.yamlout import dump_documents  # noqa: E402
-from kubernaut.cli import app  # noqa: E402
+from kubernaut.cli import main as kubernaut_main  # noqa: E402
 
 IMAGE = "ghcr.io/kubernaut/actions/echo@sha256:" + hashlib.sha256(b"echo").hexdigest()
 GROUP = 10
@@ -91,10 +91,18 @@ def manifests(wf: Workflow) -> list[dict[str, Any]]:
 
 
 def compile_all(path: Path) -> str:
-    """``kubernaut compile --target all PATH`` through the real CLI, stdout kept in memory."""
+    """``kubernaut compile --target all PATH`` through the CLI's entry point, stdout kept in memory."""
     out = io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
-        app(["compile", "--target", "all", str(path)], standalone_mode=False)
+    argv = sys.argv
+    sys.argv = ["kubernaut", "compile", "--target", "all", str(path)]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            kubernaut_main()
+    except SystemExit as exc:
+        if exc.code:
+            raise RuntimeError(f"kubernaut compile exited {exc.code}") from None
+    finally:
+        sys.argv = argv
     return out.getvalue()
 
 
