@@ -204,3 +204,13 @@ def test_an_unreachable_registry_keeps_the_step_waiting(images: SignedImages) ->
     (event,) = [e for e in w.h.events("down") if e[1] == "ImageVerificationRetrying"]
     assert event[2].startswith(f"image verification of {gone} could not be completed: ")
     assert event[2].endswith("; retrying, nothing runs meanwhile")
+
+
+def test_a_warn_policy_lets_an_unsigned_image_run_and_says_so(images: SignedImages) -> None:
+    w = World(images)
+    w.h.cluster.create(images.policy(mode="warn"))
+    image = images.image(signed=False)
+    assert w.run("audited", image)["phase"] == "Succeeded"
+    (event,) = [e for e in w.h.events("audited") if e[1] == "ImagePolicyWarning"]
+    assert event[0] == "Warning" and event[2].startswith(f"{image}: policy actions (mode warn): ")
+    assert b'kubernaut_image_verifications_total{result="warned"} 1.0' in w.h.app.metrics.exposition()

@@ -71,3 +71,19 @@ def test_an_image_no_policy_matches_means_no_pipelinerun(registry: RunningRegist
     assert "no ClusterImagePolicy matches registry.invalid/elsewhere/echo" in h.status("unmatched")["message"]
     assert not h.objects("PipelineRun")
     assert verifier.backend.requests_sent == 0
+
+
+def test_a_warn_policy_lets_the_run_start_and_says_so(registry: RunningRegistry) -> None:
+    h, images, _ = world(registry)
+    h.cluster.create(images.policy("audit", mode="warn", glob=f"{registry.host}/kubernaut/actions/*"))
+    h.cluster.delete(*_policy_key("actions"))
+    image = images.image(signed=False)
+    h.create(workflow("audited", step("a", image=image)))
+    assert h.run()
+    assert h.status("audited")["phase"] == "Succeeded"
+    assert any(e[1] == "ImagePolicyWarning" and e[2].startswith(f"{image}: policy audit (mode warn): ")
+               for e in h.events("audited"))
+
+
+def _policy_key(name: str) -> tuple[str, str, str]:
+    return ("policy.kubernaut.ai/v1alpha1", "ClusterImagePolicy", name)
