@@ -4,7 +4,8 @@ The compiler checks inputs against the catalog's contract when the workflow is c
 output references only resolve at run time, and the catalog may not be what the image says. So
 the controller checks again, just before the step runs, against the ``/action-contract.yaml`` of
 the very image that was verified (defense in depth): the action type, required inputs, undeclared
-inputs (unless the contract accepts any) and JSON types.
+inputs (unless the contract accepts any), JSON types and constraints — with the function every
+other run-time check uses (``compiler.contracts.constraints.check_inputs``).
 """
 
 from __future__ import annotations
@@ -16,29 +17,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from compiler.contracts import ActionContract
+from compiler.contracts import ActionContract, constraints
 
 __all__ = ["ContractProblem", "check_inputs", "deferred_inputs", "parse_contract"]
 
 
 class ContractProblem(ValueError):
     """The image's contract is unreadable, or the step does not fit it."""
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
 
 
 def parse_contract(raw: bytes) -> ActionContract:
@@ -63,23 +48,19 @@ def deferred_inputs(inputs: Mapping[str, Any]) -> set[str]:
 def check_inputs(contract: ActionContract, action_type: str, inputs: Mapping[str, Any],
                  deferred: Collection[str] = ()) -> list[str]:
     """What is wrong with running ``action_type`` with ``inputs`` on an image with ``contract``
-    (empty: nothing). ``null`` stands for "not given" as the compiler treats it; ``deferred``
-    inputs are present but their values are not known yet (their types are not checked)."""
+    (empty: nothing), in the words of ``compiler.contracts.constraints`` — the check every other
+    component that delivers inputs makes. ``deferred`` inputs are present but their values are not
+    known yet (references resolved later): they count as given, their values are not checked."""
     problems: list[str] = []
     if contract.action_type != action_type:
         problems.append(f"the image implements '{contract.action_type}', not '{action_type}'")
-    for declared in contract.spec.inputs:
-        if declared.required and inputs.get(declared.name) is None and declared.name not in deferred:
-            problems.append(f"required input '{declared.name}' ({declared.type}) is missing")
-    for name in sorted(inputs):
-        found = contract.input(name)
-        if found is None:
-            if not contract.spec.additionalInputs:
-                problems.append(f"input '{name}' is not declared by the image's contract")
+    known = {name: value for name, value in inputs.items() if name not in deferred}
+    for problem in constraints.check_inputs(contract, known):
+        if problem.kind == "missing" and problem.input in deferred:
             continue
-        if name in deferred:
-            continue
-        actual = _json_type(inputs[name])
-        if actual != "null" and actual != found.type and not (found.type == "number" and actual == "integer"):
-            problems.append(f"input '{name}' must be {found.type}, not {actual}")
+        problems.append(problem.message)
+    if not contract.spec.additionalInputs:
+        declared = {d.name for d in contract.spec.inputs}
+        problems.extend(f"input '{name}' is not declared by the contract of '{contract.action_type}'"
+                        for name in sorted(deferred) if name in inputs and name not in declared)
     return problems

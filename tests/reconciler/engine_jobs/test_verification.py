@@ -145,7 +145,7 @@ def test_resolved_inputs_are_checked_against_the_verified_images_contract() -> N
     assert bad["message"] == f"the inputs of step 'bad' do not fit the contract of {IMAGE}: input 'x' must be " \
                              "integer, not string"
     assert "required input 'x' (integer) is missing" in missing["message"]
-    assert "input 'y' is not declared by the image's contract" in missing["message"]
+    assert "input 'y' is not declared by the contract of 'kubernaut/echo'" in missing["message"]
     assert {j.label("kubernaut.ai/step") for j in h.job_creations()} == {"ok"}
 
 
@@ -200,3 +200,15 @@ def test_policy_mode_is_checked() -> None:
     with pytest.raises(ValueError, match="verify' or 'skip"):
         ImagePolicy("maybe")  # type: ignore[arg-type]
     assert isinstance(FakeVerifier(), Verifier)
+
+
+def test_the_verified_contracts_constraints_apply_too() -> None:
+    contract = ECHO_CONTRACT.replace(b"{name: x, type: integer, required: true}",
+                                     b"{name: x, type: integer, required: true, maximum: 10}")
+    h = harness(ImagePolicy("verify", FakeVerifier(contracts={IMAGE: contract})))
+    h.create(workflow("bounded", echo_step("ok", inputs={"x": 10}) + echo_step("big", inputs={"x": 11})))
+    assert h.run()
+    assert h.step("bounded", "ok")["phase"] == "Succeeded"
+    big = h.step("bounded", "big")
+    assert (big["phase"], big["failure"]["reason"]) == ("Failed", "InvalidInputs")
+    assert big["message"].endswith("input 'x' = 11 is above the maximum 10")
