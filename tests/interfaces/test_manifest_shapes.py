@@ -100,3 +100,17 @@ def test_resolve_inputs_refuses_and_filters_like_v1() -> None:
     files = env_result_files({"A": {"x": [1, True]}, "B": 2.5, "C": "t"},
                              '{"A": "/r/0", "B": "/r/1", "C": "/r/2", "D": "/r/3"}')
     assert files == {"/r/0": '{"x":[1,true]}', "/r/1": "2.5", "/r/2": "t", "/r/3": ""}
+
+
+def test_an_env_action_may_have_a_writable_root_on_both_engines(tmp_path: Path) -> None:
+    writable = "  runAsUser: 1001\n  readOnlyRootFilesystem: false\n"
+    contract = (CONTRACTS / "patch-config.yaml").read_text().replace("  runAsUser: 1001\n", writable)
+    (tmp_path / "patch-config.yaml").write_text(contract)
+    wf = _workflow("env-action", tmp_path)
+    assert targets.tekton.check_workflow(wf) == []  # no KN070: the generated Task follows the contract
+    task = next(d for d in targets.tekton.compile_workflow(wf) if d["kind"] == "Task" and "-env-" in
+                d["metadata"]["name"])
+    execute = next(s for s in task["spec"]["steps"] if s["name"] == "execute")
+    job = job_for_attempt(wf, wf.step("patch"), 1, {"TARGET_NAME": "web-1"})
+    assert execute["securityContext"]["readOnlyRootFilesystem"] is False
+    assert job["spec"]["template"]["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is False
