@@ -1,8 +1,9 @@
-"""The Tekton helper steps start without the full command line.
+"""Commands start without loading what they do not use.
 
 ``kubernaut task resolve-inputs|publish-outputs`` run twice per V2 step, so the console script
 (``kubernaut.__main__``) must not load Typer, the other commands, the reconciler or the
-Kubernetes client for them. Each test runs the entry point in a fresh interpreter and lists the
+Kubernetes client for them; any other command loads its own module only, not the ones that
+bring in the cluster client. Each test runs the entry point in a fresh interpreter and lists the
 modules it loaded; how long that takes is measured by benchmarks/bench_startup.py, not here.
 """
 
@@ -32,6 +33,7 @@ with open(report, "w") as out:
     json.dump({"code": code, "modules": sorted(sys.modules)}, out)
 """
 
+ROOT = Path(__file__).resolve().parents[2]
 HEAVY = ("typer", "click", "kubernetes", "reconciler", "kubernaut.cli", "urllib3", "networkx", "deepdiff")
 
 
@@ -97,3 +99,20 @@ def test_other_commands_still_load_the_full_command_line(tmp_path: Path) -> None
     result = entry_point(tmp_path, ["--help"], {})
     assert result["code"] == 0
     assert loaded(result["modules"], "typer") and loaded(result["modules"], "kubernaut.cli.commands")
+
+
+def test_validate_loads_its_own_command_only(tmp_path: Path) -> None:
+    result = entry_point(tmp_path, ["validate", str(ROOT / "examples" / "echo-data-passing.yaml")], {})
+    assert result["code"] == 0, result["stderr"]
+    commands = sorted(m for m in result["modules"] if m.startswith("kubernaut.cli.commands."))
+    assert commands == ["kubernaut.cli.commands.task", "kubernaut.cli.commands.validate"]
+    assert not loaded(result["modules"], "kubernetes")
+
+
+def test_the_application_object_has_every_command() -> None:
+    from kubernaut.cli import app
+    from kubernaut.cli.commands import MODULES
+
+    callbacks = [c.callback for c in app.registered_commands]
+    callbacks += [c.callback for g in app.registered_groups for c in g.typer_instance.registered_commands]
+    assert {callback.__module__.rsplit(".", 1)[-1] for callback in callbacks if callback} == set(MODULES)
