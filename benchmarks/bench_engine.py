@@ -14,7 +14,11 @@ one thread (one core), and reports:
   job controller's own requests go through a separate counter and are excluded);
 * **N concurrent workflows** (default 1,000): total wall time and per workflow.
 
-``--profile`` prints the top cProfile entries of the concurrent run.
+* **step transitions per second**: steps run / wall seconds of the concurrent run;
+* **peak memory** (the process's maximum resident set) after the concurrent run.
+
+``--profile`` prints the top cProfile entries of the concurrent run; ``--no-informers`` runs the
+controllers without informer caches (every read a request: the behaviour before issue 13).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import argparse
 import cProfile
 import io
 import pstats
+import resource
 import statistics
 import sys
 import time
@@ -78,7 +83,8 @@ class Recording:
                 kind, name = args[0]["kind"], args[0]["metadata"].get("name")
             else:
                 kind, name = args[1], (args[2] if len(args) > 2 and verb != "list" else None)
-            self.calls.append((time.perf_counter(), verb, kind, name, answer if verb == "patch_status" else None))
+            kept = answer if verb == "patch_status" or (verb == "create" and kind == "Job") else None
+            self.calls.append((time.perf_counter(), verb, kind, name, kept))
             return answer
 
         return call
@@ -97,14 +103,15 @@ class CountingMetrics(Metrics):
         self.finished += 1
 
 
-def run(count: int, profile: bool = False) -> dict[str, Any]:
+def run(count: int, profile: bool = False, informers: bool = True) -> dict[str, Any]:
     clock = VirtualClock()
     cluster = MemoryCluster(clock=clock, seed=0)
     engine_side, simulator_side = Recording(cluster), Recording(cluster)
     manager = Manager(cluster, clock)
     manager.add(JobSimulator(simulator_side, clock, default_duration=1.0).controller())
     metrics = CountingMetrics()
-    app = install(manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods, catalog=CATALOG),
+    app = install(manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods, catalog=CATALOG,
+                                     informer_cache=informers),
                   cluster=engine_side, metrics=metrics)
     for i in range(count):
         cluster.create(workflow(f"wf-{i:05d}"))
@@ -139,10 +146,10 @@ def transitions(result: dict[str, Any]) -> list[float]:
             labels = answer["metadata"]["labels"]
             completed.setdefault((labels["kubernaut.ai/workflow"], labels["kubernaut.ai/step"]), at)
     gaps = []
-    for at, verb, kind, name, _ in result["engine_calls"]:
-        if verb == "create" and kind == "Job" and name:
-            workflow_name, _, rest = name.rpartition("-")[0].rpartition("-")
-            step = rest
+    for at, verb, kind, _name, answer in result["engine_calls"]:
+        if verb == "create" and kind == "Job" and answer:
+            labels = answer["metadata"]["labels"]
+            workflow_name, step = labels["kubernaut.ai/workflow"], labels["kubernaut.ai/step"]
             deps = DEPS.get(step, ())
             if deps and all((workflow_name, d) in completed for d in deps):
                 gaps.append(at - max(completed[(workflow_name, d)] for d in deps))
@@ -165,6 +172,10 @@ def describe(result: dict[str, Any]) -> None:
               f"median {1000 * statistics.median(gaps):.2f} ms, p95 {1000 * gaps[int(0.95 * (len(gaps) - 1))]:.2f} ms,"
               f" max {1000 * gaps[-1]:.2f} ms")
     total = sum(by.values())
+    write_verbs = ("create", "update", "apply", "patch_status", "delete")
+    writes = sum(n for key, n in by.items() if key.split()[0] in write_verbs)
+    print(f"  step transitions per second: {steps / result['wall']:.0f}; "
+          f"writes per step: {writes / steps:.2f}; reads per step: {(total - writes) / steps:.2f}")
     print(f"  kubernaut API requests: {total} = {total / steps:.1f} per step "
           f"(simulated job controller: {len(result['simulator_calls']) / steps:.1f} per step, excluded)")
     for key, value in by.most_common():
@@ -175,16 +186,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workflows", type=int, default=1000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--no-informers", action="store_true", help="controllers read from the API server")
     args = parser.parse_args()
+    informers = not args.no_informers
     print("one workflow alone (scheduling overhead without queueing behind other work):")
-    samples = [run(1) for _ in range(20)]
+    samples = [run(1, informers=informers) for _ in range(20)]
     gaps = sorted(g for s in samples for g in transitions(s))
     print(f"  step transition over 20 runs: median {1000 * statistics.median(gaps):.2f} ms, "
           f"max {1000 * gaps[-1]:.2f} ms")
     describe(samples[-1])
     print(f"\n{args.workflows} concurrent workflows, one thread:")
-    result = run(args.workflows, profile=args.profile)
+    result = run(args.workflows, profile=args.profile, informers=informers)
     describe(result)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory (max RSS of the process): {peak:.0f} MiB")
     if args.profile:
         print(result["profile"])
 

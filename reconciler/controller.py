@@ -15,7 +15,9 @@ outcome is handled (controller-runtime and kopf semantics):
 
 Watches are informer-like: list first, then watch from the list's resourceVersion; an ERROR event
 (410 Expired) or a ``Gone`` answer means re-list; a watch that was merely closed is resumed
-from the last resourceVersion seen.
+from the last resourceVersion seen. Bound with an ``InformerCache`` (``reconciler.cache``), a
+controller's watches of cached kinds are fed by the shared informers instead (one list+watch per
+kind for the whole process, the same objects its reads are answered from).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .cache import Informer, InformerCache
 from .clock import Clock, RealClock
 from .cluster import ApiError, Cluster, Gone, JsonObject, TooManyRequests, Watch, is_transient
+from .cluster.selectors import selector_from
 from .workqueue import Backoff, WorkQueue
 
 __all__ = [
@@ -297,6 +301,48 @@ class WatchSource:
             self._close_watch()
 
 
+class InformerSource:
+    """A watch of one kind fed by a shared :class:`Informer`: maps the objects that match the
+    spec's namespace and selector (before or after the change, as a selector watch does) to keys."""
+
+    def __init__(self, controller: Controller, informer: Informer, spec: WatchSpec) -> None:
+        self._controller = controller
+        self._informer = informer
+        self.spec = spec
+        self._selector = selector_from(spec.label_selector)
+        informer.add_listener(self._deliver)
+
+    @property
+    def retry_at(self) -> float | None:
+        return self._informer.retry_at
+
+    def poll(self, timeout: float = 0.0) -> int:
+        return self._informer.poll(timeout)
+
+    def _matches(self, obj: JsonObject | None) -> bool:
+        if obj is None:
+            return False
+        meta = obj.get("metadata") or {}
+        if self.spec.namespace is not None and meta.get("namespace") != self.spec.namespace:
+            return False
+        return self._selector.matches(meta.get("labels"))
+
+    def _deliver(self, event_type: str, obj: JsonObject, old: JsonObject | None) -> None:
+        if not (self._matches(obj) or self._matches(old)):
+            return
+        self._controller.stats.add("events")
+        try:
+            keys = list(self.spec.mapper(obj))
+        except Exception:  # a mapper bug must not stop the informer
+            log.exception("%s: key mapper for %s failed", self._controller.name, self.spec.kind)
+            return
+        for key in keys:
+            self._controller.queue.add(key)
+
+    def close(self) -> None:
+        """The informer is shared: the cache's owner closes it."""
+
+
 class Controller:
     """A named reconcile function, the watches that wake it, and its work queue.
 
@@ -326,18 +372,23 @@ class Controller:
         self.observer = observer
         self.stats = ControllerStats()
         self._queue: WorkQueue[Key] | None = None
-        self._sources: list[WatchSource] = []
+        self._sources: list[WatchSource | InformerSource] = []
         self.cluster: Cluster | None = None
         self.clock: Clock = RealClock()
 
-    def bind(self, cluster: Cluster, clock: Clock | None = None) -> Controller:
-        """Attach to a cluster and clock: creates the queue and the watch sources."""
+    def bind(self, cluster: Cluster, clock: Clock | None = None, informers: InformerCache | None = None) -> Controller:
+        """Attach to a cluster and clock: creates the queue and the watch sources (fed by
+        ``informers`` for the kinds it caches, by a list+watch of their own otherwise)."""
         if self._queue is not None:
             raise RuntimeError(f"controller {self.name!r} is already bound")
         self.cluster = cluster
         self.clock = clock or RealClock()
         self._queue = WorkQueue(self.clock, self.backoff, name=self.name)
-        self._sources = [WatchSource(self, cluster, spec, self.clock, self.backoff) for spec in self.watches]
+        self._sources = []
+        for spec in self.watches:
+            informer = informers.informer(spec.api_version, spec.kind, spec.label_selector) if informers else None
+            self._sources.append(InformerSource(self, informer, spec) if informer is not None
+                                 else WatchSource(self, cluster, spec, self.clock, self.backoff))
         return self
 
     @property
@@ -445,7 +496,7 @@ class Controller:
             self._queue.shutdown()
 
     @property
-    def sources(self) -> list[WatchSource]:
+    def sources(self) -> list[WatchSource | InformerSource]:
         return list(self._sources)
 
     def __repr__(self) -> str:

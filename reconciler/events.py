@@ -5,6 +5,11 @@ and whose ``lastTimestamp`` and message follow the latest occurrence — what ``
 shows as "(x3 over 2m)". The Event's name is derived from that triple, so aggregation survives a
 controller restart and two replicas agree on it.
 
+The recorder remembers the Events it wrote (a bounded LRU, like client-go's event correlator), so
+a repeat is one update carrying the remembered resourceVersion — no GET first. Only when that
+update meets a 409 (someone else wrote the Event, or it expired) or a create finds the name
+taken (another replica, a restart) does it read the Event and aggregate onto what it finds.
+
 Recording is best effort, as in client-go: an API error is logged and swallowed, never raised
 into a reconcile, because an Event is an observation, not part of the desired state.
 """
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -30,6 +36,7 @@ EventType = Literal["Normal", "Warning"]
 _MAX_MESSAGE = 1024
 _MAX_NAME = 253
 _WRITE_ATTEMPTS = 12  # client-go: maxTriesPerEvent; conflicts beyond that drop the event
+_REMEMBERED = 4096  # client-go's event cache size (maxLruCacheEntries)
 
 
 def event_name(involved: Mapping[str, Any], event_type: str, reason: str) -> str:
@@ -64,6 +71,9 @@ class EventRecorder:
         self.instance = instance
         self.default_namespace = default_namespace
         self._lock = threading.Lock()  # one read-modify-write per recorder at a time
+        # (namespace, name) -> the Event as this recorder last wrote it, most recent last.
+        self._written: OrderedDict[tuple[str, str], JsonObject] = OrderedDict()
+        self._stale: set[tuple[str, str]] = set()  # read these before writing: someone else wrote them
 
     def normal(self, involved: Mapping[str, Any], reason: str, message: str) -> JsonObject | None:
         return self.event(involved, "Normal", reason, message)
@@ -84,10 +94,16 @@ class EventRecorder:
         with self._lock:
             for _ in range(_WRITE_ATTEMPTS):
                 try:
-                    return self._write(involved, namespace, name, event_type, reason, _truncate(message), now)
+                    return self._remember(self._write(involved, namespace, name, event_type, reason,
+                                                      _truncate(message), now))
                 except Conflict:
-                    # AlreadyExists (created concurrently) or a stale count: read again and
-                    # aggregate onto the current Event.
+                    # AlreadyExists (created elsewhere) or a stale count: forget what we
+                    # remembered, read the Event and aggregate onto it.
+                    self._written.pop((namespace, name), None)
+                    self._stale.add((namespace, name))
+                    continue
+                except NotFound:
+                    self._written.pop((namespace, name), None)  # expired or deleted: create it again
                     continue
                 except ApiError as exc:
                     log.warning("could not record %s event %s on %s/%s: %s", event_type, reason,
@@ -97,11 +113,26 @@ class EventRecorder:
                     involved.get("kind"), meta.get("name"))
         return None
 
+    def _remember(self, event: JsonObject) -> JsonObject:
+        key = (event["metadata"].get("namespace") or self.default_namespace, event["metadata"]["name"])
+        self._written[key] = event
+        self._written.move_to_end(key)
+        while len(self._written) > _REMEMBERED:
+            self._written.popitem(last=False)
+        return event
+
     def _write(self, involved: Mapping[str, Any], namespace: str, name: str, event_type: str,
                reason: str, message: str, now: str) -> JsonObject:
-        try:
-            existing = self.cluster.get("v1", "Event", name, namespace)
-        except NotFound:
+        key = (namespace, name)
+        if key in self._stale:
+            self._stale.discard(key)
+            try:
+                existing: JsonObject | None = self.cluster.get("v1", "Event", name, namespace)
+            except NotFound:
+                existing = None
+        else:
+            existing = self._written.get(key)
+        if existing is None:
             return self.cluster.create(self._new(involved, namespace, name, event_type, reason, message, now))
         updated = dict(existing)
         updated["count"] = int(existing.get("count") or 1) + 1

@@ -16,9 +16,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from .cache import InformerCache
 from .clock import Clock, RealClock, VirtualClock
 from .cluster import Cluster
-from .controller import Controller, WatchSource
+from .controller import Controller, InformerSource, WatchSource
 
 __all__ = ["Manager"]
 
@@ -38,12 +39,20 @@ class Manager:
         self._next = 0  # round-robin position
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        #: Informers feeding the watches of controllers added after :meth:`use_informers`.
+        self.informers: InformerCache | None = None
+
+    def use_informers(self, informers: InformerCache) -> InformerCache:
+        """Feed the watches of controllers added from now on from ``informers`` (where it
+        caches their kinds); :meth:`stop` closes it."""
+        self.informers = informers
+        return informers
 
     def add(self, controller: Controller) -> Controller:
         """Bind ``controller`` to this manager's cluster and clock and drive it from now on."""
         if any(c.name == controller.name for c in self.controllers):
             raise ValueError(f"a controller named {controller.name!r} is already registered")
-        controller.bind(self.cluster, self.clock)
+        controller.bind(self.cluster, self.clock, self.informers)
         self.controllers.append(controller)
         if self._threads:
             self._start_threads(controller)
@@ -141,7 +150,7 @@ class Manager:
         self._threads.append(thread)
         thread.start()
 
-    def _watch_loop(self, source: WatchSource) -> None:
+    def _watch_loop(self, source: WatchSource | InformerSource) -> None:
         while not self._stop.is_set():
             if source.poll(_THREAD_POLL_SECONDS) == 0:
                 # Nothing arrived (or a retry is pending): do not spin on a closed/failed watch.
@@ -162,6 +171,8 @@ class Manager:
         self._threads.clear()
         for controller in self.controllers:
             controller.close()
+        if self.informers is not None:
+            self.informers.close()
 
     @property
     def running(self) -> bool:

@@ -204,7 +204,9 @@ class MemoryCluster:
             ensure_json(status, "status")
             stored = self._existing(rt, self._key(rt, namespace, name))
             self._check_preconditions(rt, stored, resource_version, None)
-            candidate = json_copy(stored)
+            # Stored objects are never mutated and merge_patch builds new maps along the patched
+            # paths, so the new version may share the untouched parts (spec, most of status).
+            candidate = {**stored, "metadata": dict(stored["metadata"])}
             candidate["status"] = merge_patch(stored.get("status") or {}, status)
             if not candidate["status"] and "status" not in stored:
                 del candidate["status"]
