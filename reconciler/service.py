@@ -21,6 +21,7 @@ from targets.release import HELPER_IMAGE, is_placeholder
 from .app import App, AppConfig, build_manager
 from .clock import Clock, RealClock
 from .cluster import Cluster
+from .engines.action_rbac import ActionRbac
 from .engines.base import Engine
 from .leader import LeaderElector
 from .metrics import Metrics, MetricsServer
@@ -106,6 +107,8 @@ def serve(
         helper_image=config.helper_image,
         require_released_helper=True,
         catalog=config.catalog,
+        # The administrator grants the action types' permissions (docs/security.md).
+        action_rbac=ActionRbac.REQUIRE,
     ), metrics=metrics)
     if is_placeholder(config.helper_image):
         log.warning("no helper image is configured (%s is the placeholder of an unreleased kubernaut): workflows "

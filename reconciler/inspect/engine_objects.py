@@ -1,6 +1,6 @@
 """The objects each engine made for a step, attempt by attempt, and where each attempt's log is.
 
-V1 (``jobs``): ActionExecution ``<workflow>-<step>`` -> one Job per attempt (named in
+V1 (``jobs``): ActionExecution ``<workflow>-<step>[-<digest>]`` -> one Job per attempt (named in
 ``status.attemptHistory``) -> its Pod(s), found by the ``job-name`` label; the action runs in the
 Pod's first container. V2 (``tekton``): PipelineRun ``<workflow>`` -> the step's TaskRun (from
 ``status.childReferences``) -> one Pod per attempt (``retriesStatus[].podName``, then

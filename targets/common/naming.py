@@ -1,5 +1,9 @@
 """Deterministic Kubernetes object names.
 
+``step_object_name`` names the objects of one step of one workflow (V1's ActionExecution, and its
+Jobs after it), unique per (workflow, step) pair: ``<workflow>-<step>`` alone is ambiguous —
+workflow ``a`` step ``b-c`` and workflow ``a-b`` step ``c`` would share ``a-b-c`` in a namespace.
+
 ``child_name`` reproduces knative.dev/pkg ``kmeta.ChildName`` byte for byte, because Tekton names
 every TaskRun ``ChildName(pipelineRun.name, "-" + pipelineTask.name)``: the V2 engine must be able
 to predict those names, and the V1 engine uses the same rule so that both engines name the
@@ -83,3 +87,24 @@ def child_name(parent: str, suffix: str) -> str:
     # Only the parent is hashed here: siblings keep a common prefix and differ by their suffix.
     name = parent_b[: _HEAD - len(suffix_b)] + _md5_hex(parent_b) + suffix_b
     return name.decode("utf-8", errors="ignore")
+
+
+#: Hex digits of the (workflow, step) digest that disambiguates a step's object name.
+STEP_DIGEST_LEN = 6
+
+
+def step_object_name(workflow: str, step: str) -> str:
+    """``<workflow>-<step>``, plus ``-<digest of the pair>`` whenever either contains a ``-``.
+
+    Without a ``-`` in either, the one ``-`` of the name shows where the workflow ends, so the
+    name is unambiguous and stays short. Otherwise the pair could be split elsewhere (``a``/``b-c``
+    and ``a-b``/``c``), so a digest of the pair (``/`` cannot occur in either name) makes it
+    unique — and such names always hold at least two ``-``, so they never meet a name of the first
+    kind. Deterministic (the preview and the controllers compute the same), at most 63
+    characters (``child_name``). A name taken anyway (by hand, or a crafted digest collision) is
+    caught when the object is created: its owner is not the step's, and the step fails.
+    """
+    if "-" not in workflow and "-" not in step:
+        return child_name(workflow, "-" + step)
+    digest = hashlib.sha256(f"{workflow}/{step}".encode()).hexdigest()[:STEP_DIGEST_LEN]
+    return child_name(workflow, f"-{step}-{digest}")

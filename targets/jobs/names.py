@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from compiler import ir
 from targets.common.accounts import action_service_account, action_type_slug
-from targets.common.naming import child_name
+from targets.common.naming import child_name, step_object_name
 from targets.common.rbac import step_service_account
 
 __all__ = ["action_execution_name", "action_type_slug", "job_name", "rbac_name", "service_account_name",
@@ -32,11 +32,12 @@ def workspace_claim_name(wf: ir.Workflow) -> str:
 
 
 def action_execution_name(wf: ir.Workflow, step: ir.Step) -> str:
-    return child_name(wf.name, "-" + step.name)
+    """Unique per (workflow, step) in a namespace (``targets.common.naming.step_object_name``)."""
+    return step_object_name(wf.name, step.name)
 
 
 def job_name(wf: ir.Workflow, step: ir.Step, attempt: int) -> str:
-    """The Job of ``attempt`` (1-based): ``<workflow>-<step>-<attempt>``, shortened as needed."""
+    """The Job of ``attempt`` (1-based): ``<action execution>-<attempt>``, shortened as needed."""
     if attempt < 1:
         raise ValueError(f"attempts are numbered from 1, got {attempt}")
     return child_name(action_execution_name(wf, step), f"-{attempt}")

@@ -59,7 +59,9 @@ def test_describe_over_http(served: ServedCluster, engine: str) -> None:
     finish(served)
     result = kubernaut("describe", "retry-demo", *served.flags())
     assert result.code == 0, result.err
-    parent = ("ActionExecution" if engine == "jobs" else "TaskRun") + "/retry-demo-flaky  Succeeded"
+    # V1's ActionExecution names carry a digest of (workflow, step); Tekton names its TaskRuns.
+    parent = "ActionExecution/retry-demo-flaky-8c2fa3" if engine == "jobs" else "TaskRun/retry-demo-flaky"
+    parent += "  Succeeded"
     assert parent in result.out and "    Attempts:     2\n" in result.out
     assert "WorkflowSucceeded" in result.out
     missing = kubernaut("describe", "nope", *served.flags())
@@ -74,7 +76,7 @@ def test_logs_read_the_pod_log_subresource(served: ServedCluster, engine: str) -
     request = served.server.last()
     container = "action" if engine == "jobs" else "step-execute"
     pod = "retry-demo-flaky-pod" if engine == "tekton" else served.memory.list(
-        "v1", "Pod", "ops", {"job-name": "retry-demo-flaky-1"}).items[0]["metadata"]["name"]
+        "v1", "Pod", "ops", {"job-name": "retry-demo-flaky-8c2fa3-1"}).items[0]["metadata"]["name"]
     assert request.url.path == f"/api/v1/namespaces/ops/pods/{pod}/log"
     assert dict(request.params) == {"container": container}
     assert request.headers["Accept"] == "*/*"  # a log is text, not JSON

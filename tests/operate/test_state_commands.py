@@ -90,10 +90,10 @@ def test_describe_shows_steps_engine_objects_and_events(tmp_path: Path, engine: 
     assert "    Phase:        Succeeded\n    Attempts:     2\n" in flaky
     assert "    Duration:     " in flaky and '    Outputs:      {"a":1}' in flaky
     if engine == "jobs":
-        assert "      ActionExecution/retry-demo-flaky  Succeeded\n" in flaky
-        assert "        Job/retry-demo-flaky-1  Failed (BackoffLimitExceeded)\n" in flaky
-        assert "          Pod/retry-demo-flaky-1-" in flaky and "Failed (exit code 1)" in flaky
-        assert "        Job/retry-demo-flaky-2  Complete\n" in flaky
+        assert "      ActionExecution/retry-demo-flaky-8c2fa3  Succeeded\n" in flaky
+        assert "        Job/retry-demo-flaky-8c2fa3-1  Failed (BackoffLimitExceeded)\n" in flaky
+        assert "          Pod/retry-demo-flaky-8c2fa3-1-" in flaky and "Failed (exit code 1)" in flaky
+        assert "        Job/retry-demo-flaky-8c2fa3-2  Complete\n" in flaky
     else:
         assert "      TaskRun/retry-demo-flaky  Succeeded\n" in flaky
         assert "        Pod/retry-demo-flaky-pod  Failed\n" in flaky
@@ -129,7 +129,7 @@ def test_logs_of_every_attempt_on_both_engines(tmp_path: Path, engine: str, retr
     every = kubernaut("logs", "retry-demo", "--state", state)
     assert every.code == 0
     headers = [line for line in every.out.splitlines() if line.startswith("==> ")]
-    pod = "retry-demo-flaky-pod-retry1, container step-execute" if engine == "tekton" else "retry-demo-flaky-2-"
+    pod = "retry-demo-flaky-pod-retry1, container step-execute" if engine == "tekton" else "retry-demo-flaky-8c2fa3-2-"
     assert headers[0].startswith("==> step flaky, attempt 2 (pod ") and pod in headers[0]
     assert headers[1].startswith("==> step after, attempt 1 (pod ")
     assert json.loads(every.out.splitlines()[-1]) == {"outputs": {"b": 2}}  # echo prints its inputs
@@ -167,7 +167,7 @@ def test_load_state_round_trip(tmp_path: Path) -> None:
     saved = load_state(state)
     assert saved.saved_at is not None and saved.saved_at.isoformat() == "2026-01-01T00:00:02+00:00"
     jobs = saved.list("batch/v1", "Job", "default", {"kubernaut.ai/step": "produce"}).items
-    assert [j["metadata"]["name"] for j in jobs] == ["echo-data-passing-produce-1"]
+    assert [j["metadata"]["name"] for j in jobs] == ["echo-data-passing-produce-8e5615-1"]
 
 
 def test_describe_shows_failure_details_when_the_status_has_them(tmp_path: Path) -> None:

@@ -46,7 +46,7 @@ from targets.common.outputs import check_required_outputs
 from targets.jobs import job_for_attempt
 
 from ...clock import Clock, parse_rfc3339, rfc3339
-from ...cluster import Cluster, Conflict, JsonObject, NotFound
+from ...cluster import ApiError, Cluster, Conflict, JsonObject, NotFound
 from ...compile import Compiled, WorkflowCompiler
 from ...controller import Controller, Key, Result, TransientError, WatchSpec
 from ...events import EventRecorder
@@ -58,6 +58,7 @@ from ...verification import ImageContext, ImageVerification, VerificationResult
 from ...workqueue import Backoff
 from ..base import owner_reference
 from ..own_writes import OwnWrites
+from ..refusals import Refusal, foreign_owner, quota_retry_delay, refusal
 from .names import (
     AE_API_VERSION,
     AE_KIND,
@@ -91,6 +92,8 @@ ENGINE = "jobs"
 CANCELLED_MESSAGE = "cancelled"
 _FINAL = frozenset({StepPhase.SUCCEEDED.value, StepPhase.FAILED.value, StepPhase.CANCELLED.value})
 _RUNNING = StepPhase.RUNNING.value
+#: Starts the status message of a step whose Job the API server refused for a quota (retried).
+_WAITING = "waiting: "
 
 #: Finds the pods of a Job (``(cluster, job) -> pods``). In a cluster they are listed by the
 #: ``job-name`` label; the embedded simulation can look them up by name instead.
@@ -302,13 +305,50 @@ class ActionExecutionController:
         job = job_for_attempt(compiled.workflow, step.model_copy(update={"image": image}), attempt, inputs)
         job["metadata"]["namespace"] = meta.get("namespace")
         job["metadata"]["ownerReferences"] = [owner_reference(ae)]
+        name = job["metadata"]["name"]
         try:
             self.cluster.create(job)
         except Conflict as exc:
             if not exc.already_exists:
                 raise
-            # Deterministic name: an earlier try (whose answer was lost) created it.
+            # Deterministic name: an earlier try (whose answer was lost) created it — or someone
+            # else's object has the name, which this step must not follow nor wait for.
+            existing = self.cluster.get("batch/v1", "Job", name, meta.get("namespace"))
+            uid = str(meta.get("uid") or "")
+            if uid and not any(ref.get("uid") == uid for ref in existing["metadata"].get("ownerReferences") or []):
+                foreign = foreign_owner(existing, uid, AE_KIND, str(meta["name"]))
+                if foreign is not None:
+                    self._warn(ae, FailureReason.NAME_CONFLICT.value, foreign)
+                    self._fail_step(ae, attempt, foreign, FailureReason.NAME_CONFLICT)
+                    return False
+                raise TransientError(f"Job {name} of an earlier ActionExecution of the same name is still being "
+                                     "deleted") from None
+        except ApiError as exc:
+            refused = refusal("Job", name, exc)
+            if refused is None:
+                raise
+            self._refused(ae, attempt, refused)
+            return False
+        if str((ae.get("status") or {}).get("message") or "").startswith(_WAITING):
+            self._write(ae, {"message": None})  # the quota let it through: the wait is over
         return True
+
+    def _refused(self, ae: JsonObject, attempt: int, refused: Refusal) -> None:
+        """The API server refused the attempt's Job: fail the step now with its reason, or, for a
+        quota, say so in the status and try again with backoff (nothing runs meanwhile)."""
+        if not refused.retry:
+            self._warn(ae, FailureReason.FORBIDDEN.value, refused.message)
+            self._fail_step(ae, attempt, refused.message, FailureReason.FORBIDDEN)
+            return
+        history = (ae.get("status") or {}).get("attemptHistory") or []
+        started = parse_rfc3339(str(history[-1].get("startTime"))) if history and history[-1].get("startTime") \
+            else self.clock.now()
+        delay = quota_retry_delay((self.clock.now() - started).total_seconds())
+        message = f"{_WAITING}{refused.message}; retrying in {delay:g}s"
+        if (ae.get("status") or {}).get("message") != message:
+            self._warn(ae, "CreateRetrying", message)
+            self._write(ae, {"message": message})
+        raise TransientError(message, retry_after=delay)
 
     def _cached_workflow(self, ae: JsonObject) -> Compiled | None:
         """The IR of the workflow version that started this step, if this process compiled it."""

@@ -28,14 +28,18 @@ from collections.abc import Sequence
 from typing import Any
 
 from compiler import ir
+from targets.common.accounts import action_service_account
 from targets.jobs import action_execution, rbac_for, workspace_claim
 
 from ...apply import execute, plan
+from ...clock import rfc3339
 from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...controller import Key, WatchSpec, owner_key
-from ...failures import StepFailure
+from ...failures import FailureReason, StepFailure
 from ...status import StepPhase, StepStatus, WorkflowPhase
+from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult
+from ..refusals import foreign_owner
 from .actionexecution_controller import ENGINE
 from .names import (
     AE_API_VERSION,
@@ -91,7 +95,8 @@ class JobsEngine:
 
     name = ENGINE
 
-    def __init__(self) -> None:
+    def __init__(self, action_rbac: ActionRbac = ActionRbac.APPLY) -> None:
+        self.action_rbac = action_rbac
         self.watches: Sequence[WatchSpec] = (
             WatchSpec(AE_API_VERSION, AE_KIND, _reported_owner, label_selector=MANAGED_BY_SELECTOR),
         )
@@ -126,8 +131,11 @@ class JobsEngine:
             if ctx.stopping:  # observe only: what would start now stays pending
                 return _result(_without_starts(decided))
             if not prepared and not _started_any(known):
-                self._apply_base_objects(ctx, wf)
                 prepared = True
+                refused = self._apply_base_objects(ctx, wf)
+                if refused is not None:
+                    known[refused.name] = refused
+                    continue  # the failure stops the workflow: nothing starts
             for start in decided.start:
                 known[start.step] = self._start(ctx, wf, wf.step(start.step), start.inputs)
         raise RuntimeError(f"scheduling workflow '{wf.name}' did not settle")  # a scheduler bug
@@ -182,18 +190,29 @@ class JobsEngine:
         known[step] = step_status_from_action_execution(ae)
         return True
 
-    def _apply_base_objects(self, ctx: EngineContext, wf: ir.Workflow) -> None:
+    def _apply_base_objects(self, ctx: EngineContext, wf: ir.Workflow) -> StepStatus | None:
         """RBAC (shared per action type, never pruned) and the workspace PVC (owned by the workflow).
+        With ``action_rbac`` ``require`` the Roles and RoleBindings are the administrator's: they
+        are checked, never written, and the first step lacking them fails (``DependencyMissing``).
 
         Observed by name rather than by listing: the names are deterministic, and a get is O(1)
         where a labelled list reads every object of the kind."""
-        desired = rbac_for(wf)
+        desired, required = split_rbac(rbac_for(wf), self.action_rbac)
+        lacking = missing_rbac(ctx.cluster, required, ctx.namespace)
+        if lacking is not None:
+            message, names = lacking
+            step = next(s for s in wf.steps if action_service_account(s.action_type) in names)
+            ctx.recorder.warning(ctx.wfe, FailureReason.DEPENDENCY_MISSING.value, message)
+            now = rfc3339(ctx.clock.now())
+            return StepStatus(step.name, StepPhase.FAILED, 0, now, now, None, message,
+                              StepFailure.of(FailureReason.DEPENDENCY_MISSING, message))
         claim = workspace_claim(wf)
         if claim is not None:
             claim["metadata"]["ownerReferences"] = [ctx.owner_reference()]
             desired.append(claim)
         for obj in desired:
-            obj["metadata"].setdefault("namespace", ctx.namespace)
+            # The workflow's namespace, whatever the spec says: nothing is written anywhere else.
+            obj["metadata"]["namespace"] = ctx.namespace
         observed = []
         for obj in desired:
             with contextlib.suppress(NotFound):
@@ -202,6 +221,7 @@ class JobsEngine:
         the_plan = plan(desired, observed, owned_selector={**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: wf.name},
                         default_namespace=ctx.namespace)
         execute(ctx.cluster, the_plan)
+        return None
 
     def _start(self, ctx: EngineContext, wf: ir.Workflow, step: ir.Step, inputs: dict[str, Any]) -> StepStatus:
         ae = action_execution(wf, step)
@@ -225,6 +245,14 @@ class JobsEngine:
                 raise
             # Started before (a lost answer, or a status write that never happened): read it.
             created = ctx.cluster.get(AE_API_VERSION, AE_KIND, ae["metadata"]["name"], ctx.namespace)
+            foreign = foreign_owner(created, ctx.uid, WFE_KIND, ctx.name)
+            if foreign is not None:
+                # Another workflow's step (or an object made by hand) has this name: following it
+                # would report someone else's work, waiting would never end. Fail the step now.
+                ctx.recorder.warning(ctx.wfe, FailureReason.NAME_CONFLICT.value, foreign)
+                now = rfc3339(ctx.clock.now())
+                return StepStatus(step.name, StepPhase.FAILED, 0, now, now, None, foreign,
+                                  StepFailure.of(FailureReason.NAME_CONFLICT, foreign))
             if not _owned_by(created, ctx.uid):
                 raise Conflict(f"ActionExecution {ae['metadata']['name']} belongs to an earlier workflow of the "
                                "same name and is still being deleted") from None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from compiler.spec import ACTION_API_VERSION, ACTION_KIND
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
-from targets.common.naming import child_name
+from targets.common.naming import child_name, step_object_name
 
 from ...cluster import JsonObject
 from ...controller import Key
@@ -42,7 +42,8 @@ WORKFLOW_GENERATION = "kubernaut.ai/workflow-generation"
 
 
 def action_execution_name(workflow: str, step: str) -> str:
-    return child_name(workflow, "-" + step)
+    """Unique per (workflow, step) in a namespace (``targets.common.naming.step_object_name``)."""
+    return step_object_name(workflow, step)
 
 
 def job_name(action_execution: str, attempt: int) -> str:

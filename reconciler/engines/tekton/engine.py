@@ -33,13 +33,15 @@ from targets.tekton import NotExpressibleError, TektonOptions
 
 from ...apply import MANAGED_BY, MANAGED_BY_LABEL
 from ...clock import parse_rfc3339, rfc3339
-from ...cluster import Conflict, JsonObject, NotFound
+from ...cluster import ApiError, Conflict, JsonObject, NotFound
 from ...controller import Key, TransientError, WatchSpec, owner_key
 from ...failures import FailureReason, StepFailure
 from ...status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPhase
 from ...supplychain.policy_contracts import ContractProblem, check_inputs, deferred_inputs, parse_contract
 from ...verification import ImageContext, ImageVerification, VerificationResult
+from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult
+from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
 from .sync import CANCELLED_MESSAGE, Observed, run_finished, step_statuses, workflow_outcome
@@ -80,8 +82,10 @@ class TektonEngine:
     name = ENGINE
 
     def __init__(self, verification: ImageVerification, *, cancel_grace_seconds: float = 60.0,
-                 helper_image: str = HELPER_IMAGE, require_released_helper: bool = False) -> None:
+                 helper_image: str = HELPER_IMAGE, require_released_helper: bool = False,
+                 action_rbac: ActionRbac = ActionRbac.APPLY) -> None:
         self.verification = verification
+        self.action_rbac = action_rbac
         self.cancel_grace_seconds = cancel_grace_seconds
         self.options = TektonOptions(helper_image=helper_image)
         self.require_released_helper = require_released_helper
@@ -115,6 +119,11 @@ class TektonEngine:
                                "cannot continue on the tekton engine", ctx.status.steps)
         try:
             pr = self._pipelinerun(ctx)
+        except _NameTaken as exc:
+            if ctx.stopping:
+                return EngineResult(list(ctx.status.steps))
+            ctx.recorder.warning(ctx.wfe, FailureReason.NAME_CONFLICT.value, str(exc))
+            return _failed_with(wf, str(exc), FailureReason.NAME_CONFLICT, ctx)
         except TransientError:
             if not ctx.stopping:
                 raise
@@ -131,6 +140,15 @@ class TektonEngine:
                 return started
             pr = started
         observed = self._observe(ctx, wf, pr)
+        clash = None if ctx.stopping else _foreign_taskrun(ctx, wf, pr, observed)
+        if clash is not None:
+            # Tekton named a TaskRun of this run like one of another run (its names are
+            # ``<run>-<task>``, ambiguous across runs): following it would report someone else's
+            # work. The step fails now; cleanup cancels the run.
+            step_name, conflict = clash
+            ctx.recorder.warning(ctx.wfe, FailureReason.NAME_CONFLICT.value, conflict)
+            return _failed_with(wf, conflict, FailureReason.NAME_CONFLICT, ctx, known=ctx.status.steps,
+                                failed=step_name)
         steps = step_statuses(wf, observed)
         if not ctx.stopping:
             _cancel_futile_retries(ctx, observed, steps)
@@ -194,8 +212,11 @@ class TektonEngine:
                                  "is still being deleted")
         # Someone else's run under our name: creating ours would fail forever, following theirs
         # would report someone else's work.
-        raise TransientError(f"PipelineRun {ctx.namespace}/{ctx.name} exists and does not belong to this "
-                             "WorkflowExecution; delete or rename it")
+        foreign = foreign_owner(pr, ctx.uid, WFE_KIND, ctx.name)
+        if foreign is not None:
+            raise _NameTaken(foreign)
+        raise TransientError(f"PipelineRun {ctx.namespace}/{ctx.name} of an earlier workflow of the same name "
+                             "is still being deleted")
 
     def _start(self, ctx: EngineContext, wf: ir.Workflow) -> JsonObject | EngineResult:
         """Verify the images, apply what the run needs, create the run (or find it created)."""
@@ -212,8 +233,32 @@ class TektonEngine:
         rejected = self._verify(ctx, wf)
         if rejected is not None:
             return rejected
-        apply_shared(ctx.cluster, objects.applied, wf.name, ctx.namespace)
-        return create_pipelinerun(ctx.cluster, objects.pipelinerun, ctx.uid)
+        # The action types' Roles and RoleBindings: the administrator's with ``require`` (checked
+        # here, never written), applied with the rest otherwise (reconciler.engines.action_rbac).
+        to_apply, required = split_rbac(objects.applied, self.action_rbac)
+        lacking = missing_rbac(ctx.cluster, required, ctx.namespace)
+        if lacking is not None:
+            message, names = lacking
+            step = next(s for s in wf.steps if action_service_account(s.action_type) in names)
+            return _refused(ctx, wf, step.name, message, FailureReason.DEPENDENCY_MISSING)
+        apply_shared(ctx.cluster, to_apply, wf.name, ctx.namespace)
+        try:
+            return create_pipelinerun(ctx.cluster, objects.pipelinerun, ctx.uid)
+        except ApiError as exc:
+            refused = refusal(t.PIPELINE_RUN, f"{ctx.namespace}/{ctx.name}", exc)
+            if refused is None:
+                raise
+            if not refused.retry:
+                ctx.recorder.warning(ctx.wfe, FailureReason.FORBIDDEN.value, refused.message)
+                return _failed_with(wf, refused.message, FailureReason.FORBIDDEN, ctx)
+            # A quota: say so in the status (the steps stay Pending) and try again with backoff.
+            started = parse_rfc3339(ctx.status.start_time) if ctx.status.start_time else ctx.clock.now()
+            delay = quota_retry_delay((ctx.clock.now() - started).total_seconds())
+            message = f"waiting: {refused.message}; retrying in {delay:g}s"
+            if ctx.status.message != message:
+                ctx.recorder.warning(ctx.wfe, "CreateRetrying", message)
+            return EngineResult([StepStatus(s.name) for s in wf.steps], WorkflowPhase.RUNNING, message,
+                                requeue_after=delay)
 
     def _verify(self, ctx: EngineContext, wf: ir.Workflow) -> EngineResult | None:
         """The image policy for every step before the run exists: once Tekton has the run, pods
@@ -279,6 +324,42 @@ def _refused(ctx: EngineContext, wf: ir.Workflow, refused: str, message: str, re
     steps = [StepStatus(s.name, StepPhase.FAILED, 0, now, now, None, message, failure) if s.name == refused
              else StepStatus(s.name, StepPhase.SKIPPED, message=NOT_RUN_WORKFLOW_FAILED) for s in wf.steps]
     return EngineResult(steps, WorkflowPhase.FAILED, message)
+
+
+class _NameTaken(Exception):
+    """The run's name is taken by an object that is not this workflow's and will not go away."""
+
+
+def _failed_with(wf: ir.Workflow, message: str, reason: FailureReason, ctx: EngineContext, *,
+                 known: Sequence[StepStatus] = (), failed: str | None = None) -> EngineResult:
+    """Step ``failed`` (default: the first, when the run itself could not be created) fails with
+    ``reason``; finished steps stay as ``known`` records them, running ones are cancelled with
+    the run, the others never run — as V1 reports a step whose Job was refused."""
+    base = _failed(wf, message, known)
+    now = rfc3339(ctx.clock.now())
+    failure = StepFailure.of(reason, message)
+    culprit = failed or wf.steps[0].name
+    steps = [StepStatus(s.name, StepPhase.FAILED, s.attempts, s.start_time or now, now, None, message, failure)
+             if s.name == culprit else s for s in base.steps]
+    return EngineResult(steps, WorkflowPhase.FAILED, message)
+
+
+def _foreign_taskrun(ctx: EngineContext, wf: ir.Workflow, pr: JsonObject, observed: Observed) -> tuple[str, str] | None:
+    """(step, reason) when the run lists, for an unfinished step, a TaskRun that belongs to
+    someone else (and is not merely an earlier run's of the same name, about to go)."""
+    refs = [ref for ref in (pr.get("status") or {}).get("childReferences") or [] if ref.get("kind") == t.TASK_RUN]
+    for ref in refs:
+        step = str(ref.get("pipelineTaskName"))
+        if step in observed.taskruns or step in observed.finished or step not in {s.name for s in wf.steps}:
+            continue
+        try:
+            taskrun = ctx.cluster.get(t.API_VERSION, t.TASK_RUN, str(ref.get("name")), ctx.namespace)
+        except NotFound:
+            continue
+        foreign = foreign_owner(taskrun, pr["metadata"].get("uid") or "", t.PIPELINE_RUN, pr["metadata"]["name"])
+        if foreign is not None:
+            return step, foreign
+    return None
 
 
 def _started(steps: Sequence[StepStatus]) -> bool:

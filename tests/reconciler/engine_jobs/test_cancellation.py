@@ -24,7 +24,7 @@ STEPS = thing("first") + thing("long", after=["first"], usesWorkspace=True) + th
 
 def _running_long(h: Harness) -> None:
     h.create(workflow("cancel-me", STEPS))
-    assert h.manager.run_until(lambda: any(j["metadata"]["name"] == "cancel-me-long-1" and
+    assert h.manager.run_until(lambda: any(j["metadata"]["name"] == "cancel-me-long-046ad6-1" and
                                            (j.get("status") or {}).get("active") for j in h.objects("Job")))
 
 
@@ -44,7 +44,7 @@ def test_spec_cancel_stops_the_running_step_and_nothing_else_starts() -> None:
     assert h.step("cancel-me", "last")["message"] == NOT_RUN_CANCELLED
     # The running Job was deleted, its ActionExecution records the cancelled attempt, and no Job
     # or ActionExecution appeared after the cancel request.
-    assert [j["metadata"]["name"] for j in h.objects("Job")] == ["cancel-me-first-1"]
+    assert [j["metadata"]["name"] for j in h.objects("Job")] == ["cancel-me-first-a8e54a-1"]
     (long_ae,) = [a for a in h.objects("ActionExecution") if a["spec"]["step"] == "long"]
     assert long_ae["spec"]["cancel"] is True
     assert long_ae["status"]["phase"] == "Cancelled"

@@ -78,7 +78,7 @@ def test_the_workflow_timeout_stops_running_steps_and_fails_the_workflow() -> No
     assert conditions["Succeeded"] == ("False", "TimedOut")
     # The running Job was stopped and its ActionExecution says why; the workspace is gone.
     h.manager.run_until_idle()  # the ActionExecution controller finishes the cancellation
-    assert [j["metadata"]["name"] for j in h.objects("Job")] == ["wf-timeout-quick-1"]
+    assert [j["metadata"]["name"] for j in h.objects("Job")] == ["wf-timeout-quick-5bd906-1"]
     (ae,) = [a for a in h.objects("ActionExecution") if a["spec"]["step"] == "long"]
     assert ae["status"]["phase"] == "Cancelled"
     assert ae["status"]["attemptHistory"][-1]["phase"] == "Cancelled"

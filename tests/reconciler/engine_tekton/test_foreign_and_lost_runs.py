@@ -9,22 +9,20 @@ FOREIGN = {"apiVersion": TEKTON, "kind": "PipelineRun",
            "spec": {"pipelineRef": {"name": "theirs"}, "status": "PipelineRunPending"}}
 
 
-def test_someone_elses_pipelinerun_is_left_alone_and_the_workflow_waits() -> None:
+def test_someone_elses_pipelinerun_is_left_alone_and_the_workflow_fails_at_once() -> None:
+    # Waiting would never end and following it would report someone else's work (issue #15).
     h = Harness()
     h.cluster.create(FOREIGN)
     h.create(workflow("taken", thing("a")))
-    h.run_until(lambda: False, max_seconds=120)
-    assert h.status("taken")["phase"] == "Running"
-    assert h.steps("taken") == {"a": ("Pending", 0)}
+    assert h.run(max_seconds=120)
+    status = h.status("taken")
+    assert status["phase"] == "Failed"
+    assert h.steps("taken") == {"a": ("Failed", 0)}
+    assert status["failureDetails"]["reason"] == "NameConflict"
+    assert "PipelineRun default/taken already exists and belongs to nobody" in status["message"]
     pr = h.pipelinerun("taken")
     assert pr["spec"]["pipelineRef"] == {"name": "theirs"} and "ownerReferences" not in pr["metadata"]
-    errors = h.app.manager.get("workflowexecutions").stats.transient_errors
-    assert errors >= 1
-    # Cancelling does not wait for it either, and does not touch it.
-    h.cancel("taken")
-    assert h.run(max_seconds=120)
-    assert h.status("taken")["phase"] == "Cancelled"
-    assert h.pipelinerun("taken")["spec"]["status"] == "PipelineRunPending"
+    assert pr["spec"]["status"] == "PipelineRunPending"  # never touched
 
 
 def test_a_pipelinerun_deleted_under_a_running_workflow_fails_it() -> None:

@@ -39,9 +39,11 @@ def test_the_seed_names(workflow: Callable[..., ir.Workflow], step: Callable[...
     wf = workflow(step("git-clone", uses_workspace=True), name="workflow-xyz")
     s = wf.steps[0]
     assert names.workspace_claim_name(wf) == "workflow-xyz-workspace"  # the seed's example
-    assert names.action_execution_name(wf, s) == "workflow-xyz-git-clone"
+    # <workflow>-<step>, plus a digest of the pair: "workflow-xyz"/"git-clone" could also be split
+    # as "workflow"/"xyz-git-clone" (issue #15).
+    assert names.action_execution_name(wf, s) == "workflow-xyz-git-clone-15ba2e"
     assert [names.job_name(wf, s, n) for n in (1, 2, 10)] == [
-        "workflow-xyz-git-clone-1", "workflow-xyz-git-clone-2", "workflow-xyz-git-clone-10"]
+        "workflow-xyz-git-clone-15ba2e-1", "workflow-xyz-git-clone-15ba2e-2", "workflow-xyz-git-clone-15ba2e-10"]
     with pytest.raises(ValueError, match="numbered from 1"):
         names.job_name(wf, s, 0)
 
