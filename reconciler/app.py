@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from compiler.contracts import Catalog, load_catalog
 from targets.release import HELPER_IMAGE
 
+from .cache import CachedCluster, InformerCache, selectors_of
 from .clock import Clock
 from .cluster import Cluster, JsonObject, NotFound
 from .compile import WorkflowCompiler
@@ -64,6 +65,9 @@ class AppConfig:
     #: controller: the administrator, from ``kubernaut compile``; the engines only check them) or
     #: ``apply`` (an embedded cluster, whose user is its administrator). See engines.action_rbac.
     action_rbac: ActionRbac = ActionRbac.APPLY
+    #: Controllers read the kinds they watch from informer caches (one list+watch per kind)
+    #: instead of asking the API server; False: every read is a request (the old behaviour).
+    informer_cache: bool = True
 
 
 @dataclass
@@ -90,11 +94,16 @@ def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metri
     """Add the WorkflowExecution and ActionExecution controllers to ``manager``.
 
     ``cluster`` defaults to the manager's; passing another lets a caller interpose on the
-    controllers' requests (the benchmark counts them) while watches use the manager's.
+    controllers' requests (``kubernaut run`` tags them as kubernaut's, the benchmark counts them).
+    With ``config.informer_cache`` the controllers read the kinds they watch from informers that
+    list and watch through ``cluster`` and feed their watches too; otherwise their watches use
+    the manager's cluster.
     """
     config = config or AppConfig()
     metrics = metrics or Metrics()
-    cluster = cluster or manager.cluster
+    api = cluster or manager.cluster
+    informers = InformerCache(api, manager.clock) if config.informer_cache else None
+    cluster = CachedCluster(informers) if informers is not None else api
     clock: Clock = manager.clock
     catalog = config.catalog if config.catalog is not None else load_catalog()[0]
     compiler = WorkflowCompiler(catalog)
@@ -109,8 +118,13 @@ def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metri
         cluster, clock, compiler, verification, settings=config.attempts,
         recorder=EventRecorder(cluster, "kubernaut-actionexecution", clock=clock), metrics=metrics,
         pod_lookup=config.pod_lookup)
-    manager.add(workflows.controller(config.workers))
-    manager.add(actions.controller(config.workers))
+    controllers = [workflows.controller(config.workers), actions.controller(config.workers)]
+    if informers is not None:
+        for (api_version, kind), selector in selectors_of(w for c in controllers for w in c.watches).items():
+            informers.add(api_version, kind, selector)
+        manager.use_informers(informers)
+    for controller in controllers:
+        manager.add(controller)
     return App(manager, workflows, actions, engines, compiler, metrics, verification)
 
 
