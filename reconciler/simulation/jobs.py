@@ -32,6 +32,8 @@ import hashlib
 import itertools
 import json
 import logging
+import os
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -39,6 +41,7 @@ from datetime import datetime
 from typing import Any
 
 from targets.common.failures import script_failure_lines
+from targets.common.interfaces import OUTPUTS_ENV
 
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
@@ -46,7 +49,7 @@ from ..controller import Controller, Key, Result, WatchSpec, owner_key
 from ..events import EventRecorder
 from .kubelet import expand
 from .outcomes import AttemptOutcome, Outcomes
-from .process import run_entrypoint, termination_message
+from .process import kubelet_termination_file, run_entrypoint, termination_message
 
 __all__ = [
     "ACTION_TYPE_ANNOTATION",
@@ -424,6 +427,8 @@ class JobSimulator:
     def _execute(self, job: JsonObject, pod: JsonObject, command: Sequence[str]) -> RunOutcome:
         container = _action_container(pod)
         env = self._container_env(pod, container)
+        if OUTPUTS_ENV in env:
+            return self._execute_env(job, container, env, command)
         deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
         timeout = float(deadline) if deadline else self.entrypoint_timeout
         with self._lock:
@@ -440,6 +445,31 @@ class JobSimulator:
         message = termination_message(written, result.stderr, result.exit_code,
                                       container.get("terminationMessagePolicy"))
         return RunOutcome(result.exit_code, message, self.default_duration, log=result.stdout + result.stderr)
+
+    def _execute_env(self, job: JsonObject, container: JsonObject, env: dict[str, str],
+                     entrypoint: Sequence[str]) -> RunOutcome:
+        """An ``env`` action: the container sets no command, so the kubelet runs the image's
+        ENTRYPOINT (``entrypoint`` here) with the container's ``args`` (else the image's CMD,
+        part of ``entrypoint``); it writes its outputs to ``$KUBERNAUT_OUTPUTS``, the container's
+        termination-message file, which becomes the termination message (policy File)."""
+        argv = [*entrypoint, *(str(a) for a in container.get("args") or [])]
+        deadline = (job.get("spec") or {}).get("activeDeadlineSeconds")
+        timeout = float(deadline) if deadline else self.entrypoint_timeout
+        with self._lock:
+            self.processes_started += 1
+        with tempfile.TemporaryDirectory(prefix="kubernaut-termination-") as scratch:
+            message_file = os.path.join(scratch, "termination-log")
+            env = {**env, OUTPUTS_ENV: message_file}  # the pod's /dev/termination-log, here
+            result = run_entrypoint(argv, env, timeout=timeout)
+            written = ""
+            if os.path.exists(message_file):
+                with open(message_file, encoding="utf-8", errors="replace") as handle:
+                    written = handle.read()
+        log = result.stdout + result.stderr
+        if result.timed_out:
+            return RunOutcome(result.exit_code, "", float("inf") if deadline else timeout, log=log)
+        message = kubelet_termination_file(written)
+        return RunOutcome(result.exit_code, message, self.default_duration, log=log)
 
     def _container_env(self, pod: JsonObject, container: JsonObject) -> dict[str, str]:
         """The container's literal env plus values from ConfigMaps/Secrets, as the kubelet
