@@ -41,6 +41,7 @@ from .base import JsonObject, LabelSelector, ObjectList, Propagation, WatchEvent
 from .errors import ApiTimeout, BadRequest, Gone, Invalid, NotFound
 from .kube_http import APPLY_PATCH, JSON, MERGE_PATCH, Query, RequestHook, Transport, error_from_response, segment
 from .kube_watch import KubeWatch
+from .rate_limit import DEFAULT_BURST, TokenBucket
 from .resources import ResourceRegistry, ResourceType, default_registry
 from .selectors import selector_from
 from .validation import ensure_json
@@ -69,6 +70,9 @@ class KubeCluster:
     of silence, so a dead connection cannot hang a watch. Discovery answers are cached for
     ``discovery_ttl`` seconds (so installing Tekton is noticed without a restart).
     ``on_request(verb, kind, code)`` is told about every request (``Metrics.api_request`` fits).
+    ``qps`` and ``burst`` limit the request rate on the client side (a token bucket, like
+    client-go's; ``qps`` 0, the default for the CLI's short-lived clients: no limit; the
+    controller passes ``--kube-api-qps``/``--kube-api-burst``).
     """
 
     def __init__(
@@ -83,6 +87,9 @@ class KubeCluster:
         discovery_ttl: float = 300.0,
         on_request: RequestHook | None = None,
         clock: Clock | None = None,
+        qps: float = 0.0,
+        burst: int = DEFAULT_BURST,
+        limiter: TokenBucket | None = None,
     ) -> None:
         if not field_manager:
             raise ValueError("field_manager must not be empty")
@@ -91,7 +98,8 @@ class KubeCluster:
         self.api_client = api_client
         self.registry = registry or default_registry()
         self.field_manager = field_manager
-        self._http = Transport(api_client, (connect_timeout, timeout), on_request)
+        self._http = Transport(api_client, (connect_timeout, timeout), on_request,
+                               limiter if limiter is not None else TokenBucket(qps, burst))
         self._watch_timeout = watch_timeout
         self._watch_read_timeout = (connect_timeout, watch_timeout + timeout)
         self._discovery_ttl = discovery_ttl

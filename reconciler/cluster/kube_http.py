@@ -27,6 +27,7 @@ from kubernetes.client.exceptions import ApiException
 
 from .base import JsonObject
 from .errors import ApiError, ApiTimeout, Conflict, ServerError, TooManyRequests, error_for_status
+from .rate_limit import TokenBucket
 
 __all__ = [
     "APPLY_PATCH",
@@ -61,12 +62,15 @@ def segment(value: str) -> str:
 
 
 class Transport:
-    """Sends requests for ``KubeCluster``; thread-safe (urllib3's pool is)."""
+    """Sends requests for ``KubeCluster``; thread-safe (urllib3's pool is). Every request, a
+    watch's included (as in client-go), first takes a token from ``limiter`` when there is one."""
 
-    def __init__(self, api_client: ApiClient, timeout: Timeout, on_request: RequestHook | None = None) -> None:
+    def __init__(self, api_client: ApiClient, timeout: Timeout, on_request: RequestHook | None = None,
+                 limiter: TokenBucket | None = None) -> None:
         self.api_client = api_client
         self.timeout = timeout
         self._on_request = on_request
+        self.limiter = limiter
 
     def json(
         self,
@@ -103,6 +107,8 @@ class Transport:
         accept: str = JSON,
     ) -> urllib3.BaseHTTPResponse:
         """Send a request; the answer's body is not read yet (the caller streams or reads it)."""
+        if self.limiter is not None:
+            self.limiter.wait()
         headers = {"Accept": accept}
         if content_type is not None:
             headers["Content-Type"] = content_type

@@ -16,10 +16,13 @@ from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_USAGE
 from reconciler.cluster.errors import ApiError
 from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.rate_limit import DEFAULT_BURST, DEFAULT_QPS
 from reconciler.service import ServiceConfig, in_cluster, serve
 from targets.release import HELPER_IMAGE, REFERENCE_FORM, reference_problem
 
 HELPER_IMAGE_ENV = "KUBERNAUT_HELPER_IMAGE"
+QPS_ENV = "KUBERNAUT_KUBE_API_QPS"
+BURST_ENV = "KUBERNAUT_KUBE_API_BURST"
 
 
 class PolicyMode(enum.StrEnum):
@@ -32,10 +35,10 @@ class NoMatch(enum.StrEnum):
     allow = "allow"
 
 
-def _cluster(kubeconfig: Path | None, context: str | None) -> KubeCluster:
+def _cluster(kubeconfig: Path | None, context: str | None, qps: float, burst: int) -> KubeCluster:
     if kubeconfig is None and context is None and in_cluster():
-        return KubeCluster.from_in_cluster()
-    return KubeCluster.from_kubeconfig(str(kubeconfig) if kubeconfig else None, context)
+        return KubeCluster.from_in_cluster(qps=qps, burst=burst)
+    return KubeCluster.from_kubeconfig(str(kubeconfig) if kubeconfig else None, context, qps=qps, burst=burst)
 
 
 @app.command()
@@ -57,6 +60,12 @@ def controller(
     registry_ca_bundle: Path | None = typer.Option(None, "--registry-ca-bundle", metavar="PEM",
                                                    help="CA bundle for registries with a private CA."),
     workers: int = typer.Option(2, "--workers", min=1, help="Worker threads per controller."),
+    kube_api_qps: float = typer.Option(DEFAULT_QPS, "--kube-api-qps", envvar=QPS_ENV, min=0.0,
+                                       help="Requests per second to the API server, sustained (client-side token "
+                                            "bucket; 0: no limit). ConfigMap key kubeApiQps."),
+    kube_api_burst: int = typer.Option(DEFAULT_BURST, "--kube-api-burst", envvar=BURST_ENV, min=1,
+                                       help="Requests the controller may send at once after a quiet spell. "
+                                            "ConfigMap key kubeApiBurst."),
     helper_image: str = typer.Option(
         HELPER_IMAGE, "--helper-image", envvar=HELPER_IMAGE_ENV, metavar="REF",
         help=f"Image of the V2 helper steps ({REFERENCE_FORM}); deploy/ sets it from the ConfigMap key "
@@ -77,7 +86,7 @@ def controller(
         sys.stderr.write("\n".join(d.headline() for d in problems if d.is_error) + "\n")
         raise typer.Exit(EXIT_USAGE)
     try:
-        cluster = _cluster(kubeconfig, context)
+        cluster = _cluster(kubeconfig, context, kube_api_qps, kube_api_burst)
     except Exception as exc:  # the kubernetes client raises several types for bad configs
         sys.stderr.write(f"kubernaut: cannot connect: {exc}\n")
         raise typer.Exit(EXIT_USAGE) from exc

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from kubernaut.cli.cluster_run import run_in_cluster
 from kubernaut.cli.clusterargs import ContextOpt, KubeconfigOpt, open_target
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from kubernaut.cli.progress import Progress
+from kubernaut.cli.run_stats import CLI_CLIENT, KUBERNAUT_CLIENT, write_stats
 from kubernaut.cli.trust import (
     AllowHttpOpt,
     IdentityOpt,
@@ -148,6 +150,9 @@ def run(
     save_state: Path | None = typer.Option(None, "--save-state", help="At the end, write the embedded "
                                            "cluster's objects and pod logs to this file (read it with "
                                            "get/describe/logs --state).", show_default=False),
+    stats: Path | None = typer.Option(None, "--stats", help="At the end, write the run's API requests by verb "
+                                      "(kubernaut's and the simulators'), its step count and wall time to this "
+                                      "JSON file (see docs/running.md).", show_default=False),
     in_cluster: bool = typer.Option(False, "--cluster", help="Create the workflow in a real cluster (kubeconfig "
                                     "or in-cluster config) and follow it there, instead of the embedded one."),
     kubeconfig: Path | None = KubeconfigOpt,
@@ -199,7 +204,8 @@ def run(
     if in_cluster or kubeconfig is not None or context is not None:
         if len(files) > 1:
             raise _usage("--cluster runs one workflow; several files run on the embedded cluster only")
-        embedded_only = {"--simulate": simulate, "--realtime": realtime, "--save-state": save_state, "--verify": verify}
+        embedded_only = {"--simulate": simulate, "--realtime": realtime, "--save-state": save_state, "--verify": verify,
+                         "--stats": stats}
         used = [flag for flag, value in embedded_only.items() if value]
         if used:
             raise _usage(f"{', '.join(used)} apply to the embedded cluster only, not with --cluster")
@@ -226,12 +232,17 @@ def run(
         # not checked a single signature, which the in-cluster controller would.
         sys.stderr.write(SKIPPED_VERIFICATION_NOTICE + "\n")
     image_policy = ImagePolicy("skip") if trust is None else _verifying_policy(sim, trust, allow_http_registry)
-    install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods))
+    # kubernaut's controllers and this command talk to the embedded cluster as clients of their
+    # own, so --stats can tell their requests from the simulators'.
+    install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods),
+            cluster=sim.cluster.client(KUBERNAUT_CLIENT))
+    cli = sim.cluster.client(CLI_CLIENT)
     for obj in _mounted_objects(files, (unit.document.data.get("metadata") or {}).get("namespace")):
-        sim.cluster.create(obj)  # the Secrets/ConfigMaps shipped next to the workflow
+        cli.create(obj)  # the Secrets/ConfigMaps shipped next to the workflow
+    steps = sum(len(wf.steps) for wf in workflows)
     if len(result.units) > 1:
-        _run_many(sim, [u.document.data for u in result.units], workflows, engine, output, save_state)
-    created = sim.cluster.create(_workflow_object(unit.document.data, engine))
+        _run_many(sim, [u.document.data for u in result.units], workflows, engine, output, save_state, stats, steps)
+    created = cli.create(_workflow_object(unit.document.data, engine))
     name, namespace = created["metadata"]["name"], created["metadata"]["namespace"]
 
     console = Console(file=sys.stdout)
@@ -240,13 +251,14 @@ def run(
 
     def finished() -> bool:
         nonlocal latest
-        latest = sim.cluster.get(WFE_API_VERSION, WFE_KIND, name, namespace)
+        latest = cli.get(WFE_API_VERSION, WFE_KIND, name, namespace)
         if progress is not None:
             progress.update(latest)
         phase = (latest.get("status") or {}).get("phase")
         return phase in TERMINAL_WORKFLOW_PHASES and FINALIZER not in (latest["metadata"].get("finalizers") or [])
 
     bound = workflow.timeout_seconds + _MARGIN_SECONDS
+    started = time.perf_counter()
     try:
         done = sim.run_until(finished, bound)
     finally:
@@ -255,6 +267,8 @@ def run(
     phase = (latest.get("status") or {}).get("phase")
     if save_state is not None:
         _save_state(save_state, sim)
+    if stats is not None:
+        _write_stats(stats, sim, steps, time.perf_counter() - started)
     if output == "json":
         sys.stdout.write(json.dumps(latest, indent=2, ensure_ascii=False) + "\n")
     elif progress is not None:
@@ -277,27 +291,39 @@ def _mounted_objects(files: list[Path], namespace: str | None) -> list[dict[str,
     return found
 
 
+def _write_stats(path: Path, sim: Simulation, steps: int, wall_seconds: float) -> None:
+    try:
+        write_stats(path, sim.cluster, steps, wall_seconds)
+    except OSError as exc:
+        sys.stderr.write(f"kubernaut: cannot write the stats file {path}: {exc.strerror or exc}\n")
+        raise typer.Exit(EXIT_INVALID) from None
+
+
 def _run_many(sim: Simulation, documents: list[dict[str, Any]], workflows: list[ir.Workflow], engine: str | None,
-              output: str, save_state: Path | None) -> None:
+              output: str, save_state: Path | None, stats: Path | None, steps: int) -> None:
     """Several workflows at once on the same embedded cluster (workflows of the same target take
     turns: target locks). Text: one summary per workflow; JSON: a ``v1`` ``List`` of the final
     WorkflowExecutions, in the order of the files. Exits 0 only when every one succeeded."""
     keys = []
     for document in documents:
-        created = sim.cluster.create(_workflow_object(document, engine))
+        created = sim.cluster.client(CLI_CLIENT).create(_workflow_object(document, engine))
         keys.append((created["metadata"]["name"], created["metadata"]["namespace"]))
     latest: list[dict[str, Any]] = []
 
     def finished() -> bool:
-        latest[:] = [sim.cluster.get(WFE_API_VERSION, WFE_KIND, name, namespace) for name, namespace in keys]
+        cli = sim.cluster.client(CLI_CLIENT)
+        latest[:] = [cli.get(WFE_API_VERSION, WFE_KIND, name, namespace) for name, namespace in keys]
         return all((w.get("status") or {}).get("phase") in TERMINAL_WORKFLOW_PHASES
                    and FINALIZER not in (w["metadata"].get("finalizers") or []) for w in latest)
 
     # Workflows of one target run one after the other: allow for all of them in a row.
     bound = sum(wf.timeout_seconds for wf in workflows) + _MARGIN_SECONDS
+    started = time.perf_counter()
     done = sim.run_until(finished, bound)
     if save_state is not None:
         _save_state(save_state, sim)
+    if stats is not None:
+        _write_stats(stats, sim, steps, time.perf_counter() - started)
     if output == "json":
         listing = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": latest}
         sys.stdout.write(json.dumps(listing, indent=2, ensure_ascii=False) + "\n")
