@@ -8,9 +8,11 @@ Per reconcile of a running workflow:
 2. **Decide** with the pure :func:`~reconciler.engines.jobs.scheduler.schedule`.
 3. **Act**: before the first step starts, the shared RBAC and the workspace PVC (owned by the
    WorkflowExecution, so garbage collection removes it if the workflow is deleted) are applied
-   with the generic diff-based loop (``reconciler.apply``); then one ActionExecution per step to
-   start, owned by the WorkflowExecution, with ``spec.resolvedInputs`` resolved at this moment
-   and ``spec.requiredOutputs``, the output keys later steps read (``ir.Workflow.consumed_outputs``).
+   with the generic diff-based loop (``reconciler.apply``) — in the cluster, the action types'
+   Roles and RoleBindings are the administrator's and only checked (``action_rbac``); then one
+   ActionExecution per step to start, owned by the WorkflowExecution, with
+   ``spec.resolvedInputs`` resolved at this moment and ``spec.requiredOutputs``, the output keys
+   later steps read (``ir.Workflow.consumed_outputs``).
    "Already exists" is success: the name is deterministic, and the existing object is read and
    scheduling runs again with what it says.
 

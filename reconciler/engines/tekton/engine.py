@@ -4,8 +4,10 @@ Per reconcile of a running workflow:
 
 1. **Read the PipelineRun** (named after the workflow). Until it exists: verify every step's
    image (``reconciler.verification``, the policy V1 applies per step; a rejected image fails the
-   workflow before anything is created), apply the shared RBAC, the meta-Task and the Pipeline
-   with the diff-based loop, then create the PipelineRun once (``objects``).
+   workflow before anything is created), apply the shared RBAC (in the cluster: check the
+   administrator's Roles, ``action_rbac``), the meta-Task and the Pipeline with the diff-based
+   loop, then create the PipelineRun once (``objects``); a create the API server refuses fails
+   the workflow with its reason, or is retried while a quota is full (``refusals``).
 2. **Read its TaskRuns** from ``status.childReferences`` — only those of steps the stored status
    does not already record as finished (a finished TaskRun never changes).
 3. **Map** run and TaskRuns to kubernaut's status (``sync``): the same shape and texts as V1.
