@@ -38,7 +38,7 @@ from kubernaut.cli.cluster_run import run_in_cluster
 from kubernaut.cli.clusterargs import ContextOpt, KubeconfigOpt, open_target
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from kubernaut.cli.progress import Progress
-from kubernaut.cli.run_stats import CLI_CLIENT, KUBERNAUT_CLIENT, write_stats
+from kubernaut.cli.run_stats import CLI_CLIENT, KUBERNAUT_CLIENT, steps_run, write_stats
 from kubernaut.cli.trust import (
     AllowHttpOpt,
     IdentityOpt,
@@ -239,9 +239,8 @@ def run(
     cli = sim.cluster.client(CLI_CLIENT)
     for obj in _mounted_objects(files, (unit.document.data.get("metadata") or {}).get("namespace")):
         cli.create(obj)  # the Secrets/ConfigMaps shipped next to the workflow
-    steps = sum(len(wf.steps) for wf in workflows)
     if len(result.units) > 1:
-        _run_many(sim, [u.document.data for u in result.units], workflows, engine, output, save_state, stats, steps)
+        _run_many(sim, [u.document.data for u in result.units], workflows, engine, output, save_state, stats)
     created = cli.create(_workflow_object(unit.document.data, engine))
     name, namespace = created["metadata"]["name"], created["metadata"]["namespace"]
 
@@ -268,7 +267,7 @@ def run(
     if save_state is not None:
         _save_state(save_state, sim)
     if stats is not None:
-        _write_stats(stats, sim, steps, time.perf_counter() - started)
+        _write_stats(stats, sim, [latest], time.perf_counter() - started)
     if output == "json":
         sys.stdout.write(json.dumps(latest, indent=2, ensure_ascii=False) + "\n")
     elif progress is not None:
@@ -291,16 +290,16 @@ def _mounted_objects(files: list[Path], namespace: str | None) -> list[dict[str,
     return found
 
 
-def _write_stats(path: Path, sim: Simulation, steps: int, wall_seconds: float) -> None:
+def _write_stats(path: Path, sim: Simulation, finals: list[dict[str, Any]], wall_seconds: float) -> None:
     try:
-        write_stats(path, sim.cluster, steps, wall_seconds)
+        write_stats(path, sim.cluster, steps_run(finals), wall_seconds)
     except OSError as exc:
         sys.stderr.write(f"kubernaut: cannot write the stats file {path}: {exc.strerror or exc}\n")
         raise typer.Exit(EXIT_INVALID) from None
 
 
 def _run_many(sim: Simulation, documents: list[dict[str, Any]], workflows: list[ir.Workflow], engine: str | None,
-              output: str, save_state: Path | None, stats: Path | None, steps: int) -> None:
+              output: str, save_state: Path | None, stats: Path | None) -> None:
     """Several workflows at once on the same embedded cluster (workflows of the same target take
     turns: target locks). Text: one summary per workflow; JSON: a ``v1`` ``List`` of the final
     WorkflowExecutions, in the order of the files. Exits 0 only when every one succeeded."""
@@ -323,7 +322,7 @@ def _run_many(sim: Simulation, documents: list[dict[str, Any]], workflows: list[
     if save_state is not None:
         _save_state(save_state, sim)
     if stats is not None:
-        _write_stats(stats, sim, steps, time.perf_counter() - started)
+        _write_stats(stats, sim, latest, time.perf_counter() - started)
     if output == "json":
         listing = {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": latest}
         sys.stdout.write(json.dumps(listing, indent=2, ensure_ascii=False) + "\n")

@@ -1,0 +1,77 @@
+"""What a V1 workflow costs the API server, counted on the embedded cluster (issue 13): reads of
+the kinds the controllers watch come from informer caches, Events are aggregated without a GET,
+and each cached kind is listed and watched once for the whole process. Counts, never timings."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from compiler.spec import API_VERSION, KIND
+from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.simulation import Simulation
+from reconciler.status import TERMINAL_WORKFLOW_PHASES
+from reconciler.verification import ImagePolicy
+
+IMAGE = "ghcr.io/kubernaut/actions/thing@sha256:" + "c" * 64
+STEPS = (("a", ()), ("b", ("a",)), ("c", ("a",)), ("d", ("b", "c")), ("e", ("d",)))
+CACHED = {"WorkflowExecution", "ActionExecution", "Job", "Pod", "PipelineRun", "TaskRun"}
+
+
+def workflow(name: str) -> dict[str, Any]:
+    return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name, "namespace": "budget"},
+            "spec": {"steps": [{"name": step, "actionType": "custom/thing", "image": IMAGE, "runAfter": list(after),
+                                "usesWorkspace": step == "a"} for step, after in STEPS]}}
+
+
+def run_workflows(count: int, informer_cache: bool = True) -> Counter[tuple[str, str]]:
+    """Run ``count`` 5-step workflows to the end; kubernaut's requests by (verb, kind)."""
+    sim = Simulation()
+    install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods,
+                                   informer_cache=informer_cache), cluster=sim.cluster.client("kubernaut"))
+    names = [f"wf-{n}" for n in range(count)]
+    for name in names:
+        sim.cluster.create(workflow(name))
+
+    def finished() -> bool:
+        return all((sim.cluster.get(API_VERSION, KIND, name, "budget").get("status") or {}).get("phase")
+                   in TERMINAL_WORKFLOW_PHASES for name in names)
+
+    assert sim.run_until(finished, 3600)
+    sim.manager.run_until_idle()
+    phases = {(w.get("status") or {}).get("phase") for w in sim.cluster.objects(KIND)}
+    assert phases == {"Succeeded"}
+    return Counter({(verb, kind): n for (client, verb, kind), n in sim.cluster.request_counts().items()
+                    if client == "kubernaut"})
+
+
+@pytest.fixture(scope="module")
+def cached() -> Counter[tuple[str, str]]:
+    return run_workflows(3)
+
+
+def test_controllers_never_get_or_list_what_they_watch(cached: Counter[tuple[str, str]]) -> None:
+    reads = {key: n for key, n in cached.items() if key[0] in ("get", "list") and key[1] in CACHED}
+    # One list per cached kind, when its informer starts; no GET at all.
+    assert {key for key in reads if key[0] == "get"} == set()
+    assert all(n == 1 for key, n in reads.items() if key[0] == "list")
+
+
+def test_each_cached_kind_is_listed_and_watched_once_for_every_controller(cached: Counter[tuple[str, str]]) -> None:
+    watched = {kind for verb, kind in cached if verb == "watch"}
+    assert {"WorkflowExecution", "ActionExecution", "Job", "Pod"} <= watched
+    assert all(cached[("watch", kind)] == 1 for kind in watched)
+    assert all(cached[("list", kind)] == 1 for kind in watched)
+
+
+def test_events_are_aggregated_without_a_get(cached: Counter[tuple[str, str]]) -> None:
+    assert cached[("get", "Event")] == 0
+    assert cached[("create", "Event")] > 0 and cached[("update", "Event")] > 0
+
+
+def test_without_informers_the_same_run_reads_from_the_server() -> None:
+    # The comparison that makes the counts above mean something: the old way GETs every read.
+    uncached = run_workflows(1, informer_cache=False)
+    assert uncached[("get", "WorkflowExecution")] > 0 and uncached[("get", "ActionExecution")] > 0
