@@ -121,7 +121,7 @@ def test_status_is_written_only_when_it_changes() -> None:
 
 def test_tekton_requested_without_a_tekton_engine_falls_back_to_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
     # A controller built without the V2 engine (Tekton's CRDs present, the engine not registered).
-    monkeypatch.setattr("reconciler.app.default_engines", lambda verification: [JobsEngine()])
+    monkeypatch.setattr("reconciler.app.default_engines", lambda verification, config=None: [JobsEngine()])
     h = Harness()
     doc = workflow("wants-tekton", thing("a"))
     doc["spec"]["engine"] = "tekton"
