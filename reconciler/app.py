@@ -7,6 +7,7 @@ A second engine joins by passing it in ``extra_engines`` (or adding it to
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -33,14 +34,22 @@ __all__ = ["App", "AppConfig", "build_manager", "default_engines", "install", "s
 
 
 def simulated_pods(cluster: Cluster, job: JsonObject) -> list[JsonObject]:
-    """The pod of a Job run by ``reconciler.simulation`` (read by its deterministic name: on
+    """The pods of a Job run by ``reconciler.simulation`` (read by their deterministic names: on
     ``MemoryCluster`` a get is O(1) where a labelled list reads every pod); a label list for
-    anything else."""
+    anything else. A pod evicted or preempted (``DisruptionTarget``) was replaced by the next
+    index (the Job's podFailurePolicy ``Ignore`` rule): only then is the next one read."""
     meta = job["metadata"]
-    try:
-        return [cluster.get("v1", "Pod", pod_name(meta["name"], meta["uid"]), meta.get("namespace"))]
-    except NotFound:
-        return pods_by_label(cluster, job)
+    pods: list[JsonObject] = []
+    for index in itertools.count():
+        try:
+            pod = cluster.get("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta.get("namespace"))
+        except NotFound:
+            break
+        pods.append(pod)
+        if not any(c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+                   for c in (pod.get("status") or {}).get("conditions") or []):
+            break
+    return pods or pods_by_label(cluster, job)
 
 
 @dataclass(frozen=True)

@@ -205,3 +205,16 @@ def test_every_failure_reason_in_the_cases_is_documented() -> None:
     for case in CASES:
         if case.failure is not None:
             assert f"`{case.failure['reason']}`" in documented, case.failure["reason"]
+
+
+def test_a_disruption_is_not_an_attempt_on_v1_but_is_one_on_tekton() -> None:
+    # The one difference Tekton forces on honest retries (docs/engines.md, "Honest retries on
+    # Tekton"): a TaskRun has no podFailurePolicy, so an evicted pod uses up a retry there.
+    scenario = Scenario("disrupted", REMEDIATE, """
+        steps:
+          fix: [{result: failed, reason: Disrupted}, {outputs: {target: fixed}}]
+    """)
+    jobs, tekton = run_library(scenario, "jobs"), run_library(scenario, "tekton")
+    assert summary(jobs)["fix"] == ("Succeeded", 1)
+    assert summary(tekton)["fix"] == ("Succeeded", 2)
+    assert jobs["status"]["phase"] == tekton["status"]["phase"] == "Succeeded"

@@ -395,7 +395,7 @@ class ActionExecutionController:
                 self.cluster.delete("batch/v1", "Job", name, meta.get("namespace"))
             return result
         pods = self.pod_lookup(self.cluster, job)
-        terminated = terminated_state(pods)
+        terminated = terminated_state(pods, complete=condition["type"] == "Complete")
         finished_at = str(condition.get("lastTransitionTime") or (job.get("status") or {}).get("completionTime")
                           or self._now())
         if condition["type"] == "Complete":

@@ -60,9 +60,19 @@ def parse_outputs(message: str, step: str) -> dict[str, JSON]:
         raise
 
 
-def terminated_state(pods: Iterable[Mapping[str, Any]]) -> Terminated | None:
-    """The action container's final state in the newest terminated pod, if any."""
-    best: Terminated | None = None
+def _disrupted(pod: Mapping[str, Any]) -> bool:
+    return any(c.get("type") == "DisruptionTarget" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def terminated_state(pods: Iterable[Mapping[str, Any]], *, complete: bool = False) -> Terminated | None:
+    """The action container's final state in the newest terminated pod, if any.
+
+    A Job may have several pods: one the ``podFailurePolicy`` ``Ignore`` rule let go (a disruption)
+    and the one that ran the attempt after it, possibly finishing in the same second. A disrupted
+    pod never decides the outcome when another terminated; for a ``complete`` Job only a pod
+    whose action exited 0 holds the outputs."""
+    candidates: list[tuple[bool, Terminated]] = []
     for pod in pods:
         statuses = (pod.get("status") or {}).get("containerStatuses") or []
         chosen = next((s for s in statuses if s.get("name") == ACTION_CONTAINER), statuses[0] if statuses else None)
@@ -71,6 +81,13 @@ def terminated_state(pods: Iterable[Mapping[str, Any]]) -> Terminated | None:
             continue
         found = Terminated(int(state.get("exitCode") or 0), str(state.get("message") or ""), state.get("reason"),
                            state.get("finishedAt"))
+        if complete and found.exit_code != 0:
+            continue
+        candidates.append((_disrupted(pod), found))
+    if any(not disrupted for disrupted, _ in candidates):
+        candidates = [(d, t) for d, t in candidates if not d]
+    best: Terminated | None = None
+    for _, found in candidates:
         if best is None or (found.finished_at or "") >= (best.finished_at or ""):
             best = found
     return best

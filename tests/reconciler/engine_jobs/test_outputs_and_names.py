@@ -138,3 +138,21 @@ def test_v1_reads_outputs_exactly_as_v2_publishes_them(printed: str) -> None:
     except runtime.TaskError as exc:
         v2 = exc.message
     assert v1 == v2
+
+
+def test_a_disrupted_pod_never_decides_the_outcome_of_its_job() -> None:
+    # Both pods of a Job ended in the same second: the one the podFailurePolicy Ignore rule let go
+    # (evicted) and the one that ran the attempt after it.
+    evicted = {"status": {"conditions": [{"type": "DisruptionTarget", "status": "True"}], "containerStatuses": [
+        {"name": "action", "state": {"terminated": {"exitCode": 137, "finishedAt": "2026-01-01T00:00:05Z"}}}]}}
+    ran = {"status": {"containerStatuses": [
+        {"name": "action", "state": {"terminated": {"exitCode": 0, "message": '{"a":1}',
+                                                    "finishedAt": "2026-01-01T00:00:05Z"}}}]}}
+    for pods in ([ran, evicted], [evicted, ran]):
+        state = terminated_state(pods, complete=True)
+        assert state is not None and (state.exit_code, state.message) == (0, '{"a":1}')
+        state = terminated_state(pods)
+        assert state is not None and state.exit_code == 0
+    assert terminated_state([evicted], complete=True) is None
+    only = terminated_state([evicted])
+    assert only is not None and only.exit_code == 137
