@@ -8,7 +8,7 @@
   ``kubernaut compile``); the in-cluster controller (``action_rbac=require``) only reads them and
   fails a workflow whose RBAC is missing at once, naming what to apply.
 * Every request the controllers make while running real workflows on both engines (a workspace,
-  a privileged action type, a target lock, retries, a cancellation) is covered by the list: a new
+  a privileged action type, a target lock, a mounted Secret, a cancellation) is covered by the list: a new
   request without a line here fails this test, so the list cannot silently fall behind.
 """
 
@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 import yaml
 from support.driving import WorkflowDriver
+from support.workflows import step, workflow
 from typer.testing import CliRunner
 
 from compiler.contracts import load_catalog
@@ -252,6 +253,7 @@ steps:
   scale-deployment: [{outputs: {previousReplicas: 3}}]
   git-commit: [{outputs: {commitSHA: abc123}}]
   fix: [{outputs: {target: payments}}]
+  long: [{duration: 30m}]
 """
 
 
@@ -265,9 +267,16 @@ def test_every_request_of_the_controllers_is_in_the_least_privilege_list(engine:
             h.create(other)
         h.create(doc)
     assert privileged, "no workflow here exercises an action type with permissions"
+    # And one that is cancelled while its step runs (V1 deletes the Job, V2 updates the run).
+    h.create(workflow("cancelled", step("long"), spec=f"engine: {engine}"))
+    assert h.manager.run_until(lambda: h.steps("cancelled").get("long") == ("Running", 1))
+    cancelled = copy.deepcopy(h.wfe("cancelled"))
+    cancelled["spec"]["cancel"] = True
+    h.cluster.update(cancelled)
     assert h.run()
     phases = {w["metadata"]["name"]: (w["status"]["phase"], w["status"].get("message"))
               for w in h.cluster.objects("WorkflowExecution")}
+    assert phases.pop("cancelled")[0] == "Cancelled"
     assert {phase for phase, _ in phases.values()} == {"Succeeded"}, phases
     assert h.watched(), "the controllers' watches were not found"
     unlisted = (h.recording.requests | h.watched()) - _least_privilege()
