@@ -11,7 +11,7 @@ from refusal_harness import RefusingHarness
 from support.workflows import step, workflow
 
 from reconciler.clock import parse_rfc3339
-from reconciler.engines.jobs.names import action_execution_name, job_name
+from reconciler.engines.jobs.names import action_execution_name, job_name, workspace_claim_name
 
 AE_API = "actionexecution.kubernaut.ai/v1alpha1"
 
@@ -72,3 +72,16 @@ def test_v2_a_taskrun_of_someone_else_under_the_runs_child_name_fails_the_step()
     h.create(workflow("web", step("fix"), spec="engine: tekton"))
     assert h.run()
     _assert_name_conflict(h, "web", "fix", "TaskRun default/web-fix")
+
+
+def test_v1_a_claim_of_someone_else_under_the_workspace_name_is_left_alone_and_fails_the_step() -> None:
+    h = RefusingHarness()
+    taken = workspace_claim_name("web")
+    h.create(_squatter("v1", "PersistentVolumeClaim", taken, {
+        "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}}))
+    h.create(workflow("web", step("fix", usesWorkspace=True), spec="engine: jobs"))
+    assert h.run()
+    _assert_name_conflict(h, "web", "fix", f"PersistentVolumeClaim default/{taken}")
+    claim = h.cluster.get("v1", "PersistentVolumeClaim", taken, "default")
+    assert "ownerReferences" not in claim["metadata"]  # never taken over
+    assert claim["spec"]["resources"]["requests"]["storage"] == "5Gi"

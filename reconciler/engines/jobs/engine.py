@@ -220,6 +220,17 @@ class JobsEngine:
             with contextlib.suppress(NotFound):
                 observed.append(ctx.cluster.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"],
                                                 ctx.namespace))
+        # Someone else's claim under the workspace's name is never taken over (applying would
+        # rewrite it and add this workflow as its owner): the first step using it fails instead.
+        for live in observed:
+            foreign = foreign_owner(live, ctx.uid, WFE_KIND, ctx.name) if live.get("kind") == "PersistentVolumeClaim" \
+                else None
+            if foreign is not None:
+                step = next((s for s in wf.steps if s.uses_workspace), wf.steps[0])
+                ctx.recorder.warning(ctx.wfe, FailureReason.NAME_CONFLICT.value, foreign)
+                now = rfc3339(ctx.clock.now())
+                return StepStatus(step.name, StepPhase.FAILED, 0, now, now, None, foreign,
+                                  StepFailure.of(FailureReason.NAME_CONFLICT, foreign))
         the_plan = plan(desired, observed, owned_selector={**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: wf.name},
                         default_namespace=ctx.namespace)
         execute(ctx.cluster, the_plan)
