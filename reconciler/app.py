@@ -41,8 +41,12 @@ def simulated_pods(cluster: Cluster, job: JsonObject) -> list[JsonObject]:
     meta = job["metadata"]
     pods: list[JsonObject] = []
     for index in itertools.count():
+        name = pod_name(meta["name"], meta["uid"], index)
         try:
-            pod = cluster.get("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta.get("namespace"))
+            pod = cluster.get("v1", "Pod", name, meta.get("namespace"))
+            if isinstance(cluster, CachedCluster) and not _terminated(pod):
+                # The Job's informer may be ahead of the Pod's (two watches): read the Pod itself.
+                pod = cluster.get_fresh("v1", "Pod", name, meta.get("namespace"))
         except NotFound:
             break
         pods.append(pod)
@@ -50,6 +54,11 @@ def simulated_pods(cluster: Cluster, job: JsonObject) -> list[JsonObject]:
                    for c in (pod.get("status") or {}).get("conditions") or []):
             break
     return pods or pods_by_label(cluster, job)
+
+
+def _terminated(pod: JsonObject) -> bool:
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    return any((s.get("state") or {}).get("terminated") for s in statuses)
 
 
 @dataclass(frozen=True)

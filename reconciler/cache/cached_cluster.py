@@ -108,6 +108,13 @@ class CachedCluster:
                 return copied
         return self._observed(self.api.get(api_version, kind, name, namespace))
 
+    def get_fresh(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> JsonObject:
+        """Read from the API server, bypassing the cache. For a read that must be consistent with
+        an object of another kind read a moment ago: informers of different kinds are fed by
+        different watches, so one may lag the other (a Job already Complete, its Pod not yet
+        terminated)."""
+        return self._observed(self.api.get(api_version, kind, name, namespace))
+
     def list(self, api_version: str, kind: str, namespace: str | None = None,
              label_selector: LabelSelector = None) -> ObjectList:
         informer = self._synced(api_version, kind, label_selector)

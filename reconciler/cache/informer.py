@@ -87,6 +87,9 @@ class Informer:
         self._failures = 0
         self._retry_at: float | None = None
         self._next_resync: float | None = None
+        # Two locks: _poll_lock serialises list/watch (held while waiting for events), _lock guards
+        # the objects only briefly, so readers never wait for a watch's timeout.
+        self._poll_lock = threading.Lock()
         self._lock = threading.RLock()
         self.synced = False
         self.stats = InformerStats()
@@ -143,7 +146,11 @@ class Informer:
         first event); returns the number of objects and events handled. Never raises for API
         errors: they schedule a retry after a backoff."""
         handled = 0
-        with self._lock:
+        # Another thread polling already delivers what arrives: wait for it at most ``timeout``.
+        acquired = self._poll_lock.acquire(timeout=timeout) if timeout > 0 else self._poll_lock.acquire(blocking=False)
+        if not acquired:
+            return 0
+        try:
             for _ in range(_REESTABLISH_ATTEMPTS):
                 if self._retry_at is not None and self._clock.monotonic() < self._retry_at:
                     break
@@ -164,20 +171,23 @@ class Informer:
                 if self._watch is not None:
                     break
             handled += self._maybe_resync()
+        finally:
+            self._poll_lock.release()
         return handled
 
     def _list(self) -> int:
         result = self._cluster.list(self.api_version, self.kind, None, self.label_selector)
         self.stats.lists += 1
         fresh = {object_key(obj): obj for obj in result.items}
-        gone = [self._objects[k] for k in sorted(self._objects) if k not in fresh]
-        previous, self._objects = self._objects, fresh
-        for obj in gone:  # deleted while we were not watching
-            self._notify("DELETED", obj, obj)
-        for key, obj in fresh.items():
-            old = previous.get(key)
-            if old is None or _revision(old) != _revision(obj):
-                self._notify("MODIFIED" if old is not None else "ADDED", obj, old)
+        with self._lock:
+            gone = [self._objects[k] for k in sorted(self._objects) if k not in fresh]
+            previous, self._objects = self._objects, fresh
+            for obj in gone:  # deleted while we were not watching
+                self._notify("DELETED", obj, obj)
+            for key, obj in fresh.items():
+                old = previous.get(key)
+                if old is None or _revision(old) != _revision(obj):
+                    self._notify("MODIFIED" if old is not None else "ADDED", obj, old)
         self._rv = result.resource_version
         self._needs_list = False
         self.synced = True
@@ -219,12 +229,13 @@ class Informer:
                 continue
             self.stats.events += 1
             key = object_key(event.object)
-            old = self._objects.get(key)
-            if event.type == "DELETED":
-                self._objects.pop(key, None)
-            else:
-                self._objects[key] = event.object
-            self._notify(event.type, event.object, old)
+            with self._lock:
+                old = self._objects.get(key)
+                if event.type == "DELETED":
+                    self._objects.pop(key, None)
+                else:
+                    self._objects[key] = event.object
+                self._notify(event.type, event.object, old)
         return handled
 
     def _maybe_resync(self) -> int:
@@ -232,9 +243,10 @@ class Informer:
             return 0
         self._next_resync = self._clock.monotonic() + self._resync_seconds
         self.stats.resyncs += 1
-        objects = self.items()
-        for obj in objects:
-            self._notify("MODIFIED", obj, obj)
+        with self._lock:
+            objects = self.items()
+            for obj in objects:
+                self._notify("MODIFIED", obj, obj)
         return len(objects)
 
     def _expired(self) -> None:
@@ -255,5 +267,5 @@ class Informer:
             self._watch = None
 
     def close(self) -> None:
-        with self._lock:
+        with self._poll_lock:
             self._close_watch()

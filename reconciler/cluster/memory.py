@@ -142,15 +142,16 @@ class MemoryCluster:
             self._place(rt, meta)
             stored = self._existing(rt, self._key_of(rt, _require_name(rt, meta)))
             self._check_preconditions(rt, stored, meta.get("resourceVersion"), meta.get("uid"))
+            # The stored parts are read-only snapshots: the new version shares them.
             for field in SERVER_METADATA:
                 if field in stored["metadata"]:
-                    meta[field] = json_copy(stored["metadata"][field])
+                    meta[field] = stored["metadata"][field]
                 else:
                     meta.pop(field, None)
             if rt.status_subresource:
                 candidate.pop("status", None)
                 if "status" in stored:
-                    candidate["status"] = json_copy(stored["status"])
+                    candidate["status"] = stored["status"]
             return self._commit_change(rt, stored, candidate, dry_run)
 
         return self._request("update", api_version, kind, namespace, name, handle, obj=obj, dry_run=dry_run)
@@ -519,7 +520,7 @@ class MemoryCluster:
         if candidate == stored:
             return json_copy(stored), 200, True
         if dry_run:
-            return candidate, 200, False
+            return json_copy(candidate), 200, False
         if is_terminating(stored) and not new_finalizers:
             return self._deleter.finalize(self._key_of(rt, stored["metadata"]), candidate), 200, False
         return json_copy(self._store.put(candidate)), 200, False

@@ -2,8 +2,9 @@
 uid and by owner uid (garbage collection asks "who depends on X" on every delete).
 
 Like etcd, every committed write gets the next revision and becomes one watch change. Stored
-dicts are never mutated after ``put``: writers build a new dict, so the change history can share
-them safely.
+objects are read-only snapshots (``snapshots.freeze``): writers build a new dict, the change
+history and every watcher share the stored one, and a new version shares the parts it did not
+change with the old one (only what a write changed is copied).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 
 from .base import JsonObject
 from .memory_watch import Change, TypeKey, WatchHub
-from .snapshots import json_copy
+from .snapshots import freeze, json_copy
 
 __all__ = ["Key", "Store"]
 
@@ -40,9 +41,11 @@ class Store:
         return self._objects.get(key) if key is not None else None
 
     def put(self, obj: JsonObject) -> JsonObject:
-        """Commit ``obj`` (created or replaced) at the next revision; the store now owns it."""
+        """Commit ``obj`` (created or replaced) at the next revision; returns the stored,
+        read-only version (``json_copy`` it before handing it out)."""
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
+        obj = freeze(obj)
         key = key_of(obj)
         old = self._objects.get(key)
         if old is not None:
