@@ -18,7 +18,10 @@ one thread (one core), and reports:
 * **peak memory** (the process's maximum resident set) after the concurrent run.
 
 ``--profile`` prints the top cProfile entries of the concurrent run; ``--no-informers`` runs the
-controllers without informer caches (every read a request: the behaviour before issue 13).
+controllers without informer caches (every read a request: the behaviour before issue 13);
+``--engine tekton`` runs the same workflows on V2 (the Tekton simulation) and also reports
+kubernaut's writes per PipelineRun status change (the simulated Tekton controller's writes of a
+PipelineRun's status).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from reconciler.cluster import MemoryCluster  # noqa: E402
 from reconciler.metrics import Metrics  # noqa: E402
 from reconciler.runtime import Manager  # noqa: E402
 from reconciler.simulation.jobs import JobSimulator  # noqa: E402
+from reconciler.simulation.tekton import tekton_controllers  # noqa: E402
 from reconciler.verification import ImagePolicy  # noqa: E402
 
 IMAGE = "ghcr.io/kubernaut/actions/thing@sha256:" + "c" * 64
@@ -55,11 +59,12 @@ DEPS = dict(STEPS)
 CATALOG = load_catalog()[0]
 
 
-def workflow(name: str) -> dict[str, Any]:
+def workflow(name: str, engine: str = "jobs") -> dict[str, Any]:
     return {
         "apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": name, "namespace": "bench"},
-        "spec": {"steps": [{"name": step, "actionType": "custom/thing", "image": IMAGE, "runAfter": list(after),
-                            "usesWorkspace": step == "a"} for step, after in STEPS]},
+        "spec": {"engine": engine, "steps": [
+            {"name": step, "actionType": "custom/thing", "image": IMAGE, "runAfter": list(after),
+             "usesWorkspace": step == "a"} for step, after in STEPS]},
     }
 
 
@@ -103,18 +108,21 @@ class CountingMetrics(Metrics):
         self.finished += 1
 
 
-def run(count: int, profile: bool = False, informers: bool = True) -> dict[str, Any]:
+def run(count: int, profile: bool = False, informers: bool = True, engine: str = "jobs") -> dict[str, Any]:
     clock = VirtualClock()
     cluster = MemoryCluster(clock=clock, seed=0)
     engine_side, simulator_side = Recording(cluster), Recording(cluster)
     manager = Manager(cluster, clock)
     manager.add(JobSimulator(simulator_side, clock, default_duration=1.0).controller())
+    if engine == "tekton":
+        for controller in tekton_controllers(simulator_side, clock, default_duration=1.0):
+            manager.add(controller)
     metrics = CountingMetrics()
     app = install(manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods, catalog=CATALOG,
                                      informer_cache=informers),
                   cluster=engine_side, metrics=metrics)
     for i in range(count):
-        cluster.create(workflow(f"wf-{i:05d}"))
+        cluster.create(workflow(f"wf-{i:05d}", engine))
     profiler = cProfile.Profile() if profile else None
     started = time.perf_counter()
     if profiler:
@@ -129,7 +137,7 @@ def run(count: int, profile: bool = False, informers: bool = True) -> dict[str, 
                            "virtual": clock.monotonic(), "engine_calls": engine_side.calls,
                            "simulator_calls": simulator_side.calls,
                            "reconciles": {c.name: c.stats.reconciles for c in manager.controllers},
-                           "compiles": app.compiler.misses}
+                           "compiles": app.compiler.misses, "engine": engine}
     if profiler:
         text = io.StringIO()
         pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
@@ -180,6 +188,11 @@ def describe(result: dict[str, Any]) -> None:
           f"(simulated job controller: {len(result['simulator_calls']) / steps:.1f} per step, excluded)")
     for key, value in by.most_common():
         print(f"    {value / steps:6.2f}/step  {key}")
+    if result.get("engine") == "tekton":
+        changes = sum(1 for _, verb, kind, _, _ in result["simulator_calls"]
+                      if kind == "PipelineRun" and verb in ("patch_status", "update"))
+        if changes:
+            print(f"  PipelineRun status changes: {changes}; kubernaut writes per change: {writes / changes:.2f}")
 
 
 def main() -> None:
@@ -187,16 +200,17 @@ def main() -> None:
     parser.add_argument("--workflows", type=int, default=1000)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--no-informers", action="store_true", help="controllers read from the API server")
+    parser.add_argument("--engine", choices=("jobs", "tekton"), default="jobs")
     args = parser.parse_args()
     informers = not args.no_informers
     print("one workflow alone (scheduling overhead without queueing behind other work):")
-    samples = [run(1, informers=informers) for _ in range(20)]
+    samples = [run(1, informers=informers, engine=args.engine) for _ in range(20)]
     gaps = sorted(g for s in samples for g in transitions(s))
     print(f"  step transition over 20 runs: median {1000 * statistics.median(gaps):.2f} ms, "
           f"max {1000 * gaps[-1]:.2f} ms")
     describe(samples[-1])
     print(f"\n{args.workflows} concurrent workflows, one thread:")
-    result = run(args.workflows, profile=args.profile, informers=informers)
+    result = run(args.workflows, profile=args.profile, informers=informers, engine=args.engine)
     describe(result)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"  peak memory (max RSS of the process): {peak:.0f} MiB")
