@@ -24,7 +24,7 @@ from compiler.frontend import FrontendResult, compile_files
 from compiler.source import load_documents
 from compiler.spec import API_VERSION, KIND
 from kubernaut.cli.common import EXIT_USAGE, run_frontend
-from kubernaut.cli.trust import SignatureFormatChoice, Trust, load_trust
+from kubernaut.cli.trust import Trust, TrustFlags
 from reconciler.clock import RealClock
 from reconciler.cluster import MemoryCluster
 from reconciler.supplychain.errors import SupplyChainError
@@ -132,15 +132,11 @@ def _contract_of(verifier: PolicyVerifier, image: str) -> ActionContract | str:
         return f"image {image}: {exc}"
 
 
-def registry_trust(from_registry: bool, keys: list[Path], identity: str | None, identity_regexp: str | None,
-                   issuer: str | None, issuer_regexp: str | None, trusted_root: Path | None,
-                   signature_format: SignatureFormatChoice, allow_http: bool, registry_config: Path | None,
-                   registry_cacert: Path | None) -> Trust | None:
+def registry_trust(from_registry: bool, flags: TrustFlags) -> Trust | None:
     """The trust for ``--contracts-from-registry`` (exit 2 when unusable); None without it."""
     if from_registry:
-        return load_trust(keys, identity, identity_regexp, issuer, issuer_regexp, trusted_root, signature_format,
-                          allow_http, registry_config, registry_cacert)
-    if keys or identity or identity_regexp or trusted_root:
+        return flags.load()
+    if flags.names_authority:
         sys.stderr.write("kubernaut: trust flags (--key, --certificate-identity..., --trusted-root) take effect "
                          "only with --contracts-from-registry\n")
         raise typer.Exit(EXIT_USAGE)

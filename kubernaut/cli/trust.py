@@ -1,18 +1,24 @@
 """cosign's trust flags, shared by ``verify``, ``contract`` and any command that checks images.
 
-Each command declares the options with the ``*Opt`` objects below (so ``--help`` is the same
-everywhere) and turns them into a :class:`Trust` with :func:`load_trust`, which exits 2 with a
-one-line reason on unusable input: an unreadable key, a bad regexp, a missing trusted root.
+A command takes them all with one parameter ``trust_flags: TrustFlags`` and the
+:func:`with_trust_flags` decorator, which puts the ten options into the command's signature (so
+``--help`` is the same everywhere and no command repeats them). ``TrustFlags.load`` turns them into
+a :class:`Trust`, exiting 2 with a one-line reason on unusable input: an unreadable key, a bad
+regexp, a missing trusted root.
 """
 
 from __future__ import annotations
 
 import enum
+import functools
+import inspect
 import os
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any, TypeVar, get_type_hints
 
 import typer
 
@@ -54,6 +60,67 @@ RegistryConfigOpt = typer.Option(None, "--registry-config", metavar="DOCKER_CONF
                                       "or ~/.docker/config.json when present).")
 RegistryCACertOpt = typer.Option(None, "--registry-cacert", metavar="FILE",
                                  help="CA bundle (PEM) to trust for registry TLS.")
+
+
+@dataclass(frozen=True)
+class TrustFlags:
+    """cosign's trust flags as given on the command line (field names are the option names)."""
+
+    key: list[Path]
+    certificate_identity: str | None
+    certificate_identity_regexp: str | None
+    certificate_oidc_issuer: str | None
+    certificate_oidc_issuer_regexp: str | None
+    trusted_root: Path | None
+    signature_format: SignatureFormatChoice
+    allow_http_registry: bool
+    registry_config: Path | None
+    registry_cacert: Path | None
+
+    @property
+    def names_authority(self) -> bool:
+        """Whether any trust material (a key or a keyless identity) was given."""
+        return bool(self.key or self.certificate_identity or self.certificate_identity_regexp
+                    or self.certificate_oidc_issuer or self.certificate_oidc_issuer_regexp or self.trusted_root)
+
+    def load(self, platform: str = "linux/amd64") -> Trust:
+        return load_trust(self.key, self.certificate_identity, self.certificate_identity_regexp,
+                          self.certificate_oidc_issuer, self.certificate_oidc_issuer_regexp, self.trusted_root,
+                          self.signature_format, self.allow_http_registry, self.registry_config,
+                          self.registry_cacert, platform)
+
+
+_OPTIONS: dict[str, Any] = {
+    "key": KeyOpt, "certificate_identity": IdentityOpt, "certificate_identity_regexp": IdentityRegexpOpt,
+    "certificate_oidc_issuer": IssuerOpt, "certificate_oidc_issuer_regexp": IssuerRegexpOpt,
+    "trusted_root": TrustedRootOpt, "signature_format": SignatureFormatOpt, "allow_http_registry": AllowHttpOpt,
+    "registry_config": RegistryConfigOpt, "registry_cacert": RegistryCACertOpt,
+}
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def with_trust_flags(command: _Command) -> _Command:
+    """Give ``command`` cosign's trust options in place of its ``trust_flags: TrustFlags`` parameter.
+
+    Typer reads a command's options from its signature, so the wrapper's signature lists the ten
+    options (after the command's own) and the wrapper folds them back into one :class:`TrustFlags`.
+    """
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for name, p in signature.parameters.items() if name != "trust_flags"]
+    hints = get_type_hints(TrustFlags)
+    flags = [inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=_OPTIONS[f.name],
+                               annotation=hints[f.name]) for f in fields(TrustFlags)]
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        trust_flags = TrustFlags(**{p.name: kwargs.pop(p.name) for p in flags})
+        return command(trust_flags=trust_flags, **kwargs)
+
+    full = signature.replace(parameters=[*own, *flags])
+    wrapper.__signature__ = full  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in full.parameters.values()} | {
+        "return": full.return_annotation}
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

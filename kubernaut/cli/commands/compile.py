@@ -22,19 +22,7 @@ from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE, ContractsOpt, FilesArg, report
 from kubernaut.cli.outdir import write_tree
 from kubernaut.cli.registry_contracts import FromRegistryOpt, frontend, registry_trust
-from kubernaut.cli.trust import (
-    AllowHttpOpt,
-    IdentityOpt,
-    IdentityRegexpOpt,
-    IssuerOpt,
-    IssuerRegexpOpt,
-    KeyOpt,
-    RegistryCACertOpt,
-    RegistryConfigOpt,
-    SignatureFormatChoice,
-    SignatureFormatOpt,
-    TrustedRootOpt,
-)
+from kubernaut.cli.trust import TrustFlags, with_trust_flags
 from targets.release import HELPER_IMAGE, REFERENCE_FORM, is_placeholder, reference_problem
 
 TargetFn = Callable[[ir.Workflow], list[dict[str, Any]]]
@@ -165,6 +153,7 @@ def _write(output: Path, files: dict[PurePosixPath, str], units: list[PurePosixP
 
 
 @app.command("compile")
+@with_trust_flags
 def compile_command(
     files: list[Path] = FilesArg,
     target: TargetChoice = typer.Option(TargetChoice.jobs, "--target", "-t", help="Engine to compile for."),
@@ -178,28 +167,18 @@ def compile_command(
         help=f"Image of the Tekton helper steps, pinned by digest ({REFERENCE_FORM}); "
              f"default: the released kubernaut image ({HELPER_IMAGE})."),
     contracts_from_registry: bool = FromRegistryOpt,
-    key: list[Path] = KeyOpt,
-    certificate_identity: str | None = IdentityOpt,
-    certificate_identity_regexp: str | None = IdentityRegexpOpt,
-    certificate_oidc_issuer: str | None = IssuerOpt,
-    certificate_oidc_issuer_regexp: str | None = IssuerRegexpOpt,
-    trusted_root: Path | None = TrustedRootOpt,
-    signature_format: SignatureFormatChoice = SignatureFormatOpt,
-    allow_http_registry: bool = AllowHttpOpt,
-    registry_config: Path | None = RegistryConfigOpt,
-    registry_cacert: Path | None = RegistryCACertOpt,
+    *,
+    trust_flags: TrustFlags,
 ) -> None:
     """Compile workflows to Kubernetes manifests (stable, reviewable YAML)."""
-    trust = registry_trust(contracts_from_registry, key, certificate_identity, certificate_identity_regexp,
-                           certificate_oidc_issuer, certificate_oidc_issuer_regexp, trusted_root, signature_format,
-                           allow_http_registry, registry_config, registry_cacert)
+    trust = registry_trust(contracts_from_registry, trust_flags)
     names = selected_targets(target) if emit is Emit.manifests else []
     options = helper_image_option(helper_image)
     compilers = target_functions(names, options)
     out_dir = None if output == STDOUT else Path(output)
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise _usage_error(f"-o {output}: not a directory")
-    result = with_target_checks(frontend(files, contracts, trust, allow_http=allow_http_registry), names)
+    result = with_target_checks(frontend(files, contracts, trust, allow_http=trust_flags.allow_http_registry), names)
     report(result, quiet_ok=True)
     if not result.ok:
         raise typer.Exit(EXIT_INVALID)

@@ -8,49 +8,26 @@ contract, or its layers cannot be read; 2 usage errors.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import typer
 
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID
-from kubernaut.cli.trust import (
-    AllowHttpOpt,
-    IdentityOpt,
-    IdentityRegexpOpt,
-    IssuerOpt,
-    IssuerRegexpOpt,
-    KeyOpt,
-    RegistryCACertOpt,
-    RegistryConfigOpt,
-    SignatureFormatChoice,
-    SignatureFormatOpt,
-    TrustedRootOpt,
-    load_trust,
-)
+from kubernaut.cli.trust import TrustFlags, with_trust_flags
 from reconciler.supplychain import ImageReferenceError, SupplyChainError, fetch_contract, parse_reference, verify_image
 
 
 @app.command()
+@with_trust_flags
 def contract(
     image: str = typer.Argument(..., metavar="IMAGE", help="Image pinned by digest (name@sha256:...)."),
-    key: list[Path] = KeyOpt,
-    certificate_identity: str | None = IdentityOpt,
-    certificate_identity_regexp: str | None = IdentityRegexpOpt,
-    certificate_oidc_issuer: str | None = IssuerOpt,
-    certificate_oidc_issuer_regexp: str | None = IssuerRegexpOpt,
-    trusted_root: Path | None = TrustedRootOpt,
-    signature_format: SignatureFormatChoice = SignatureFormatOpt,
-    allow_http_registry: bool = AllowHttpOpt,
-    registry_config: Path | None = RegistryConfigOpt,
-    registry_cacert: Path | None = RegistryCACertOpt,
     platform: str = typer.Option("linux/amd64", "--platform", metavar="OS/ARCH[/VARIANT]",
                                  help="Which child of a multi-platform image index to read the contract from."),
+    *,
+    trust_flags: TrustFlags,
 ) -> None:
     """Print the action contract of a signed image, after verifying its signature."""
-    trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
-                       certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
-                       registry_config, registry_cacert, platform)
+    trust = trust_flags.load(platform)
     try:
         ref = parse_reference(image)
     except ImageReferenceError as exc:

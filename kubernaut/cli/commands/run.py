@@ -39,21 +39,7 @@ from kubernaut.cli.clusterargs import ContextOpt, KubeconfigOpt, open_target
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from kubernaut.cli.progress import Progress
 from kubernaut.cli.run_stats import CLI_CLIENT, KUBERNAUT_CLIENT, steps_run, write_stats
-from kubernaut.cli.trust import (
-    AllowHttpOpt,
-    IdentityOpt,
-    IdentityRegexpOpt,
-    IssuerOpt,
-    IssuerRegexpOpt,
-    KeyOpt,
-    RegistryCACertOpt,
-    RegistryConfigOpt,
-    SignatureFormatChoice,
-    SignatureFormatOpt,
-    Trust,
-    TrustedRootOpt,
-    load_trust,
-)
+from kubernaut.cli.trust import Trust, TrustFlags, with_trust_flags
 from reconciler.app import AppConfig, install, simulated_pods
 from reconciler.inspect import save_state
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
@@ -135,6 +121,7 @@ def _verifying_policy(sim: Simulation, trust: Trust, allow_http: bool) -> ImageP
 
 
 @app.command()
+@with_trust_flags
 def run(
     files: list[Path] = typer.Argument(..., help="WorkflowExecution YAML files (one workflow each); several "
                                         "run concurrently on one embedded cluster.", show_default=False),
@@ -164,24 +151,14 @@ def run(
     contracts: list[Path] = ContractsOpt,
     verify: bool = typer.Option(False, "--verify", help="Verify every image's Cosign signature against the "
                                 "trust flags before its step runs (default: skip; images are not run)."),
-    key: list[Path] = KeyOpt,
-    certificate_identity: str | None = IdentityOpt,
-    certificate_identity_regexp: str | None = IdentityRegexpOpt,
-    certificate_oidc_issuer: str | None = IssuerOpt,
-    certificate_oidc_issuer_regexp: str | None = IssuerRegexpOpt,
-    trusted_root: Path | None = TrustedRootOpt,
-    signature_format: SignatureFormatChoice = SignatureFormatOpt,
-    allow_http_registry: bool = AllowHttpOpt,
-    registry_config: Path | None = RegistryConfigOpt,
-    registry_cacert: Path | None = RegistryCACertOpt,
+    *,
+    trust_flags: TrustFlags,
 ) -> None:
     """Run a workflow end to end on an embedded cluster with simulated Jobs."""
     trust: Trust | None = None
     if verify:
-        trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
-                           certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
-                           registry_config, registry_cacert)
-    elif key or certificate_identity or certificate_identity_regexp or trusted_root:
+        trust = trust_flags.load()
+    elif trust_flags.names_authority:
         raise _usage("trust flags (--key, --certificate-identity..., --trusted-root) take effect only with --verify")
     if output not in OUTPUTS:
         raise _usage(f"--output must be one of {', '.join(OUTPUTS)}, not '{output}'")
@@ -231,7 +208,8 @@ def run(
         # Said once, on stderr (stdout stays the progress or the JSON): a run that passes here has
         # not checked a single signature, which the in-cluster controller would.
         sys.stderr.write(SKIPPED_VERIFICATION_NOTICE + "\n")
-    image_policy = ImagePolicy("skip") if trust is None else _verifying_policy(sim, trust, allow_http_registry)
+    image_policy = (ImagePolicy("skip") if trust is None
+                    else _verifying_policy(sim, trust, trust_flags.allow_http_registry))
     # kubernaut's controllers and this command talk to the embedded cluster as clients of their
     # own, so --stats can tell their requests from the simulators'.
     install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods),

@@ -17,22 +17,7 @@ import typer
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK
 from kubernaut.cli.policy_files import load_policy_files, verify_with_policies
-from kubernaut.cli.trust import (
-    AllowHttpOpt,
-    IdentityOpt,
-    IdentityRegexpOpt,
-    IssuerOpt,
-    IssuerRegexpOpt,
-    KeyOpt,
-    RegistryCACertOpt,
-    RegistryConfigOpt,
-    SignatureFormatChoice,
-    SignatureFormatOpt,
-    Trust,
-    TrustedRootOpt,
-    load_trust,
-    registry_credentials,
-)
+from kubernaut.cli.trust import Trust, TrustFlags, registry_credentials, with_trust_flags
 from reconciler.supplychain import ImageReferenceError, RegistrySettings, SignatureCheck, parse_reference, verify_image
 
 
@@ -49,51 +34,36 @@ def _check(image: str, trust: Trust) -> SignatureCheck:
     return verify_image(ref, trust.authorities, trust.signature_format, trust.client)
 
 
-def _policy_checks(images: list[str], files: list[Path], key: list[Path], identity: str | None,
-                   identity_regexp: str | None, issuer: str | None, issuer_regexp: str | None,
-                   trusted_root: Path | None, signature_format: SignatureFormatChoice, allow_http: bool,
-                   registry_config: Path | None, registry_cacert: Path | None) -> list[SignatureCheck]:
+def _policy_checks(images: list[str], files: list[Path], flags: TrustFlags) -> list[SignatureCheck]:
     """``--policy``: the controller's policy verifier; trust flags, if any, are one more policy."""
     loaded = load_policy_files(files, trust_objects=True)
     loaded.exit_on_errors()
-    flags = bool(key or identity or identity_regexp or issuer or issuer_regexp or trusted_root)
-    trust = load_trust(key, identity, identity_regexp, issuer, issuer_regexp, trusted_root, signature_format,
-                       allow_http, registry_config, registry_cacert) if flags else None
+    trust = flags.load() if flags.names_authority else None
+    allow_http = flags.allow_http_registry
     settings = trust.client.settings if trust else RegistrySettings(
-        allow_http=allow_http, ca_bundle=str(registry_cacert) if registry_cacert else None)
-    credentials = trust.client.credentials if trust else registry_credentials(registry_config)
+        allow_http=allow_http, ca_bundle=str(flags.registry_cacert) if flags.registry_cacert else None)
+    credentials = trust.client.credentials if trust else registry_credentials(flags.registry_config)
     answers = verify_with_policies(images, loaded, trust, allow_http=allow_http, credentials=credentials,
                                    settings=settings)
     return [SignatureCheck(a.ok, a.reason, a.retryable) for a in answers]
 
 
 @app.command()
+@with_trust_flags
 def verify(
     images: list[str] = typer.Argument(..., metavar="IMAGE...", help="Images pinned by digest (name@sha256:...)."),
-    key: list[Path] = KeyOpt,
-    certificate_identity: str | None = IdentityOpt,
-    certificate_identity_regexp: str | None = IdentityRegexpOpt,
-    certificate_oidc_issuer: str | None = IssuerOpt,
-    certificate_oidc_issuer_regexp: str | None = IssuerRegexpOpt,
-    trusted_root: Path | None = TrustedRootOpt,
-    signature_format: SignatureFormatChoice = SignatureFormatOpt,
-    allow_http_registry: bool = AllowHttpOpt,
-    registry_config: Path | None = RegistryConfigOpt,
-    registry_cacert: Path | None = RegistryCACertOpt,
     output: OutputChoice = typer.Option(OutputChoice.text, "--output", "-o", help="Report format on stdout."),
     policy: list[Path] = typer.Option([], "--policy", metavar="FILE",
                                       help="ClusterImagePolicy YAML (with the Secrets and ConfigMaps it names): "
                                            "verify as the controller would; repeatable."),
+    *,
+    trust_flags: TrustFlags,
 ) -> None:
     """Verify the Cosign signatures of images (legacy .sig or v3 bundles); exit 1 if any is rejected."""
     if policy:
-        checks = _policy_checks(images, policy, key, certificate_identity, certificate_identity_regexp,
-                                certificate_oidc_issuer, certificate_oidc_issuer_regexp, trusted_root,
-                                signature_format, allow_http_registry, registry_config, registry_cacert)
+        checks = _policy_checks(images, policy, trust_flags)
     else:
-        trust = load_trust(key, certificate_identity, certificate_identity_regexp, certificate_oidc_issuer,
-                           certificate_oidc_issuer_regexp, trusted_root, signature_format, allow_http_registry,
-                           registry_config, registry_cacert)
+        trust = trust_flags.load()
         checks = [_check(image, trust) for image in images]
     results: list[tuple[str, SignatureCheck]] = []
     for image, check in zip(images, checks, strict=True):
