@@ -6,31 +6,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from compiler.contracts import ActionContract
+from compiler.contracts.constraints import json_type, type_matches
 from compiler.diagnostics import Diagnostic, error, warning
 from compiler.didyoumean import did_you_mean
 from compiler.expressions import ExpressionError, parse_template
 from compiler.rules.context import RuleContext
 from compiler.spec import Step
-
-
-def json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
-
-
-def type_matches(expected: str, actual: str) -> bool:
-    return actual == expected or (expected == "number" and actual == "integer")
 
 
 def contract_known(ctx: RuleContext) -> Iterator[Diagnostic]:
