@@ -65,13 +65,22 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-def freeze(value: Any) -> Any:
-    """A read-only deep copy of a JSON value (already frozen parts are shared, not copied)."""
+def freeze(value: Any, like: Any = None) -> Any:
+    """A read-only deep copy of a JSON value. Already frozen parts are shared, not copied, and so
+    are the parts equal to the same place in ``like`` (a frozen earlier version): a new version
+    of an object copies only what changed. (Equality is Python's, as for the API server's
+    no-op detection: ``1 == 1.0 == True``; no Kubernetes field changes type between versions.)"""
     if isinstance(value, FrozenDict | FrozenList):
         return value
     if isinstance(value, dict):
+        if isinstance(like, FrozenDict):
+            if value == like:
+                return like
+            return FrozenDict({k: freeze(v, like.get(k)) for k, v in value.items()})
         return FrozenDict({k: freeze(v) for k, v in value.items()})
     if isinstance(value, list):
+        if isinstance(like, FrozenList) and value == like:
+            return like
         return FrozenList(freeze(v) for v in value)
     return value
 

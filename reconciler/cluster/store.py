@@ -45,9 +45,9 @@ class Store:
         read-only version (``json_copy`` it before handing it out)."""
         self.revision += 1
         obj["metadata"]["resourceVersion"] = str(self.revision)
-        obj = freeze(obj)
         key = key_of(obj)
         old = self._objects.get(key)
+        obj = freeze(obj, old)
         if old is not None:
             self._unindex_owners(key, old)
         self._objects[key] = obj

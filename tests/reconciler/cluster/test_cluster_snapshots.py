@@ -92,3 +92,13 @@ def test_a_synthetic_added_from_resource_version_zero_is_read_only(cluster: Memo
     assert event is not None and event.type == "ADDED"
     with pytest.raises(TypeError, match="read-only"):
         event.object["data"]["key"] = "x"
+
+
+def test_a_new_version_shares_what_it_did_not_change(cluster: MemoryCluster, make: Builders) -> None:
+    watch = cluster.watch("batch/v1", "Job")
+    job = cluster.create(make.job(labels={"a": "b"}))
+    cluster.update({**job, "metadata": {**job["metadata"], "labels": {"a": "c"}}})
+    first, second = watch.next(), watch.next()
+    assert first is not None and second is not None
+    assert second.object["spec"] is first.object["spec"]  # unchanged: not copied again
+    assert second.object["metadata"]["labels"] == {"a": "c"} and first.object["metadata"]["labels"] == {"a": "b"}
