@@ -41,7 +41,8 @@ def _with_defaults(inputs: dict[str, Any], contract: ActionContract | None) -> d
     return result
 
 
-def _contract_info(contract: ActionContract, step_inputs: dict[str, Any]) -> ir.ContractInfo:
+def contract_info(contract: ActionContract, step_inputs: dict[str, Any]) -> ir.ContractInfo:
+    """What the targets need from ``contract`` (also used by the V2 engine for an image's signed one)."""
     outputs = contract.output_names(None)
     return ir.ContractInfo(
         action_type=contract.action_type,
@@ -80,7 +81,7 @@ def build_ir(ctx: RuleContext) -> ir.Workflow:
     for i, step in enumerate(spec.steps):
         contract = ctx.contract(step)
         if contract is not None and step.actionType not in contracts:
-            contracts[step.actionType] = _contract_info(contract, step.inputs)
+            contracts[step.actionType] = contract_info(contract, step.inputs)
         expressions = ctx.analysis.steps[i]
         references: list[ir.Ref] = []
         for _, template in expressions.templates:

@@ -27,6 +27,7 @@ import logging
 from collections.abc import Sequence
 
 from compiler import ir
+from compiler.contracts import ActionContract
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 from targets.common.accounts import action_service_account
@@ -46,6 +47,7 @@ from ..base import EngineContext, EngineResult
 from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
+from .signed_inputs import SignedContractConflict, with_signed_inputs
 from .sync import CANCELLED_MESSAGE, Observed, run_finished, step_statuses, workflow_outcome
 
 __all__ = ["ENGINE", "TektonEngine", "taskrun_workflow_key"]
@@ -232,9 +234,15 @@ class TektonEngine:
             objects = workflow_objects(wf, ctx.namespace, ctx.owner_reference(), ctx.uid, self.options)
         except NotExpressibleError as exc:
             return _failed(wf, f"the workflow cannot run on the tekton engine: {exc}")
-        rejected = self._verify(ctx, wf)
-        if rejected is not None:
-            return rejected
+        verified = self._verify(ctx, wf)
+        if isinstance(verified, EngineResult):
+            return verified
+        try:
+            signed_wf = with_signed_inputs(wf, verified)
+        except SignedContractConflict as exc:
+            return _refused(ctx, wf, wf.steps[0].name, str(exc), FailureReason.INVALID_INPUTS)
+        if signed_wf is not wf:
+            objects = workflow_objects(signed_wf, ctx.namespace, ctx.owner_reference(), ctx.uid, self.options)
         # The action types' Roles and RoleBindings: the administrator's with ``require`` (checked
         # here, never written), applied with the rest otherwise (reconciler.engines.action_rbac).
         to_apply, required = split_rbac(objects.applied, self.action_rbac)
@@ -262,13 +270,15 @@ class TektonEngine:
             return EngineResult([StepStatus(s.name) for s in wf.steps], WorkflowPhase.RUNNING, message,
                                 requeue_after=delay)
 
-    def _verify(self, ctx: EngineContext, wf: ir.Workflow) -> EngineResult | None:
+    def _verify(self, ctx: EngineContext, wf: ir.Workflow) -> EngineResult | dict[str, ActionContract]:
         """The image policy for every step before the run exists: once Tekton has the run, pods
         start without asking kubernaut again. A rejected image fails the workflow; a check that
         could not be completed is retried (fail closed: nothing runs meanwhile). The run is built
         from the same compiled workflow, so it runs exactly the references verified here; each
         step's literal inputs are checked against its verified image's own contract (references
-        resolve inside the TaskRun)."""
+        resolve inside the TaskRun, which checks them against the signed contracts returned here:
+        ``signed_inputs``)."""
+        signed: dict[str, ActionContract] = {}
         for step in wf.steps:
             account = wf.service_account_name or action_service_account(step.action_type)
             verdict = self.verification.check(step.image, ImageContext(ctx.namespace, account))
@@ -284,11 +294,13 @@ class TektonEngine:
                                 FailureReason.SIGNATURE_VERIFICATION_FAILED)
             for warning in verdict.warnings:
                 ctx.recorder.warning(ctx.wfe, "ImagePolicyWarning", f"{step.image}: {warning}")
-            problems = _contract_problems(step, verdict)
+            contract, problems = _contract_problems(step, verdict)
             if problems:
                 return _refused(ctx, wf, step.name, f"the inputs of step '{step.name}' do not fit the contract of "
                                 f"{step.image}: " + "; ".join(problems), FailureReason.INVALID_INPUTS)
-        return None
+            if contract is not None:
+                signed[step.name] = contract
+        return signed
 
     def _observe(self, ctx: EngineContext, wf: ir.Workflow, pr: JsonObject) -> Observed:
         finished = {s.name: s for s in ctx.status.steps if s.phase in _FINAL and s.attempts > 0}
@@ -308,14 +320,16 @@ class TektonEngine:
         return Observed(pr, taskruns, {n: s for n, s in finished.items() if n in names})
 
 
-def _contract_problems(step: ir.Step, verdict: VerificationResult) -> list[str]:
+def _contract_problems(step: ir.Step, verdict: VerificationResult) -> tuple[ActionContract | None, list[str]]:
+    """The verified image's contract (None: the image carries none) and what is wrong with the
+    step's literal inputs under it."""
     if verdict.contract is None:
-        return []
+        return None, []
     try:
         contract = parse_contract(verdict.contract)
     except ContractProblem as exc:
-        return [str(exc)]
-    return check_inputs(contract, step.action_type, step.inputs, deferred_inputs(step.inputs))
+        return None, [str(exc)]
+    return contract, check_inputs(contract, step.action_type, step.inputs, deferred_inputs(step.inputs))
 
 
 def _refused(ctx: EngineContext, wf: ir.Workflow, refused: str, message: str, reason: FailureReason) -> EngineResult:
