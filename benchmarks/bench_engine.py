@@ -44,13 +44,14 @@ sys.path.insert(0, str(ROOT))  # runnable from a checkout without installing
 
 from compiler.contracts import load_catalog  # noqa: E402
 from compiler.spec import API_VERSION, KIND  # noqa: E402
-from reconciler.app import AppConfig, install, simulated_pods  # noqa: E402
+from reconciler.app import AppConfig, install  # noqa: E402
 from reconciler.clock import VirtualClock  # noqa: E402
-from reconciler.cluster import MemoryCluster  # noqa: E402
+from reconciler.cluster.memory import MemoryCluster  # noqa: E402
 from reconciler.metrics import Metrics  # noqa: E402
 from reconciler.runtime import Manager  # noqa: E402
 from reconciler.simulation.jobs import JobSimulator  # noqa: E402
 from reconciler.simulation.tekton import tekton_controllers  # noqa: E402
+from reconciler.simulation.wiring import simulated_pods  # noqa: E402
 from reconciler.verification import ImagePolicy  # noqa: E402
 
 IMAGE = "ghcr.io/kubernaut/actions/thing@sha256:" + "c" * 64

@@ -31,7 +31,7 @@ from support.signed_images import ECHO_CONTRACT  # noqa: E402
 
 from compiler.policy import POLICY_API_VERSION, POLICY_KIND  # noqa: E402
 from reconciler.clock import RealClock  # noqa: E402
-from reconciler.cluster import MemoryCluster  # noqa: E402
+from reconciler.cluster.memory import MemoryCluster  # noqa: E402
 from reconciler.supplychain.policy_registry import RegistryBackend  # noqa: E402
 from reconciler.supplychain.policy_verifier import PolicySettings, PolicyVerifier  # noqa: E402
 from reconciler.supplychain.registry import RegistrySettings  # noqa: E402

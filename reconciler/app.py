@@ -1,13 +1,15 @@
 """Assemble kubernaut's controllers on a Manager: one place for ``kubernaut run`` (embedded
 cluster, simulated workloads) and ``kubernaut controller`` (a real cluster).
 
+Nothing here imports the simulators or ``MemoryCluster``: what an embedded run adds (e.g.
+``pod_lookup=simulated_pods``) comes from ``reconciler.simulation.wiring``.
+
 A second engine joins by passing it in ``extra_engines`` (or adding it to
 :func:`default_engines`): nothing else here knows which engines exist.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +18,7 @@ from targets.release import HELPER_IMAGE
 
 from .cache import CachedCluster, InformerCache, selectors_of
 from .clock import Clock
-from .cluster import Cluster, JsonObject, NotFound
+from .cluster import Cluster
 from .compile import WorkflowCompiler
 from .engines.action_rbac import ActionRbac
 from .engines.base import Engine
@@ -26,39 +28,10 @@ from .events import EventRecorder
 from .metrics import Metrics
 from .routing import RoutingPolicy, default_policy
 from .runtime import Manager
-from .simulation import pod_name
 from .verification import ImagePolicy, ImageVerification
 from .workflow_controller import PolicyProvider, WorkflowController
 
-__all__ = ["App", "AppConfig", "build_manager", "default_engines", "install", "simulated_pods"]
-
-
-def simulated_pods(cluster: Cluster, job: JsonObject) -> list[JsonObject]:
-    """The pods of a Job run by ``reconciler.simulation`` (read by their deterministic names: on
-    ``MemoryCluster`` a get is O(1) where a labelled list reads every pod); a label list for
-    anything else. A pod evicted or preempted (``DisruptionTarget``) was replaced by the next
-    index (the Job's podFailurePolicy ``Ignore`` rule): only then is the next one read."""
-    meta = job["metadata"]
-    pods: list[JsonObject] = []
-    for index in itertools.count():
-        name = pod_name(meta["name"], meta["uid"], index)
-        try:
-            pod = cluster.get("v1", "Pod", name, meta.get("namespace"))
-            if isinstance(cluster, CachedCluster) and not _terminated(pod):
-                # The Job's informer may be ahead of the Pod's (two watches): read the Pod itself.
-                pod = cluster.get_fresh("v1", "Pod", name, meta.get("namespace"))
-        except NotFound:
-            break
-        pods.append(pod)
-        if not any(c.get("type") == "DisruptionTarget" and c.get("status") == "True"
-                   for c in (pod.get("status") or {}).get("conditions") or []):
-            break
-    return pods or pods_by_label(cluster, job)
-
-
-def _terminated(pod: JsonObject) -> bool:
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    return any((s.get("state") or {}).get("terminated") for s in statuses)
+__all__ = ["App", "AppConfig", "build_manager", "default_engines", "install"]
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from compiler.source import SourceDocument, load_documents
 from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE
 from kubernaut.cli.trust import Trust
 from reconciler.clock import RealClock
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.supplychain.policy_local import flag_policy_objects
 from reconciler.supplychain.policy_registry import RegistryBackend
 from reconciler.supplychain.policy_verifier import PolicySettings, PolicyVerifier

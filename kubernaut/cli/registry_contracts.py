@@ -26,7 +26,7 @@ from compiler.spec import API_VERSION, KIND
 from kubernaut.cli.common import EXIT_USAGE, run_frontend
 from kubernaut.cli.trust import Trust, TrustFlags
 from reconciler.clock import RealClock
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.supplychain.errors import SupplyChainError
 from reconciler.supplychain.policy_contracts import ContractProblem, parse_contract
 from reconciler.supplychain.policy_local import flag_policy_objects

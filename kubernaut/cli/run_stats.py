@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 
 __all__ = ["CLI_CLIENT", "KUBERNAUT_CLIENT", "VERBS", "run_stats", "steps_run", "write_stats"]
 

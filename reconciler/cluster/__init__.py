@@ -1,4 +1,9 @@
-"""The ``Cluster`` interface and its embedded implementation, ``MemoryCluster``."""
+"""The ``Cluster`` interface, its errors and helpers.
+
+The embedded implementation is imported from its own modules (``reconciler.cluster.memory``:
+``MemoryCluster``; ``reconciler.cluster.memory_watch``: ``MemoryWatch``), so the in-cluster
+controller, which talks to a real API server, never loads it.
+"""
 
 from .base import Cluster, JsonObject, ObjectList, PodLogs, Propagation, Watch, WatchEvent
 from .errors import (
@@ -15,8 +20,6 @@ from .errors import (
     is_transient,
 )
 from .faults import FaultInjector
-from .memory import MemoryCluster
-from .memory_watch import MemoryWatch
 from .request_log import RequestRecord
 from .resources import ResourceRegistry, ResourceType, default_registry
 from .selectors import Selector, parse_selector, selector_from
@@ -31,8 +34,6 @@ __all__ = [
     "Gone",
     "Invalid",
     "JsonObject",
-    "MemoryCluster",
-    "MemoryWatch",
     "NotFound",
     "ObjectList",
     "PodLogs",

@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from ..clock import Clock, RealClock, VirtualClock
-from ..cluster import FaultInjector, MemoryCluster
+from ..cluster import FaultInjector
+from ..cluster.memory import MemoryCluster
 from ..runtime import Manager
 from .jobs import ACTION_TYPE_ANNOTATION, ATTEMPT_LABEL, STEP_LABEL, JobSimulator, RunOutcome, job_finished, pod_name
 from .outcomes import AttemptOutcome, LoadedOutcomes, Outcomes, OutcomesError, load_outcomes, parse_outcomes

@@ -19,9 +19,10 @@ from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from kubernaut.cli import app
-from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.app import AppConfig, install
 from reconciler.simulation import Simulation, parse_outcomes
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER

@@ -10,10 +10,12 @@ from typing import Any
 from support.driving import WorkflowDriver
 
 from kubernaut.actions import LOCAL_ENTRYPOINTS
-from reconciler.app import AppConfig, install, simulated_pods
-from reconciler.cluster import ApiError, MemoryCluster
+from reconciler.app import AppConfig, install
+from reconciler.cluster import ApiError
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.simulation import Simulation
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 
 QUOTA_MESSAGE = ('{kind} "{name}" is forbidden: exceeded quota: compute, requested: count/jobs.batch=1, '

@@ -29,12 +29,13 @@ from typer.testing import CliRunner
 from compiler.contracts import load_catalog
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from kubernaut.cli import app as cli
-from reconciler.app import AppConfig, install, simulated_pods
-from reconciler.cluster import MemoryCluster
+from reconciler.app import AppConfig, install
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.cluster.resources import default_registry
 from reconciler.engines.action_rbac import ActionRbac
 from reconciler.simulation import Simulation, parse_outcomes
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -21,10 +21,11 @@ import pytest
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 from kubernaut.sdk import MAX_OUTPUT_BYTES
-from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.app import AppConfig, install
 from reconciler.simulation import Simulation
 from reconciler.simulation.process import kubelet_termination_file, termination_message
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER

@@ -20,9 +20,10 @@ import yaml
 from compiler.contracts import load_catalog
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
-from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.app import AppConfig, install
 from reconciler.simulation import Simulation
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER

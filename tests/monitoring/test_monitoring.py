@@ -27,7 +27,7 @@ from prometheus_client.metrics_core import Metric
 
 from reconciler.app import AppConfig, install
 from reconciler.clock import parse_rfc3339
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.metrics import Metrics
 from reconciler.service import ServiceConfig, serve
 from reconciler.simulation import Simulation

@@ -25,11 +25,13 @@ from typer.testing import CliRunner
 
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from kubernaut.cli import app
-from reconciler.app import AppConfig, install, simulated_pods
-from reconciler.cluster import ApiError, MemoryCluster
+from reconciler.app import AppConfig, install
+from reconciler.cluster import ApiError
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.simulation import Simulation
 from reconciler.simulation.outcomes import parse_outcomes
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from reconciler.cluster import MemoryCluster, NotFound, PodLogs
+from reconciler.cluster import NotFound, PodLogs
 from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.memory import MemoryCluster
 
 
 def test_read_pod_log_by_container_and_default_container() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.events import EventRecorder, event_name
 
 

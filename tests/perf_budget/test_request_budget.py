@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from compiler.spec import API_VERSION, KIND
-from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.app import AppConfig, install
 from reconciler.simulation import Simulation
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 

@@ -9,7 +9,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import Controller, Key
 from reconciler.metrics import RECONCILE_BUCKETS, STEP_BUCKETS, WORKFLOW_BUCKETS, Metrics
 

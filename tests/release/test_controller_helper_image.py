@@ -19,9 +19,10 @@ from typer.testing import CliRunner
 
 from kubernaut.cli import app
 from kubernaut.cli.commands.controller import HELPER_IMAGE_ENV
-from reconciler.app import App, AppConfig, simulated_pods
-from reconciler.cluster import MemoryCluster
+from reconciler.app import App, AppConfig
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.service import ServiceConfig, serve
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 from targets.release import HELPER_IMAGE, is_placeholder
 from targets.tekton import interface as i

@@ -15,7 +15,8 @@ import pytest
 
 from compiler.policy import POLICY_API_VERSION, POLICY_KIND
 from reconciler.clock import VirtualClock
-from reconciler.cluster import FaultInjector, MemoryCluster
+from reconciler.cluster import FaultInjector
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.supplychain.authority import Authority, KeyAuthority, KeylessAuthority, SignatureFormat
 from reconciler.supplychain.errors import RegistryError
 from reconciler.supplychain.policy import glob_matches, parse_policy

@@ -15,7 +15,7 @@ from support.workflows import step, workflow
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from reconciler.app import App
 from reconciler.clock import RealClock
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.runtime import Manager
 from reconciler.service import ServiceConfig, serve
 from reconciler.simulation.jobs import JobSimulator

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from compiler.spec import KIND as WFE_KIND
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.runtime import Manager
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.workflow_controller import FINALIZER

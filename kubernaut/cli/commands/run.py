@@ -40,10 +40,11 @@ from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt
 from kubernaut.cli.progress import Progress
 from kubernaut.cli.run_stats import CLI_CLIENT, KUBERNAUT_CLIENT, steps_run, write_stats
 from kubernaut.cli.trust import Trust, TrustFlags, with_trust_flags
-from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.app import AppConfig, install
 from reconciler.inspect import save_state
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
 from reconciler.simulation.tekton import add_tekton
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.supplychain.policy_local import flag_policy_objects
 from reconciler.supplychain.policy_registry import RegistryBackend

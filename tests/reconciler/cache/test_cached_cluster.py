@@ -8,7 +8,8 @@ import pytest
 
 from reconciler.cache import CachedCluster, InformerCache, selectors_of
 from reconciler.clock import VirtualClock
-from reconciler.cluster import Conflict, MemoryCluster, NotFound
+from reconciler.cluster import Conflict, NotFound
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import WatchSpec
 
 

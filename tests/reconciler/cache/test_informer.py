@@ -9,7 +9,8 @@ import pytest
 
 from reconciler.cache import Informer
 from reconciler.clock import VirtualClock
-from reconciler.cluster import MemoryCluster, ServerError
+from reconciler.cluster import ServerError
+from reconciler.cluster.memory import MemoryCluster
 
 Seen = list[tuple[str, str]]
 

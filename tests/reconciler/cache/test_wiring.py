@@ -6,7 +6,7 @@ from __future__ import annotations
 from reconciler.app import AppConfig, build_manager
 from reconciler.cache import CachedCluster
 from reconciler.clock import VirtualClock
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import InformerSource, WatchSource
 from reconciler.verification import ImagePolicy
 

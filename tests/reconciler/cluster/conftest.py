@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import MemoryCluster
+from reconciler.cluster.memory import MemoryCluster
 
 Obj = dict[str, Any]
 

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from reconciler.cluster import Conflict, Invalid, MemoryCluster
+from reconciler.cluster import Conflict, Invalid
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

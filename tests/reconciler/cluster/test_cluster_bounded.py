@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import MemoryCluster, NotFound
+from reconciler.cluster import NotFound
 from reconciler.cluster.event_ttl import DEFAULT_EVENT_TTL
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from reconciler.cluster import ApiError, FaultInjector, MemoryCluster, is_transient
+from reconciler.cluster import ApiError, FaultInjector, is_transient
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

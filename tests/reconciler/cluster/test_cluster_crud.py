@@ -9,14 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import (
-    BadRequest,
-    Cluster,
-    Conflict,
-    Invalid,
-    MemoryCluster,
-    NotFound,
-)
+from reconciler.cluster import BadRequest, Cluster, Conflict, Invalid, NotFound
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

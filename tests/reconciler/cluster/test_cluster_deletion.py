@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import BadRequest, Invalid, MemoryCluster, NotFound, Watch
+from reconciler.cluster import BadRequest, Invalid, NotFound, Watch
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

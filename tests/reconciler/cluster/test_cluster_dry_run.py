@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from reconciler.cluster import Conflict, Invalid, MemoryCluster, NotFound
+from reconciler.cluster import Conflict, Invalid, NotFound
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

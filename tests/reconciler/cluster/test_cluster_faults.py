@@ -12,12 +12,12 @@ from reconciler.cluster import (
     ApiTimeout,
     Conflict,
     FaultInjector,
-    MemoryCluster,
     NotFound,
     RequestRecord,
     ServerError,
     TooManyRequests,
 )
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from reconciler.cluster import MemoryCluster, memory_watch
+from reconciler.cluster import memory_watch
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.cluster.snapshots import FrozenDict, freeze, json_copy
 
 if TYPE_CHECKING:

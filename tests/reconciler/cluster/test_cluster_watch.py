@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from reconciler.cluster import BadRequest, MemoryCluster, Watch, WatchEvent
+from reconciler.cluster import BadRequest, Watch, WatchEvent
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import Builders

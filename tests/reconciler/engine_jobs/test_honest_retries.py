@@ -9,7 +9,8 @@ from pathlib import Path
 from jobs_engine_harness import Harness, echo_step, outcomes, workflow
 
 from compiler.contracts import load_catalog
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "engines_parity" / "contracts"

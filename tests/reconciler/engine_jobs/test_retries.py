@@ -9,10 +9,11 @@ from pathlib import Path
 
 from jobs_engine_harness import Harness, echo_step, outcomes, workflow
 
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
 from reconciler.clock import parse_rfc3339
 from reconciler.engines.jobs import AttemptSettings
 from reconciler.engines.jobs.outputs import OUTPUTS_TOO_LARGE
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import NOT_RUN_WORKFLOW_FAILED
 from reconciler.verification import ImagePolicy
 from reconciler.workqueue import Backoff

@@ -7,12 +7,14 @@ import time
 
 from jobs_engine_harness import WFE_KIND, echo_step, workflow
 
-from reconciler.app import AppConfig, install, simulated_pods
+from reconciler.app import AppConfig, install
 from reconciler.clock import RealClock
-from reconciler.cluster import FaultInjector, MemoryCluster
+from reconciler.cluster import FaultInjector
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.runtime import Manager
 from reconciler.simulation import parse_outcomes
 from reconciler.simulation.jobs import JobSimulator
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER

@@ -11,8 +11,9 @@ import pytest
 from jobs_engine_harness import IMAGE, OTHER_IMAGE, Harness, echo_step, outcomes, workflow
 from support.verifiers import FakeVerifier
 
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
 from reconciler.metrics import Metrics
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import (
     NO_VERIFIER,
     ImageContext,

@@ -17,7 +17,8 @@ from support.registry import RunningRegistry, docker_registry, free_port
 from support.signed_images import ECHO_CONTRACT, LateVerifier, SignedImages
 from support.sigstore_local import LocalSigstore
 
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.supplychain.policy_verifier import PolicySettings
 from reconciler.verification import ImagePolicy
 

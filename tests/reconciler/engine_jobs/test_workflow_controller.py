@@ -11,11 +11,12 @@ from dataclasses import dataclass, field
 import pytest
 from jobs_engine_harness import WFE_API_VERSION, WFE_KIND, Harness, echo_step, outcomes, workflow
 
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
 from reconciler.controller import WatchSpec
 from reconciler.engines import Engine, EngineContext, EngineResult
 from reconciler.engines.jobs import JobsEngine
 from reconciler.routing import RoutingPolicy, default_policy, parse_policy
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import StepPhase, StepStatus, WorkflowPhase
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER

@@ -22,13 +22,16 @@ from support.workflows import workflow as build_workflow
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
 from kubernaut.actions import LOCAL_ENTRYPOINTS
-from reconciler.app import App, AppConfig, install, simulated_pods
-from reconciler.cluster import FaultInjector, MemoryCluster, MemoryWatch
+from reconciler.app import App, AppConfig, install
+from reconciler.cluster import FaultInjector
+from reconciler.cluster.memory import MemoryCluster
+from reconciler.cluster.memory_watch import MemoryWatch
 from reconciler.routing import RoutingPolicy, parse_policy
 from reconciler.runtime import Manager
 from reconciler.simulation import Outcomes, Simulation, parse_outcomes
 from reconciler.simulation.jobs import JobSimulator
 from reconciler.simulation.tekton import TektonSimulators, tekton_simulators
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 
 ECHO_ENTRYPOINTS = LOCAL_ENTRYPOINTS

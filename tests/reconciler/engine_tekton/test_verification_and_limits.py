@@ -6,7 +6,8 @@ from __future__ import annotations
 from support.verifiers import FakeVerifier
 from tekton_engine_harness import IMAGE, Harness, outcomes, step, thing, workflow
 
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import NOT_RUN_WORKFLOW_FAILED
 from reconciler.verification import ImagePolicy
 

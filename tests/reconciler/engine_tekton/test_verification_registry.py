@@ -12,7 +12,8 @@ from support.registry import RunningRegistry, docker_registry
 from support.signed_images import LateVerifier, SignedImages
 from tekton_engine_harness import Harness, step, workflow
 
-from reconciler.app import AppConfig, simulated_pods
+from reconciler.app import AppConfig
+from reconciler.simulation.wiring import simulated_pods
 from reconciler.verification import ImagePolicy
 
 

@@ -24,16 +24,9 @@ import kmock
 import pytest
 from kubernetes.client import ApiClient, Configuration
 
-from reconciler.cluster import (
-    ApiError,
-    MemoryCluster,
-    NotFound,
-    ResourceRegistry,
-    TooManyRequests,
-    Watch,
-    default_registry,
-)
+from reconciler.cluster import ApiError, NotFound, ResourceRegistry, TooManyRequests, Watch, default_registry
 from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.memory import MemoryCluster
 
 T = TypeVar("T")
 

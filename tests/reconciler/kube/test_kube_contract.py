@@ -18,7 +18,6 @@ from reconciler.cluster import (
     Conflict,
     FaultInjector,
     Invalid,
-    MemoryCluster,
     NotFound,
     ServerError,
     TooManyRequests,
@@ -26,6 +25,7 @@ from reconciler.cluster import (
     WatchEvent,
 )
 from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.memory import MemoryCluster
 
 if TYPE_CHECKING:
     from conftest import KmockServer

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from reconciler.clock import VirtualClock, parse_rfc3339
-from reconciler.cluster import Cluster, FaultInjector, JsonObject, MemoryCluster
+from reconciler.cluster import Cluster, FaultInjector, JsonObject
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.leader import LeaderElector, LeaseRecord, default_identity
 
 NS = "kubernaut-system"

@@ -16,8 +16,9 @@ import kmock
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import ApiError, Cluster, MemoryCluster
+from reconciler.cluster import ApiError, Cluster
 from reconciler.cluster.kube import KubeCluster
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.leader import LeaderElector
 
 if TYPE_CHECKING:

@@ -17,7 +17,8 @@ from reconciler.apply import (
     plan,
     sync,
 )
-from reconciler.cluster import Invalid, MemoryCluster, ServerError, is_transient
+from reconciler.cluster import Invalid, ServerError, is_transient
+from reconciler.cluster.memory import MemoryCluster
 
 SELECTOR = ownership_selector("wf")
 KINDS = [("batch/v1", "Job"), ("v1", "ConfigMap"), ("v1", "ServiceAccount")]

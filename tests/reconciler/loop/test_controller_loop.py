@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import FaultInjector, Gone, Invalid, MemoryCluster, ServerError, TooManyRequests
+from reconciler.cluster import FaultInjector, Gone, Invalid, ServerError, TooManyRequests
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import (
     Controller,
     Key,

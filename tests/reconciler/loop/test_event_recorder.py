@@ -7,7 +7,8 @@ import threading
 import pytest
 
 from reconciler.clock import VirtualClock
-from reconciler.cluster import FaultInjector, MemoryCluster
+from reconciler.cluster import FaultInjector
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.events import EventRecorder, event_name
 
 

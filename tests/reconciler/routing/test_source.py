@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from compiler import ir
-from reconciler.cluster import FaultInjector, MemoryCluster
+from reconciler.cluster import FaultInjector
+from reconciler.cluster.memory import MemoryCluster
 from reconciler.routing import PolicySource, PolicyState, decide, default_policy, sticky_engine
 
 NS = "kubernaut-system"
