@@ -37,6 +37,10 @@ from typing import Any, NamedTuple
 
 from deepdiff import DeepDiff
 
+from targets.common.labels import MANAGED_BY as MANAGED_BY_LABEL
+from targets.common.labels import MANAGER as MANAGED_BY
+from targets.common.labels import WORKFLOW as WORKFLOW_LABEL
+
 from .cluster import Cluster, JsonObject, NotFound
 from .cluster.server_side_apply import from_fields_v1
 
@@ -56,10 +60,6 @@ __all__ = [
     "plan",
     "sync",
 ]
-
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-MANAGED_BY = "kubernaut"
-WORKFLOW_LABEL = "kubernaut.ai/workflow"
 
 #: Metadata only the server sets; never compared.
 _SERVER_METADATA = frozenset({

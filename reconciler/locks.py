@@ -33,6 +33,7 @@ from typing import Any
 from compiler import ir
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
+from targets.common.labels import MANAGED_BY, MANAGER
 
 from .clock import Clock, rfc3339
 from .cluster import Cluster, Conflict, JsonObject, NotFound
@@ -52,7 +53,7 @@ LEASE_KIND = "Lease"
 #: On WorkflowExecutions with a target and on their Leases: the lock's hash.
 LOCK_LABEL = "kubernaut.ai/target-lock"
 _TARGET_ANNOTATION = "kubernaut.ai/target"
-_MANAGED_BY = {"app.kubernetes.io/managed-by": "kubernaut"}
+_MANAGED_BY = {MANAGED_BY: MANAGER}
 _TERMINAL = frozenset({"Succeeded", "Failed", "Cancelled"})
 _RELEASE_TRIES = 3
 

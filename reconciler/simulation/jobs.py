@@ -42,6 +42,9 @@ from typing import Any
 
 from targets.common.failures import script_failure_lines
 from targets.common.interfaces import OUTPUTS_ENV
+from targets.common.labels import ACTION_TYPE as ACTION_TYPE_ANNOTATION
+from targets.common.labels import ATTEMPT as ATTEMPT_LABEL
+from targets.common.labels import STEP as STEP_LABEL
 
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
@@ -63,9 +66,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ACTION_TYPE_ANNOTATION = "kubernaut.ai/action-type"
-STEP_LABEL = "kubernaut.ai/step"
-ATTEMPT_LABEL = "kubernaut.ai/attempt"
 INPUTS_ENV = "ACTION_INPUTS"
 
 _JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")

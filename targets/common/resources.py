@@ -1,10 +1,18 @@
-"""A step's container resources, as both targets emit them (declared once: parity depends on it)."""
+"""A step's container resources and the workspace claim's, as both targets emit them (declared
+once: parity depends on it)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from compiler import ir
 
-__all__ = ["step_resources"]
+__all__ = ["WORKSPACE_ACCESS_MODE", "step_resources", "workspace_claim_spec"]
+
+#: Steps run one after another or in parallel on whatever node the scheduler picks; with
+#: ReadWriteOnce, parallel steps sharing the workspace land on the node that holds the volume
+#: (the default for most storage classes, and what Tekton's volumeClaimTemplate uses too).
+WORKSPACE_ACCESS_MODE = "ReadWriteOnce"
 
 
 def step_resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, str]]:
@@ -22,3 +30,15 @@ def step_resources(wf: ir.Workflow, step: ir.Step) -> dict[str, dict[str, str]]:
     if limits:
         out["limits"] = dict(sorted(limits.items()))
     return out
+
+
+def workspace_claim_spec(workspace: ir.WorkspaceSpec) -> dict[str, Any]:
+    """The workspace PVC's ``spec`` (the Job target's PersistentVolumeClaim, the Tekton target's
+    ``volumeClaimTemplate``)."""
+    spec: dict[str, Any] = {
+        "accessModes": [WORKSPACE_ACCESS_MODE],
+        "resources": {"requests": {"storage": workspace.size}},
+    }
+    if workspace.storage_class_name is not None:
+        spec["storageClassName"] = workspace.storage_class_name
+    return spec

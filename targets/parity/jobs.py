@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from compiler.expressions import WORKSPACE_PATH
+from targets.common.labels import STEP as STEP_LABEL
+from targets.common.labels import WORKFLOW as WORKFLOW_LABEL
 from targets.parity.guards import normal_from_source
 from targets.parity.manifests import (
-    STEP_LABEL,
-    WORKFLOW_LABEL,
     Manifest,
     as_int,
     as_list,

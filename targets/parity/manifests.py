@@ -11,9 +11,6 @@ from targets.parity.model import ManifestError
 
 Manifest = Mapping[str, Any]
 
-WORKFLOW_LABEL = "kubernaut.ai/workflow"
-STEP_LABEL = "kubernaut.ai/step"
-
 
 def as_map(value: Any, where: str) -> Mapping[str, Any]:
     if value is None:

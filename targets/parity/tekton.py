@@ -11,9 +11,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from targets.common.labels import WORKFLOW as WORKFLOW_LABEL
 from targets.parity.guards import OPERATORS, normal_guard
 from targets.parity.manifests import (
-    WORKFLOW_LABEL,
     Manifest,
     as_int,
     as_list,

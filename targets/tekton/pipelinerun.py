@@ -9,13 +9,12 @@ from compiler.values import format_duration
 from targets.common.interfaces import interface_of, run_as
 from targets.common.rbac import needs_api_token as rbac_needs_api_token
 from targets.common.rbac import step_service_account
-from targets.common.resources import step_resources
+from targets.common.resources import step_resources, workspace_claim_spec
 from targets.common.security import image_user_pod_security_context, restricted_pod_security_context
 from targets.tekton import interface as i
 from targets.tekton.metadata import STEP, object_meta, workflow_labels
 from targets.tekton.pipeline import mount_workspaces
 
-ACCESS_MODE = "ReadWriteOnce"
 # The PipelineRun's uid until the controller sets the WorkflowExecution's; Tekton substitutes
 # context variables in the Pipeline after the params, so this value is resolved there.
 PIPELINERUN_UID = "$(context.pipelineRun.uid)"
@@ -58,13 +57,7 @@ def task_run_spec(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
 
 
 def _workspace_binding(workspace: ir.WorkspaceSpec) -> dict[str, Any]:
-    claim: dict[str, Any] = {
-        "accessModes": [ACCESS_MODE],
-        "resources": {"requests": {"storage": workspace.size}},
-    }
-    if workspace.storage_class_name is not None:
-        claim["storageClassName"] = workspace.storage_class_name
-    return {"name": i.WORKSPACE_NAME, "volumeClaimTemplate": {"spec": claim}}
+    return {"name": i.WORKSPACE_NAME, "volumeClaimTemplate": {"spec": workspace_claim_spec(workspace)}}
 
 
 def pipeline_run(wf: ir.Workflow) -> dict[str, Any]:

@@ -10,6 +10,9 @@ from __future__ import annotations
 from compiler.spec import ACTION_API_VERSION, ACTION_KIND
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
+from targets.common.labels import MANAGED_BY, MANAGER
+from targets.common.labels import STEP as STEP_LABEL
+from targets.common.labels import WORKFLOW as WORKFLOW_LABEL
 from targets.common.naming import child_name, step_object_name
 
 from ...cluster import JsonObject
@@ -34,9 +37,7 @@ __all__ = [
 
 AE_API_VERSION = ACTION_API_VERSION
 AE_KIND = ACTION_KIND
-WORKFLOW_LABEL = "kubernaut.ai/workflow"
-STEP_LABEL = "kubernaut.ai/step"
-MANAGED_BY_SELECTOR = {"app.kubernetes.io/managed-by": "kubernaut"}
+MANAGED_BY_SELECTOR = {MANAGED_BY: MANAGER}
 #: On an ActionExecution: the ``metadata.generation`` of the workflow spec that started the step.
 WORKFLOW_GENERATION = "kubernaut.ai/workflow-generation"
 
