@@ -3,6 +3,9 @@ tekton target cannot express, and the engine's metrics."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from support.verifiers import FakeVerifier
 from tekton_engine_harness import IMAGE, Harness, outcomes, step, thing, workflow
 
@@ -123,3 +126,44 @@ def test_metrics_are_labelled_with_the_engine() -> None:
     assert 'kubernaut_workflows_finished_total{engine="tekton",outcome="Failed"} 1.0' in text
     assert 'kubernaut_step_duration_seconds_count{action_type="custom/thing",engine="tekton",outcome="Succeeded"} 2.0' \
         in text
+
+
+SIGNED_BOUNDED = b"""
+apiVersion: kubernaut.ai/v1alpha1
+kind: ActionContract
+metadata: {name: kubernaut/echo}
+spec:
+  inputs:
+    - {name: x, type: integer, maximum: 5}
+    - {name: y, type: integer}
+"""
+
+
+def _input_schema(pipeline: dict[str, Any], task: str) -> Any:
+    (found,) = [t for t in pipeline["spec"]["tasks"] if t["name"] == task]
+    (param,) = [p for p in found["params"] if p["name"] == "inputSchema"]
+    return json.loads(param["value"].replace("\\u0024", "$"))
+
+
+def test_references_are_checked_in_the_taskrun_against_the_signed_contract() -> None:
+    # The catalog's kubernaut/echo takes any inputs; the image's signed contract bounds x. The value
+    # of x exists only inside the TaskRun, so resolve-inputs must check it against the signed one.
+    h = harness(ImagePolicy("verify", FakeVerifier(contracts={IMAGE: SIGNED_BOUNDED})))
+    h.create(workflow("bounded", step("a", inputs={"y": 9}) + step("b", inputs={"x": "$(steps.a.outputs.y)"})))
+    assert h.run()
+    (pipeline,) = h.objects("Pipeline")
+    assert _input_schema(pipeline, "b")["inputs"] == [{"name": "x", "type": "integer", "required": False, "maximum": 5},
+                                                   {"name": "y", "type": "integer", "required": False}]
+    assert h.steps("bounded") == {"a": ("Succeeded", 1), "b": ("Failed", 1)}
+    assert h.step("bounded", "b")["message"].endswith("input 'x' = 9 is above the maximum 5")
+    assert h.step("bounded", "b")["failure"]["reason"] == "InvalidInputs"
+
+
+def test_images_of_one_action_type_with_different_signed_inputs_are_refused() -> None:
+    other = SIGNED_BOUNDED.replace(b"maximum: 5", b"maximum: 6")
+    h = harness(ImagePolicy("verify", FakeVerifier(contracts={IMAGE: SIGNED_BOUNDED, OTHER_IMAGE: other})))
+    h.create(workflow("mixed", step("a", inputs={"y": 1}) + step("b", image=OTHER_IMAGE, inputs={"y": 2})))
+    assert h.run()
+    assert h.status("mixed")["message"] == ("the images of steps 'a' and 'b' implement 'kubernaut/echo' with "
+                                            "different signed input declarations")
+    assert not h.objects("PipelineRun")
