@@ -77,7 +77,8 @@ def test_publish_outputs_writes_both_results(tmp_path: Path, monkeypatch: Any) -
     source.write_text('{"ready": true, "sha": "$abc"}\n', encoding="utf-8")
     monkeypatch.setitem(STEPS["publish-outputs"], "command",
                         [*STEPS["publish-outputs"]["command"][:4], str(source), "--"])
-    results = {"outputs": tmp_path / "outputs", "guardValues": tmp_path / "guardValues", "failure": tmp_path / "failure"}
+    results = {"outputs": tmp_path / "outputs", "guardValues": tmp_path / "guardValues",
+               "failure": tmp_path / "failure"}
     result = run_step("publish-outputs", identity(guardKeys=["ready", "sha"]), results)
     assert result.exit_code == 0, result.stderr
     assert results["outputs"].read_text() == '{"ready":true,"sha":"\\u0024abc"}'
