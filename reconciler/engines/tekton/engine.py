@@ -313,6 +313,12 @@ class TektonEngine:
                 continue
             try:
                 taskrun = ctx.cluster.get(t.API_VERSION, t.TASK_RUN, name, ctx.namespace)
+                if run_finished(pr) and not run_finished(taskrun):
+                    # Tekton finishes a run only after its TaskRuns: a cached TaskRun still running
+                    # lags the run (informers of different kinds are fed by different watches),
+                    # and would read as cancelled. Ask the API server.
+                    read_fresh = getattr(ctx.cluster, "get_fresh", ctx.cluster.get)
+                    taskrun = read_fresh(t.API_VERSION, t.TASK_RUN, name, ctx.namespace)
             except NotFound:
                 continue  # Tekton re-creates a TaskRun its run lists but cannot find
             if owned_by(taskrun, pr["metadata"]["uid"]):
