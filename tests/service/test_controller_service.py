@@ -6,11 +6,11 @@ from __future__ import annotations
 import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import yaml
+from support.waiting import wait_for
 
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from reconciler.app import App
@@ -23,16 +23,6 @@ from reconciler.status import TERMINAL_WORKFLOW_PHASES
 
 ROOT = Path(__file__).resolve().parents[2]
 WFE = ("workflowexecution.kubernaut.ai/v1alpha1", "WorkflowExecution")
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def example(name: str) -> dict[str, Any]:

@@ -4,12 +4,10 @@ enforces the ClusterImagePolicies: the production wiring, not a test double."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
 from support.registry import RunningRegistry
 from support.signed_images import SignedImages
+from support.waiting import wait_for
 from support.workflows import step, workflow
 
 from kubernaut.actions import LOCAL_ENTRYPOINTS
@@ -23,16 +21,6 @@ from reconciler.supplychain.policy_verifier import PolicyVerifier
 from reconciler.verification import ImagePolicy
 
 WFE = ("workflowexecution.kubernaut.ai/v1alpha1", "WorkflowExecution")
-
-
-def wait_for(check: Callable[[], Any], seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    raise AssertionError("condition not reached in time")
 
 
 def test_the_controller_process_runs_signed_images_and_refuses_the_others(registry: RunningRegistry) -> None:
