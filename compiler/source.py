@@ -464,6 +464,8 @@ class _Builder:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError) as exc:  # `!!int x`, integers over Python's 4,300 digits
             return self._not_json(node, f"is not a valid {_short(node.tag)}: {exc}")
+        except KeyError:  # `!!bool maybe`: PyYAML looks the word up in its table of booleans
+            return self._not_json(node, f"is not a valid {_short(node.tag)}")
         if isinstance(value, float) and not math.isfinite(value):
             return self._not_json(node, "is not a number JSON can hold (NaN and infinities are not)")
         return value

@@ -100,6 +100,7 @@ def test_value_count_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     ("!!timestamp 2026-01-01", "has the tag '!!timestamp'"),
     ("!custom x", "has the tag '!custom'"),
     ("!!int x", "is not a valid !!int"),
+    ("!!bool maybe", "is not a valid !!bool"),
     ("9" * 5000, "Exceeds the limit (4300 digits)"),
     (".nan", "NaN and infinities"),
     ("-.inf", "NaN and infinities"),
