@@ -114,7 +114,39 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
     return structural(raw, raw.get("$defs", {}))
 
 
-def _resource_schema(description: str, spec_model: type[BaseModel]) -> dict[str, Any]:
+#: The one spec field a user (``kubernaut cancel``) or the V1 engine may change after creation.
+MUTABLE_SPEC_FIELDS = frozenset({"cancel"})
+
+
+def _unchanged(field: str) -> str:
+    # Presence too: a field added or removed after creation is a change. (`==` alone would
+    # need both sides present; CEL reports a missing one as an error, not as a difference.)
+    return f"(has(self.{field}) ? has(oldSelf.{field}) && self.{field} == oldSelf.{field} : !has(oldSelf.{field}))"
+
+
+def immutable_spec_rule(spec_model: type[BaseModel]) -> dict[str, str]:
+    """A CEL transition rule (``x-kubernetes-validations``) on ``spec``: every field but ``cancel``
+    keeps the value it was created with.
+
+    Why: the controllers verify a step's image, and bind its account, once; a later edit of
+    ``spec.steps[].image`` or ``serviceAccountName`` must not reach a retry (docs/security.md).
+    Generated from the model, so a new field is immutable by default. The rule sits on ``spec``
+    (it cannot read ``status``): immutable from creation on, not only once running, since a
+    workflow is queued and verified as soon as it exists. Cost: one ``has``/``==`` per field, and
+    ``==`` costs 0.1 per list item or map entry at the top of the field (cel-go's estimate), so
+    the estimated cost stays far below the API server's per-rule budget whatever the lists hold.
+    """
+    fields = [name for name in spec_model.model_fields if name not in MUTABLE_SPEC_FIELDS]
+    return {
+        "rule": " && ".join(_unchanged(name) for name in fields),
+        "message": "spec is immutable once created, apart from spec.cancel",
+    }
+
+
+def _resource_schema(description: str, spec_model: type[BaseModel], *, immutable: bool = False) -> dict[str, Any]:
+    spec_schema = _model_schema(spec_model)
+    if immutable:
+        spec_schema["x-kubernetes-validations"] = [immutable_spec_rule(spec_model)]
     return {
         "description": description,
         "type": "object",
@@ -122,7 +154,7 @@ def _resource_schema(description: str, spec_model: type[BaseModel]) -> dict[str,
             "apiVersion": {"type": "string"},
             "kind": {"type": "string"},
             "metadata": {"type": "object"},
-            "spec": _model_schema(spec_model),
+            "spec": spec_schema,
             "status": {
                 "description": "Written by kubernaut's controllers only.",
                 "type": "object",
@@ -166,7 +198,8 @@ def _crd(group: str, kind: str, short: str, schema: dict[str, Any],
 
 def workflow_execution_crd() -> dict[str, Any]:
     schema = _resource_schema(
-        "A remediation workflow: a DAG of steps, each running one action container.", spec.WorkflowSpec)
+        "A remediation workflow: a DAG of steps, each running one action container.", spec.WorkflowSpec,
+        immutable=True)
     columns = [_column("Phase", ".status.phase"), _column("Engine", ".status.engine"), _AGE]
     return _crd(spec.API_GROUP, spec.KIND, "wfe", schema, columns)
 
@@ -174,7 +207,7 @@ def workflow_execution_crd() -> dict[str, Any]:
 def action_execution_crd() -> dict[str, Any]:
     schema = _resource_schema(
         "One step of a WorkflowExecution on the jobs (V1) engine; owns the Jobs of its attempts.",
-        ActionExecutionSpec)
+        ActionExecutionSpec, immutable=True)
     # Phase/Age as for workflows; the engine is always jobs here, the workflow and step are not.
     columns = [_column("Workflow", ".spec.workflowName"), _column("Step", ".spec.step"),
                _column("Phase", ".status.phase"), _AGE]

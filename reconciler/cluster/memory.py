@@ -502,7 +502,7 @@ class MemoryCluster:
     def _commit_change(self, rt: ResourceType, stored: JsonObject, candidate: JsonObject,
                        dry_run: bool) -> Outcome[JsonObject]:
         """Validate a replacement for ``stored`` and commit it, unless it changes nothing."""
-        validate_object(rt, candidate)
+        validate_object(rt, candidate, old=stored)
         name = stored["metadata"]["name"]
         if (path := immutable_violation(rt, stored, candidate)) is not None:
             raise Invalid(f'{rt.group_kind} "{name}" is invalid: {path}: Invalid value: the new value: '

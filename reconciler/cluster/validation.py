@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .crd_rules import rule_violation
 from .errors import BadRequest, Invalid
 from .resources import NameRule, ResourceType
 from .selectors import label_key_error, label_value_error
@@ -32,8 +33,10 @@ def name_error(name: str, rule: NameRule) -> str | None:
     return None if ok else f"Invalid value: {name!r}: must be {expected}"
 
 
-def validate_object(rt: ResourceType, obj: dict[str, Any]) -> None:
-    """422 for a bad name, namespace or label; runs after defaulting, as the server does."""
+def validate_object(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+    """422 for a bad name, namespace or label, or a broken CEL rule of a kubernaut CRD (``old``:
+    the stored version an update replaces, for transition rules); runs after defaulting, as the
+    server does."""
     meta = obj["metadata"]
     name = meta["name"]
 
@@ -56,6 +59,8 @@ def validate_object(rt: ResourceType, obj: dict[str, Any]) -> None:
     finalizers = meta.get("finalizers") or []
     if not isinstance(finalizers, list) or not all(isinstance(f, str) and f for f in finalizers):
         raise invalid("metadata.finalizers: must be a list of non-empty strings")
+    if (problem := rule_violation(rt.api_version, rt.kind, obj, old)) is not None:
+        raise invalid(problem)
 
 
 def _dig(obj: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
