@@ -223,11 +223,14 @@ def step_from_taskrun(step: ir.Step, taskrun: Mapping[str, Any], *, workflow_tim
     contract says no retry can fix."""
     status = taskrun.get("status") or {}
     retries = list(status.get("retriesStatus") or [])
-    # An attempt counts once it has started (V1 counts a Job's attempt from its start too); a
-    # TaskRun just created by Tekton has not started any.
-    attempts = len(retries) + 1 if retries or status.get("startTime") or _condition(taskrun) else 0
-    first = retries[0] if retries else status
-    start = first.get("startTime") or (taskrun.get("metadata") or {}).get("creationTimestamp")
+    # Tekton creating the TaskRun is its decision to run attempt 1, as V1 records attempt 1 before
+    # it creates the Job; and the step started then, as V1's starts when its ActionExecution is
+    # created. Both read from what never changes afterwards, so the TaskRun's own progress
+    # (startTime set, pod scheduled, containers starting) maps to the same status and costs no
+    # status write of the WorkflowExecution.
+    attempts = len(retries) + 1
+    created = (taskrun.get("metadata") or {}).get("creationTimestamp")
+    start = created or (retries[0] if retries else status).get("startTime")
     final = _non_retryable_attempt(taskrun, step, workflow_timeout, non_retryable)
     if final is not None:
         number, attempt, failure = final

@@ -46,8 +46,19 @@ def b(tr: dict[str, Any], **kw: Any) -> StepStatus:
     return step_from_taskrun(WF.step("b"), tr, workflow_timeout=WF.timeout_seconds, **kw)
 
 
-def test_a_taskrun_not_started_yet_has_no_attempt() -> None:
-    assert b(taskrun()) == StepStatus("b", StepPhase.RUNNING, 0, "2026-01-01T00:00:00Z")
+def test_a_taskrun_just_created_is_attempt_one_started_at_its_creation() -> None:
+    # As V1 records attempt 1 before it creates the Job, and starts a step when its ActionExecution is created.
+    assert b(taskrun()) == StepStatus("b", StepPhase.RUNNING, 1, "2026-01-01T00:00:00Z")
+
+
+def test_a_taskrun_starting_maps_to_the_status_of_its_creation() -> None:
+    # Tekton setting startTime, then the pod and its containers starting, change nothing a user
+    # reads: the WorkflowExecution's status is not written again for them (issue 13's V2 budget).
+    created = b(taskrun())
+    started = b(taskrun({"startTime": "2026-01-01T00:00:02Z", "podName": "wf-b-pod",
+                         "conditions": cond("Unknown", "Running"),
+                         "steps": [{"name": "execute", "container": "step-execute", "running": {}}]}))
+    assert started == created
 
 
 def test_outputs_come_from_the_result_with_dollars_decoded() -> None:
@@ -57,7 +68,7 @@ def test_outputs_come_from_the_result_with_dollars_decoded() -> None:
                           {"name": "guardValues", "type": "array", "value": []}]}
     got = b(taskrun(status))
     assert (got.phase, got.attempts, got.outputs) == (StepPhase.SUCCEEDED, 1, {"p": "$(x) $$5"})
-    assert (got.start_time, got.completion_time, got.message) == ("2026-01-01T00:00:01Z", "2026-01-01T00:00:02Z",
+    assert (got.start_time, got.completion_time, got.message) == ("2026-01-01T00:00:00Z", "2026-01-01T00:00:02Z",
                                                                    None)
 
 
@@ -72,7 +83,8 @@ def test_attempts_and_start_come_from_retries_status() -> None:
     running = {"startTime": "2026-01-01T00:02:00Z", "retriesStatus": [first, second],
                "conditions": cond("Unknown", "Running")}
     got = b(taskrun(running))
-    assert (got.phase, got.attempts, got.start_time) == (StepPhase.RUNNING, 3, "2026-01-01T00:00:01Z")
+    # The step started when Tekton created its TaskRun (attempt 1 began then), not when attempt 3 did.
+    assert (got.phase, got.attempts, got.start_time) == (StepPhase.RUNNING, 3, "2026-01-01T00:00:00Z")
     assert got.message == "the action exited with code 7"  # V1 shows the previous failure while retrying
     timed_out = b(taskrun({**first, "retriesStatus": [], "completionTime": "2026-01-01T00:01:31Z"}))
     assert (timed_out.phase, timed_out.message) == (StepPhase.FAILED, "attempt 1 timed out after 90s")
