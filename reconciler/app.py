@@ -4,8 +4,9 @@ cluster, simulated workloads) and ``kubernaut controller`` (a real cluster).
 Nothing here imports the simulators or ``MemoryCluster``: what an embedded run adds (e.g.
 ``pod_lookup=simulated_pods``) comes from ``reconciler.simulation.wiring``.
 
-A second engine joins by passing it in ``extra_engines`` (or adding it to
-:func:`default_engines`): nothing else here knows which engines exist.
+The engines are the registered ones (``reconciler.engines.registry``), each made by its own
+builder; an unregistered engine (a test's) joins through ``extra_engines``. Nothing here knows
+which engines exist.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from .clock import Clock
 from .cluster import Cluster
 from .compile import WorkflowCompiler
 from .engines.action_rbac import ActionRbac
-from .engines.base import Engine
-from .engines.jobs import ActionExecutionController, AttemptSettings, JobsEngine, PodLookup, pods_by_label
-from .engines.tekton import TektonEngine
+from .engines.base import Engine, EngineSetup
+from .engines.jobs import ActionExecutionController, AttemptSettings, PodLookup, pods_by_label
+from .engines.registry import known_engines
 from .events import EventRecorder
 from .metrics import Metrics
 from .routing import RoutingPolicy, default_policy
@@ -75,9 +76,9 @@ class App:
 def default_engines(verification: ImageVerification | None = None, config: AppConfig | None = None) -> list[Engine]:
     # Without a verification hook the default policy applies: "verify", failing closed.
     config = config or AppConfig()
-    return [JobsEngine(action_rbac=config.action_rbac),
-            TektonEngine(verification or ImageVerification(ImagePolicy()), helper_image=config.helper_image,
-                         require_released_helper=config.require_released_helper, action_rbac=config.action_rbac)]
+    setup = EngineSetup(verification or ImageVerification(ImagePolicy()), action_rbac=config.action_rbac,
+                        helper_image=config.helper_image, require_released_helper=config.require_released_helper)
+    return [info.load_builder()(setup) for info in known_engines()]
 
 
 def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metrics | None = None,

@@ -22,6 +22,8 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from .engines.registry import known_engines
+
 __all__ = [
     "ATTEMPT_OUTCOMES",
     "CONTENT_TYPE_LATEST",
@@ -35,7 +37,9 @@ __all__ = [
     "MetricsServer",
 ]
 
-ENGINES = ("jobs", "tekton")
+#: The registered engines' names when this module was loaded; a :class:`Metrics` reads the
+#: registry (``reconciler.engines.registry``) itself when it is created.
+ENGINES = known_engines().names
 WORKFLOW_OUTCOMES = ("Succeeded", "Failed", "Cancelled")
 STEP_OUTCOMES = ("Succeeded", "Failed", "Cancelled")
 # One attempt of a step; a timed-out attempt is told apart because timeouts are the error class
@@ -102,6 +106,8 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        #: The closed set of ``engine`` label values: the registered engines.
+        self.engines: tuple[str, ...] = known_engines().names
         r = self.registry
         self.workflows_started = Counter(
             "kubernaut_workflows_started_total", "Workflows that started running, by engine.",
@@ -155,7 +161,7 @@ class Metrics:
     def _initialise_series(self) -> None:
         # Export zeros for every engine x outcome up front: a V2 series that does not exist yet
         # makes "V1 vs V2" ratios and absent-series alerts misleading during the rollout.
-        for engine in ENGINES:
+        for engine in self.engines:
             self.workflows_started.labels(engine=engine)
             for outcome in WORKFLOW_OUTCOMES:
                 self.workflows_finished.labels(engine=engine, outcome=outcome)
@@ -164,12 +170,12 @@ class Metrics:
     # -- workflows and steps ------------------------------------------------------------------------
 
     def workflow_started(self, engine: str) -> None:
-        self.workflows_started.labels(engine=_check("engine", engine, ENGINES)).inc()
+        self.workflows_started.labels(engine=_check("engine", engine, self.engines)).inc()
 
     def workflow_finished(self, engine: str, outcome: str, duration_seconds: float | None) -> None:
         """A workflow reached ``outcome``; ``duration_seconds`` is start to completion (None when
         it never started, e.g. cancelled while pending: counted, but no MTTR sample)."""
-        labels = {"engine": _check("engine", engine, ENGINES),
+        labels = {"engine": _check("engine", engine, self.engines),
                   "outcome": _check("outcome", outcome, WORKFLOW_OUTCOMES)}
         if duration_seconds is not None:
             # Checked before counting, so a bad call leaves no partial record behind.
@@ -179,19 +185,19 @@ class Metrics:
     def step_finished(self, engine: str, action_type: str, outcome: str, duration_seconds: float) -> None:
         seconds = _check_duration(duration_seconds)  # before .labels(), which creates the series
         self.step_duration.labels(
-            engine=_check("engine", engine, ENGINES), action_type=action_type,
+            engine=_check("engine", engine, self.engines), action_type=action_type,
             outcome=_check("outcome", outcome, STEP_OUTCOMES),
         ).observe(seconds)
 
     def step_attempt(self, engine: str, action_type: str, outcome: str) -> None:
         self.step_attempts.labels(
-            engine=_check("engine", engine, ENGINES), action_type=action_type,
+            engine=_check("engine", engine, self.engines), action_type=action_type,
             outcome=_check("outcome", outcome, ATTEMPT_OUTCOMES),
         ).inc()
 
     def workflow_running(self, namespace: str, name: str, engine: str, deadline_unix: float) -> None:
         """A workflow runs on ``engine`` and must finish by ``deadline_unix`` (idempotent)."""
-        _check("engine", engine, ENGINES)
+        _check("engine", engine, self.engines)
         with self._deadlines_lock:
             previous = self._deadlines.get((namespace, name))
             if previous is not None and previous != engine:
@@ -233,7 +239,7 @@ class Metrics:
 
     def routing_decision(self, engine: str, rule: str) -> None:
         """``rule``: the matching rule's name, or ``Decision.rule_label`` for the other cases."""
-        self.routing_decisions.labels(engine=_check("engine", engine, ENGINES), rule=rule).inc()
+        self.routing_decisions.labels(engine=_check("engine", engine, self.engines), rule=rule).inc()
 
     def engine_fallback(self) -> None:
         self.engine_fallbacks.inc()

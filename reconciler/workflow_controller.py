@@ -39,6 +39,7 @@ from .controller import Controller, Key, PermanentError, Result, TransientError,
 from .dependencies import missing_dependencies
 from .engines.base import Engine, EngineContext, EngineResult
 from .engines.own_writes import OwnWrites
+from .engines.registry import known_engines
 from .events import EventRecorder
 from .failures import FailureReason, StepFailure
 from .locks import LOCK_LABEL, TargetLocks
@@ -64,7 +65,6 @@ __all__ = ["FINALIZER", "PolicyProvider", "WorkflowController"]
 log = logging.getLogger(__name__)
 
 FINALIZER = "kubernaut.ai/cleanup"
-TEKTON_KIND = ("tekton.dev/v1", "PipelineRun")
 _CLEANUP_RETRY_SECONDS = 5.0
 #: A waiter looks at its target's lock again after this long even if no event woke it.
 LOCK_RECHECK_SECONDS = 15.0
@@ -95,8 +95,9 @@ class WorkflowController:
         policy_provider: PolicyProvider = default_policy,
         recorder: EventRecorder | None = None,
         metrics: Metrics | None = None,
-        fallback_engine: str = "jobs",
+        fallback_engine: str | None = None,
     ) -> None:
+        fallback_engine = fallback_engine or known_engines().fallback.name
         if fallback_engine not in engines:
             raise ValueError(f"the fallback engine '{fallback_engine}' is not among the engines {sorted(engines)}")
         self.cluster = cluster
@@ -223,8 +224,7 @@ class WorkflowController:
     def _start(self, wfe: JsonObject, status: WorkflowStatus, wf: ir.Workflow) -> tuple[JsonObject, WorkflowStatus]:
         """Choose the engine and record it, with the start, in one conditional status patch."""
         meta = wfe["metadata"]
-        decision = decide(wf, str(meta.get("uid") or ""), self.policy_provider(),
-                          tekton_available=self.cluster.has_kind(*TEKTON_KIND))
+        decision = decide(wf, str(meta.get("uid") or ""), self.policy_provider(), self.cluster.has_kind)
         engine: str = decision.engine
         fallback, reason = decision.fallback, decision.reason
         if engine not in self.engines:

@@ -29,8 +29,10 @@ from ..controller import WatchSpec
 from ..events import EventRecorder
 from ..metrics import Metrics
 from ..status import StepStatus, WorkflowPhase, WorkflowStatus
+from ..verification import ImageVerification
+from .action_rbac import ActionRbac
 
-__all__ = ["Engine", "EngineContext", "EngineResult", "owner_reference"]
+__all__ = ["Engine", "EngineContext", "EngineResult", "EngineSetup", "owner_reference"]
 
 
 def owner_reference(obj: JsonObject, *, controller: bool = True) -> dict[str, Any]:
@@ -38,6 +40,18 @@ def owner_reference(obj: JsonObject, *, controller: bool = True) -> dict[str, An
     meta = obj["metadata"]
     return {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": meta["name"], "uid": meta["uid"],
             "controller": controller, "blockOwnerDeletion": True}
+
+
+@dataclass(frozen=True)
+class EngineSetup:
+    """What the assembly (``reconciler.app``) hands every engine's ``build_engine``: the image
+    policy hook, who applies the action types' RBAC, and the V2 helper image settings (an engine
+    ignores what it does not use)."""
+
+    verification: ImageVerification
+    action_rbac: ActionRbac = ActionRbac.APPLY
+    helper_image: str | None = None  # None: the engine's default
+    require_released_helper: bool = False
 
 
 @dataclass(frozen=True)

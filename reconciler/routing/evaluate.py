@@ -4,14 +4,15 @@ Order of precedence (each step explains itself in ``Decision.reason``):
 
 1. ``status.engine`` already recorded (only when the caller passes ``status``): that engine,
    whatever the policy says now — a running workflow is never moved between engines;
-2. the workflow's own ``spec.engine`` (``jobs`` | ``tekton``);
+2. the workflow's own ``spec.engine`` (a registered engine, ``reconciler.engines.registry``);
 3. the policy's rules, in order, first match wins;
 4. the policy's ``defaultEngine``.
 
-A choice of ``tekton`` on a cluster without Tekton's CRDs falls back to ``jobs`` (``fallback``
-is set) so a workflow never waits forever for a controller that does not exist. A recorded
-engine is exempt: moving a started workflow would break stickiness, so the engine reports the
-missing CRDs on that workflow instead.
+A choice of an engine whose kinds the cluster does not serve (``EngineInfo.requires``: Tekton's
+CRDs for ``tekton``) falls back to the registry's fallback engine (``fallback`` is set) so a
+workflow never waits forever for a controller that does not exist. A recorded engine is exempt:
+moving a started workflow would break stickiness, so the engine reports the missing CRDs on that
+workflow instead.
 
 Everything here is a pure function of its arguments: the same workflow, uid and policy always
 give the same decision, which is what makes ``kubernaut route`` a faithful preview.
@@ -21,19 +22,21 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from compiler import ir
 
-from .model import ENGINES, EngineName, Match, RoutingPolicy
+from ..engines.registry import EngineInfo, known_engines
+from .model import Match, RoutingPolicy
 
 __all__ = [
     "DEFAULT_RULE_LABEL",
     "OVERRIDE_RULE_LABEL",
     "STICKY_RULE_LABEL",
     "Decision",
+    "Served",
     "decide",
     "derived_uid",
     "has_dependencies",
@@ -47,16 +50,20 @@ DEFAULT_RULE_LABEL = "defaultEngine"
 OVERRIDE_RULE_LABEL = "spec.engine"
 STICKY_RULE_LABEL = "status.engine"
 
+#: What the cluster serves: ``has_kind(apiVersion, kind)``, or True (everything an engine may
+#: need) / False (none of it: only engines that require nothing can run).
+Served = bool | Callable[[str, str], bool]
+
 # uuid5 namespace for uids derived from namespace/name (kubernaut route without --uid).
 _UID_NAMESPACE = uuid.UUID("6f1d0c3e-6b7a-5b8e-9c61-6b75626572e1")
 
 
 @dataclass(frozen=True)
 class Decision:
-    engine: EngineName
+    engine: str
     reason: str
     rule: str | None = None  # the matching rule's name, None when no rule decided
-    fallback: bool = False  # tekton was chosen but is not installed: V1 instead
+    fallback: bool = False  # the chosen engine cannot run on this cluster: the fallback engine instead
     #: The ``rule`` label of ``kubernaut_routing_decisions_total``: the rule's name, or one of
     #: the ``*_RULE_LABEL`` values when no rule decided.
     rule_label: str = DEFAULT_RULE_LABEL
@@ -77,15 +84,12 @@ def has_dependencies(workflow: ir.Workflow) -> bool:
     return any(step.dependencies for step in workflow.steps)
 
 
-def sticky_engine(status: Mapping[str, Any] | None) -> EngineName | None:
+def sticky_engine(status: Mapping[str, Any] | None) -> str | None:
     """The engine recorded when the workflow started (``status.engine``), or None if not yet."""
     if not status:
         return None
-    engine = status.get("engine")
-    for known in ENGINES:
-        if engine == known:
-            return known
-    return None
+    info = known_engines().get(status.get("engine"))
+    return info.name if info is not None else None
 
 
 def _match(match: Match, workflow: ir.Workflow, uid: str) -> list[str] | None:
@@ -127,17 +131,28 @@ def decide(
     workflow: ir.Workflow,
     uid: str,
     policy: RoutingPolicy,
-    tekton_available: bool,
+    served: Served,
     *,
     status: Mapping[str, Any] | None = None,
 ) -> Decision:
-    """The engine for ``workflow`` (see the module docstring for the precedence)."""
+    """The engine for ``workflow`` (see the module docstring for the precedence); ``served``
+    says which kinds the cluster serves (``Cluster.has_kind``)."""
     recorded = sticky_engine(status)
     if recorded is not None:
         return Decision(recorded, f"engine '{recorded}' was recorded in status.engine when the workflow started",
                         None, rule_label=STICKY_RULE_LABEL)
     decision = _choose(workflow, uid, policy)
-    if decision.engine == "tekton" and not tekton_available:
-        return Decision("jobs", f"{decision.reason}; Tekton is not installed (no tekton.dev CRDs): "
-                        "falling back to jobs", decision.rule, fallback=True, rule_label=decision.rule_label)
-    return decision
+    engines = known_engines()
+    info = engines.get(decision.engine)
+    if info is None or _runs(info, served):
+        return decision
+    fallback = engines.fallback.name
+    missing = info.missing or f"the cluster does not serve what the {info.name} engine needs"
+    return Decision(fallback, f"{decision.reason}; {missing}: falling back to {fallback}", decision.rule,
+                    fallback=True, rule_label=decision.rule_label)
+
+
+def _runs(info: EngineInfo, served: Served) -> bool:
+    if isinstance(served, bool):
+        return served or not info.requires
+    return info.available(served)

@@ -17,7 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, Strict, ValidationError
 from pydantic_core import PydanticCustomError
 
 from compiler.diagnostics import Diagnostic, Span, error, has_errors, render_all, sort_key
@@ -26,6 +26,8 @@ from compiler.source import Path as NodePath
 from compiler.source import SourceDocument, load_documents
 from compiler.structure import describe_value
 from compiler.values import dns1123_label_problem
+
+from ..engines.registry import known_engines
 
 __all__ = [
     "API_VERSION",
@@ -43,8 +45,8 @@ __all__ = [
 
 API_VERSION: Final = "kubernaut.ai/v1alpha1"
 KIND: Final = "RoutingPolicy"
-EngineName = Literal["jobs", "tekton"]
-ENGINES: tuple[EngineName, ...] = ("jobs", "tekton")
+#: The registered engines' names when this module was loaded (validation asks the registry).
+ENGINES: tuple[str, ...] = known_engines().names
 
 
 def _one_or_many(value: Any) -> Any:
@@ -70,6 +72,22 @@ def _none_is_empty_list(value: Any) -> Any:
 # Strict scalars: YAML makes `"10"` a string and `yes` a string (YAML 1.2 core via SafeLoader
 # only knows true/false); coercing them silently would route traffic on a typo.
 StrictStr = Annotated[str, Strict()]
+
+
+def _registered_engine(value: str) -> str:
+    """An engine of ``reconciler.engines.registry``, asked at validation time."""
+    engines = known_engines()
+    if value not in engines:
+        raise PydanticCustomError("unknown_engine", "unknown engine", {"expected": engines.choices()})
+    return value
+
+
+#: An engine's name as a policy writes it: a registered engine, or a located KN007.
+EngineName = Annotated[str, Strict(), AfterValidator(_registered_engine)]
+
+
+def _fallback_engine() -> str:
+    return known_engines().fallback.name
 WorkflowTypes = Annotated[tuple[StrictStr, ...], BeforeValidator(_one_or_many)]
 
 
@@ -102,7 +120,8 @@ class Rule(_Model):
 class RoutingPolicy(_Model):
     apiVersion: Literal["kubernaut.ai/v1alpha1"] = API_VERSION
     kind: Literal["RoutingPolicy"] = KIND
-    defaultEngine: EngineName = Field(default="jobs", description="Engine when no rule matches.")
+    defaultEngine: EngineName = Field(default_factory=_fallback_engine,
+                                      description="Engine when no rule matches (default: the fallback engine).")
     rules: Annotated[tuple[Rule, ...], BeforeValidator(_none_is_empty_list)] = Field(
         default=(), description="Ordered; the first matching rule wins.")
 
@@ -264,6 +283,10 @@ def _to_diagnostic(doc: SourceDocument, problem: Mapping[str, Any]) -> Diagnosti
     if kind == "literal_error":
         expected = problem.get("ctx", {}).get("expected", "")
         return error("KN007", f"{dotted}: '{value}' is not allowed; expected {expected}", doc.span(path))
+    if kind == "unknown_engine":
+        expected = problem.get("ctx", {}).get("expected", "")
+        return error("KN007", f"{dotted}: '{value}' is not allowed; expected {expected}", doc.span(path),
+                     did_you_mean(str(value), known_engines().names))
     if kind in ("greater_than_equal", "less_than_equal"):
         ctx = problem.get("ctx", {})
         bound = f"at least {ctx['ge']}" if kind == "greater_than_equal" else f"at most {ctx['le']}"

@@ -40,7 +40,7 @@ from ...controller import Key, WatchSpec, owner_key
 from ...failures import FailureReason, StepFailure
 from ...status import StepPhase, StepStatus, WorkflowPhase
 from ..action_rbac import ActionRbac, missing_rbac, split_rbac
-from ..base import EngineContext, EngineResult
+from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner
 from .actionexecution_controller import ENGINE
 from .names import (
@@ -312,3 +312,8 @@ def _delete_running_job(cluster: Cluster, name: str, namespace: str) -> None:
     if not finished and not job["metadata"].get("deletionTimestamp"):
         with contextlib.suppress(NotFound):
             cluster.delete("batch/v1", "Job", name, namespace)
+
+
+def build_engine(setup: EngineSetup) -> JobsEngine:
+    """The registry's builder (``reconciler.engines.registry``)."""
+    return JobsEngine(action_rbac=setup.action_rbac)

@@ -5,13 +5,14 @@ and creates the compiled Tekton objects, ``sync`` maps a PipelineRun and its Tas
 kubernaut's status (docs/engines.md).
 """
 
-from .engine import ENGINE, TektonEngine, taskrun_workflow_key
+from .engine import ENGINE, TektonEngine, build_engine, taskrun_workflow_key
 from .sync import Observed, failure_message, step_from_taskrun, step_statuses, workflow_outcome
 
 __all__ = [
     "ENGINE",
     "Observed",
     "TektonEngine",
+    "build_engine",
     "failure_message",
     "step_from_taskrun",
     "step_statuses",

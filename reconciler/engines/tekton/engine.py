@@ -43,18 +43,18 @@ from ...status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPh
 from ...supplychain.policy_contracts import ContractProblem, check_inputs, deferred_inputs, parse_contract
 from ...verification import ImageContext, ImageVerification, VerificationResult
 from ..action_rbac import ActionRbac, missing_rbac, split_rbac
-from ..base import EngineContext, EngineResult
+from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
 from .signed_inputs import SignedContractConflict, with_signed_inputs
 from .sync import CANCELLED_MESSAGE, Observed, run_finished, step_statuses, workflow_outcome
 
-__all__ = ["ENGINE", "TektonEngine", "taskrun_workflow_key"]
+__all__ = ["ENGINE", "TektonEngine", "build_engine", "taskrun_workflow_key"]
 
 log = logging.getLogger(__name__)
 
-ENGINE = "tekton"
+ENGINE = "tekton"  # its entry in reconciler.engines.registry
 _FINAL = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.CANCELLED})
 _CANCEL_TRIES = 3
 
@@ -324,6 +324,12 @@ class TektonEngine:
             if owned_by(taskrun, pr["metadata"]["uid"]):
                 taskruns[step.name] = taskrun
         return Observed(pr, taskruns, {n: s for n, s in finished.items() if n in names})
+
+
+def build_engine(setup: EngineSetup) -> TektonEngine:
+    """The registry's builder (``reconciler.engines.registry``)."""
+    return TektonEngine(setup.verification, helper_image=setup.helper_image or HELPER_IMAGE,
+                        require_released_helper=setup.require_released_helper, action_rbac=setup.action_rbac)
 
 
 def _contract_problems(step: ir.Step, verdict: VerificationResult) -> tuple[ActionContract | None, list[str]]:

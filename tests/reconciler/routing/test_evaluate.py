@@ -37,7 +37,7 @@ def rule(name: str, engine: str = "tekton", **match: Any) -> dict[str, Any]:
 
 def test_no_rules_uses_the_default_engine(workflow: Factory) -> None:
     for default in ("jobs", "tekton"):
-        d = decide(workflow(), UID, policy(default=default), tekton_available=True)
+        d = decide(workflow(), UID, policy(default=default), True)
         assert (d.engine, d.rule, d.fallback, d.rule_label) == (default, None, False, DEFAULT_RULE_LABEL)
         assert d.reason == f"no rules; defaultEngine is {default}"
 
@@ -126,15 +126,15 @@ def test_spec_engine_overrides_the_policy(workflow: Factory) -> None:
 
 
 def test_tekton_falls_back_to_jobs_when_its_crds_are_missing(workflow: Factory) -> None:
-    d = decide(workflow(workflow_type="g"), UID, policy(rule("gitops", workflowType="g")), tekton_available=False)
+    d = decide(workflow(workflow_type="g"), UID, policy(rule("gitops", workflowType="g")), False)
     assert (d.engine, d.fallback, d.rule, d.rule_label) == ("jobs", True, "gitops", "gitops")
     assert d.reason.startswith("rule 'gitops': workflowType is 'g'; Tekton is not installed")
     assert "falling back to jobs" in d.reason
     # The override is no exception: a tekton-only cluster feature must not strand a workflow.
-    forced = decide(workflow(engine="tekton"), UID, policy(), tekton_available=False)
+    forced = decide(workflow(engine="tekton"), UID, policy(), False)
     assert (forced.engine, forced.fallback) == ("jobs", True)
     # Jobs decisions never "fall back".
-    assert decide(workflow(), UID, policy(), tekton_available=False).fallback is False
+    assert decide(workflow(), UID, policy(), False).fallback is False
 
 
 def test_sticky_engine_reads_status() -> None:

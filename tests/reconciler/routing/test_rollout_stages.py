@@ -59,7 +59,7 @@ def test_stage_routes_like_the_seed(stage: str, shipped_policy: Loader, workflow
                                     example_workflows: dict[str, ir.Workflow]) -> None:
     policy = shipped_policy(stage)
     for wf in [*example_workflows.values(), *synthetic(workflow)]:
-        decision = decide(wf, derived_uid(wf.namespace, wf.name), policy, tekton_available=True)
+        decision = decide(wf, derived_uid(wf.namespace, wf.name), policy, True)
         expected = "tekton" if seed_should_use_tekton(stage, wf) else "jobs"
         assert decision.engine == expected, (stage, wf.name, len(wf.steps), decision.reason)
 
@@ -85,6 +85,6 @@ def test_no_stage_strands_a_workflow_without_tekton(stage: str, shipped_policy: 
                                                     example_workflows: dict[str, ir.Workflow]) -> None:
     policy = shipped_policy(stage)
     for wf in example_workflows.values():
-        decision = decide(wf, derived_uid(wf.namespace, wf.name), policy, tekton_available=False)
+        decision = decide(wf, derived_uid(wf.namespace, wf.name), policy, False)
         assert decision.engine == "jobs"
         assert decision.fallback == seed_should_use_tekton(stage, wf)
