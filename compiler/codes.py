@@ -15,6 +15,7 @@ CODES: dict[str, str] = {
     "KN005": "unknown field",
     "KN006": "missing required field",
     "KN007": "value has the wrong type or is not allowed",
+    "KN008": "invalid actionType (letters, digits, '.', '_', '-' in '/'-separated segments)",
     # -- names, durations, images -------------------------------------------------------------
     "KN010": "invalid name (not a DNS-1123 label of at most 63 characters)",
     "KN011": "duplicate step name",
@@ -24,6 +25,8 @@ CODES: dict[str, str] = {
     "KN015": "image not pinned by digest, or malformed image reference",
     "KN016": "invalid quantity (workspace size)",
     "KN017": "retries larger than Kubernetes and Tekton can hold",
+    "KN018": "invalid label key or value",
+    "KN019": "invalid ServiceAccount or StorageClass name (not a DNS-1123 subdomain)",
     # -- the DAG ------------------------------------------------------------------------------
     "KN020": "runAfter names an unknown step",
     "KN021": "step depends on itself",

@@ -125,3 +125,73 @@ def quantity_problem(text: str) -> str | None:
     if float(match.group(1)) <= 0:
         return f"'{text}' must be greater than zero"
     return None
+
+
+# -- label keys and values, object names ------------------------------------------------------
+
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+DNS1123_SUBDOMAIN_MAX = 253
+# k8s.io/apimachinery/pkg/util/validation: a qualified name and a label value share this form.
+_QUALIFIED_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+_QUALIFIED_NAME_MAX = 63
+
+
+def dns1123_subdomain_problem(name: str) -> str | None:
+    """Why ``name`` is not a Kubernetes object name (a DNS-1123 subdomain), or None."""
+    if not name:
+        return "name is empty"
+    if len(name) > DNS1123_SUBDOMAIN_MAX:
+        return f"'{name}' is {len(name)} characters long; the limit is {DNS1123_SUBDOMAIN_MAX}"
+    if not DNS1123_SUBDOMAIN.fullmatch(name):
+        return (f"'{name}' is not a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def label_key_problem(key: str) -> str | None:
+    """Why ``key`` is not a label key (``[prefix/]name``, Kubernetes' qualified name), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and (problem := dns1123_subdomain_problem(prefix)) is not None:
+        return f"the prefix of label key '{key}' is not valid: {problem}"
+    if not name:
+        return f"label key '{key}' has an empty name"
+    if len(name) > _QUALIFIED_NAME_MAX:
+        return f"the name part of label key '{key}' is {len(name)} characters long; the limit is {_QUALIFIED_NAME_MAX}"
+    if not _QUALIFIED_NAME.fullmatch(name):
+        return (f"label key '{key}' is not valid: its name must be letters, digits, '-', '_' and '.', "
+                "starting and ending with a letter or digit, after an optional DNS subdomain prefix and '/'")
+    return None
+
+
+def label_value_problem(value: str) -> str | None:
+    """Why ``value`` is not a label value (empty, or a qualified name of at most 63), or None."""
+    if len(value) > _QUALIFIED_NAME_MAX:
+        return f"label value '{value}' is {len(value)} characters long; the limit is {_QUALIFIED_NAME_MAX}"
+    if value and not _QUALIFIED_NAME.fullmatch(value):
+        return (f"label value '{value}' is not valid: letters, digits, '-', '_' and '.', "
+                "starting and ending with a letter or digit (or empty)")
+    return None
+
+
+# -- action types -----------------------------------------------------------------------------
+
+_ACTION_SEGMENT = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+ACTION_TYPE = re.compile(rf"{_ACTION_SEGMENT}(?:/{_ACTION_SEGMENT})*")
+ACTION_TYPE_MAX = 253
+
+
+def action_type_problem(action_type: str) -> str | None:
+    """Why ``action_type`` is not an action type, or None.
+
+    Strict on purpose: the action type reaches object names (sanitised), labels, and Tekton
+    parameters and Task names that Tekton substitutes ``$(...)`` in, so anything outside letters,
+    digits, ``.``, ``_``, ``-`` and ``/``-separated segments is refused before either target sees it.
+    """
+    if not action_type:
+        return "the action type is empty"
+    if len(action_type) > ACTION_TYPE_MAX:
+        return f"'{action_type[:40]}...' is {len(action_type)} characters long; the limit is {ACTION_TYPE_MAX}"
+    if not ACTION_TYPE.fullmatch(action_type):
+        return (f"'{action_type}' is not an action type: letters, digits, '.', '_' and '-' in segments "
+                "separated by '/', each starting and ending with a letter or digit")
+    return None

@@ -8,7 +8,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from compiler.diagnostics import Diagnostic
-from compiler.rules import constraints, contracts, dag, mounts, names, references, resources, target, values
+from compiler.rules import (
+    constraints,
+    contracts,
+    dag,
+    metadata,
+    mounts,
+    names,
+    references,
+    resources,
+    target,
+    values,
+)
 from compiler.rules.context import RuleContext
 
 Rule = Callable[[RuleContext], Iterable[Diagnostic]]
@@ -18,6 +29,10 @@ RULES: tuple[Rule, ...] = (
     names.step_names,
     names.unique_step_names,
     names.steps_present,
+    metadata.namespace,
+    metadata.labels,
+    metadata.object_names,
+    metadata.action_types,
     values.durations,
     values.retries,
     values.images,

@@ -7,15 +7,12 @@ only when its contract names one (KN049).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from compiler.diagnostics import Diagnostic, error
 from compiler.rules.context import RuleContext
 from compiler.source import Path
-
-DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-DNS1123_SUBDOMAIN_MAX = 253
+from compiler.values import DNS1123_SUBDOMAIN, DNS1123_SUBDOMAIN_MAX
 
 
 def object_name_problem(name: str) -> str | None:
