@@ -13,11 +13,12 @@ outcome is handled (controller-runtime and kopf semantics):
 * any other exception is a bug; it is logged with its traceback and retried with backoff so a
   controller survives it, as controller-runtime does.
 
-Watches are informer-like: list first, then watch from the list's resourceVersion; an ERROR event
-(410 Expired) or a ``Gone`` answer means re-list; a watch that was merely closed is resumed
-from the last resourceVersion seen. Bound with an ``InformerCache`` (``reconciler.cache``), a
-controller's watches of cached kinds are fed by the shared informers instead (one list+watch per
-kind for the whole process, the same objects its reads are answered from).
+Watches are informer-like (the one list/watch loop, ``reconciler.cache.list_watch``): list first,
+then watch from the list's resourceVersion; an ERROR event (410 Expired) or a ``Gone`` answer
+means re-list; a watch that was merely closed is resumed from the last resourceVersion seen.
+Bound with an ``InformerCache`` (``reconciler.cache``), a controller's watches of cached kinds
+are fed by the shared informers instead (one list+watch per kind for the whole process, the same
+objects its reads are answered from).
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .cache import Informer, InformerCache
+from .cache.list_watch import ListWatcher
 from .clock import Clock, RealClock
-from .cluster import ApiError, Cluster, Gone, JsonObject, TooManyRequests, Watch, is_transient
+from .cluster import ApiError, Cluster, JsonObject, TooManyRequests, is_transient
 from .cluster.selectors import selector_from
 from .workqueue import Backoff, WorkQueue
 
@@ -52,10 +54,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# Rounds of list/watch a single poll may take to get past a closed or expired watch (each
-# round either ends healthy or needs the next); more would mean the server keeps failing us.
-_REESTABLISH_ATTEMPTS = 3
 
 
 @dataclass(frozen=True, order=True)
@@ -178,108 +176,33 @@ class ControllerStats:
 
 class WatchSource:
     """List-then-watch of one kind, feeding mapped keys to a controller's queue (an informer
-    without a cache: reconcilers read the cluster, which for ``MemoryCluster`` is as cheap)."""
+    without a cache, for kinds no :class:`InformerCache` holds). The loop is the shared
+    :class:`ListWatcher`; every listed object and every watch event is mapped to keys."""
 
     def __init__(self, controller: Controller, cluster: Cluster, spec: WatchSpec, clock: Clock,
                  backoff: Backoff) -> None:
         self._controller = controller
-        self._cluster = cluster
         self.spec = spec
-        self._clock = clock
-        self._backoff = backoff
-        self._watch: Watch | None = None
-        self._rv: str | None = None
-        self._needs_list = True
-        self._failures = 0
-        self._retry_at: float | None = None
-        self._lock = threading.Lock()
+        self._lister = ListWatcher(cluster, spec.api_version, spec.kind, clock, on_list=self._listed,
+                                   on_event=self._watched, count=controller.stats.add, namespace=spec.namespace,
+                                   label_selector=spec.label_selector, backoff=backoff, owner=controller.name)
 
     @property
     def retry_at(self) -> float | None:
         """When a failed list/watch will be tried again (monotonic, on the clock), or None."""
-        return self._retry_at
+        return self._lister.retry_at
 
     def poll(self, timeout: float = 0.0) -> int:
         """Deliver what the watch has (waiting up to ``timeout`` for the first event); returns
-        the number of objects and events handled. A watch that ended (closed, or 410 Expired)
-        is re-established within the same call, so a single-threaded driver never mistakes a
-        dropped watch for "nothing to do". Never raises for API errors: they schedule a retry."""
-        handled = 0
-        with self._lock:
-            for _ in range(_REESTABLISH_ATTEMPTS):
-                if self._retry_at is not None and self._clock.monotonic() < self._retry_at:
-                    break
-                try:
-                    if self._needs_list:
-                        handled += self._list()
-                    if self._watch is None:
-                        self._start_watch()
-                    if self._watch is not None:
-                        handled += self._drain(timeout if handled == 0 else 0.0)
-                except ApiError as exc:
-                    self._failures += 1
-                    delay = self._backoff.delay(self._failures)
-                    self._retry_at = self._clock.monotonic() + delay
-                    log.warning("%s: %s %s failed (%s); retrying in %.1fs", self._controller.name,
-                                "list" if self._needs_list else "watch", self.spec.kind, exc, delay)
-                    break
-                if self._watch is not None:
-                    break  # healthy and drained
-        return handled
+        the number of objects and events handled (see :meth:`ListWatcher.poll`)."""
+        return self._lister.poll(timeout)
 
-    def _list(self) -> int:
-        spec = self.spec
-        result = self._cluster.list(spec.api_version, spec.kind, spec.namespace, spec.label_selector)
-        self._controller.stats.add("lists")
-        for obj in result.items:
+    def _listed(self, items: list[JsonObject]) -> None:
+        for obj in items:
             self._enqueue(obj)
-        self._rv = result.resource_version
-        self._needs_list = False
-        self._close_watch()
-        return len(result.items)
 
-    def _start_watch(self) -> None:
-        spec = self.spec
-        try:
-            self._watch = self._cluster.watch(spec.api_version, spec.kind, spec.namespace, spec.label_selector,
-                                              resource_version=self._rv, allow_bookmarks=True)
-        except Gone:
-            self._expired()  # the next round of poll() re-lists
-            return
-        self._failures = 0
-        self._retry_at = None
-
-    def _drain(self, timeout: float) -> int:
-        handled = 0
-        watch = self._watch
-        while watch is not None:
-            event = watch.next(timeout if handled == 0 else 0.0)
-            if event is None:
-                if getattr(watch, "closed", False):
-                    # Ended without an error (server restart, watch timeout): resume from the
-                    # last resourceVersion; a 410 on that resume leads to a re-list.
-                    self._controller.stats.add("watch_restarts")
-                    self._close_watch()
-                break
-            handled += 1
-            if event.type == "ERROR":
-                code = event.object.get("code")
-                log.info("%s: watch on %s ended with %s %s; re-listing", self._controller.name,
-                         self.spec.kind, code, event.object.get("reason"))
-                self._expired()
-                break
-            rv = (event.object.get("metadata") or {}).get("resourceVersion")
-            if rv:
-                self._rv = rv
-            if event.type != "BOOKMARK":
-                self._enqueue(event.object)
-        return handled
-
-    def _expired(self) -> None:
-        self._controller.stats.add("relists_after_expiry")
-        self._needs_list = True
-        self._rv = None
-        self._close_watch()
+    def _watched(self, _event_type: str, obj: JsonObject) -> None:
+        self._enqueue(obj)
 
     def _enqueue(self, obj: JsonObject) -> None:
         self._controller.stats.add("events")
@@ -291,14 +214,8 @@ class WatchSource:
         for key in keys:
             self._controller.queue.add(key)
 
-    def _close_watch(self) -> None:
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-
     def close(self) -> None:
-        with self._lock:
-            self._close_watch()
+        self._lister.close()
 
 
 class InformerSource:

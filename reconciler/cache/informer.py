@@ -1,11 +1,11 @@
 """An informer: one list+watch of a kind, kept as a local cache and fanned out to listeners.
 
-client-go semantics: list first, then watch from the list's resourceVersion (with bookmarks, so
-a resume after a quiet period starts from a recent revision); an ``ERROR`` event (410 Expired)
-or a ``Gone`` answer means re-list, and a re-list delivers DELETED for every object that vanished
-meanwhile; a watch that merely ended is resumed from the last resourceVersion seen; every
-``resync_seconds`` every cached object is delivered again (MODIFIED), so a controller that
-missed something converges anyway. Listener calls happen inside :meth:`Informer.poll`.
+The list/watch loop is :class:`~reconciler.cache.list_watch.ListWatcher`'s (client-go's
+reflector: re-list on 410, resume a watch that merely ended, back off on errors). The informer
+adds the cache: a re-list delivers DELETED for every object that vanished meanwhile and MODIFIED
+only for those whose resourceVersion changed; every ``resync_seconds`` every cached object is
+delivered again (MODIFIED), so a controller that missed something converges anyway. Listener
+calls happen inside :meth:`Informer.poll`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..clock import Clock
-from ..cluster import ApiError, Cluster, Gone, JsonObject, Watch
+from ..cluster import Cluster, JsonObject
 from ..cluster.base import LabelSelector
 from ..cluster.selectors import Selector, selector_from
 from ..workqueue import Backoff
+from .list_watch import ListWatcher
 
 __all__ = ["DEFAULT_RESYNC_SECONDS", "Informer", "InformerStats", "Listener", "ObjectKey"]
 
@@ -27,8 +28,6 @@ log = logging.getLogger(__name__)
 
 #: controller-runtime's and Tekton's default resync period: 10 hours.
 DEFAULT_RESYNC_SECONDS = 10 * 3600.0
-# Rounds of list/watch one poll may take to get past a closed or expired watch.
-_REESTABLISH_ATTEMPTS = 3
 
 ObjectKey = tuple[str, str]  # (namespace or "", name)
 #: Called with (event type, object, the cached object before it or None).
@@ -78,21 +77,17 @@ class Informer:
         self.selector: Selector = selector_from(label_selector)
         self._clock = clock
         self._resync_seconds = resync_seconds
-        self._backoff = backoff or Backoff()
         self._objects: dict[ObjectKey, JsonObject] = {}
         self._listeners: list[Listener] = []
-        self._watch: Watch | None = None
-        self._rv: str | None = None
-        self._needs_list = True
-        self._failures = 0
-        self._retry_at: float | None = None
         self._next_resync: float | None = None
-        # Two locks: _poll_lock serialises list/watch (held while waiting for events), _lock guards
-        # the objects only briefly, so readers never wait for a watch's timeout.
-        self._poll_lock = threading.Lock()
-        self._lock = threading.RLock()
         self.synced = False
         self.stats = InformerStats()
+        # Two locks: the list-watcher's serialises list/watch (held while waiting for events),
+        # _lock guards the objects only briefly, so readers never wait for a watch's timeout.
+        self._lock = threading.RLock()
+        self._lister = ListWatcher(cluster, api_version, kind, clock, on_list=self._listed, on_event=self._watched,
+                                   count=self._count, label_selector=label_selector, backoff=backoff,
+                                   owner=f"informer {kind}")
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -109,12 +104,12 @@ class Informer:
     @property
     def resource_version(self) -> str:
         """The newest resourceVersion this cache has seen ("0" before the first list)."""
-        return self._rv or "0"
+        return self._lister.resource_version or "0"
 
     @property
     def retry_at(self) -> float | None:
         """When a failed list/watch will be tried again (monotonic, on the clock), or None."""
-        return self._retry_at
+        return self._lister.retry_at
 
     def covers(self, label_selector: LabelSelector) -> bool:
         """Whether every object matching ``label_selector`` is in this cache."""
@@ -143,42 +138,12 @@ class Informer:
 
     def poll(self, timeout: float = 0.0) -> int:
         """List if needed, then deliver what the watch has (waiting up to ``timeout`` for the
-        first event); returns the number of objects and events handled. Never raises for API
-        errors: they schedule a retry after a backoff."""
-        handled = 0
-        # Another thread polling already delivers what arrives: wait for it at most ``timeout``.
-        acquired = self._poll_lock.acquire(timeout=timeout) if timeout > 0 else self._poll_lock.acquire(blocking=False)
-        if not acquired:
-            return 0
-        try:
-            for _ in range(_REESTABLISH_ATTEMPTS):
-                if self._retry_at is not None and self._clock.monotonic() < self._retry_at:
-                    break
-                try:
-                    if self._needs_list:
-                        handled += self._list()
-                    if self._watch is None:
-                        self._start_watch()
-                    if self._watch is not None:
-                        handled += self._drain(timeout if handled == 0 else 0.0)
-                except ApiError as exc:
-                    self._failures += 1
-                    delay = self._backoff.delay(self._failures)
-                    self._retry_at = self._clock.monotonic() + delay
-                    log.warning("informer %s: %s failed (%s); retrying in %.1fs", self.kind,
-                                "list" if self._needs_list else "watch", exc, delay)
-                    break
-                if self._watch is not None:
-                    break
-            handled += self._maybe_resync()
-        finally:
-            self._poll_lock.release()
-        return handled
+        first event), then resync if due; returns the number of objects and events handled.
+        Never raises for API errors: they schedule a retry after a backoff."""
+        return self._lister.poll(timeout) + self._maybe_resync()
 
-    def _list(self) -> int:
-        result = self._cluster.list(self.api_version, self.kind, None, self.label_selector)
-        self.stats.lists += 1
-        fresh = {object_key(obj): obj for obj in result.items}
+    def _listed(self, items: list[JsonObject]) -> None:
+        fresh = {object_key(obj): obj for obj in items}
         with self._lock:
             gone = [self._objects[k] for k in sorted(self._objects) if k not in fresh]
             previous, self._objects = self._objects, fresh
@@ -188,71 +153,34 @@ class Informer:
                 old = previous.get(key)
                 if old is None or _revision(old) != _revision(obj):
                     self._notify("MODIFIED" if old is not None else "ADDED", obj, old)
-        self._rv = result.resource_version
-        self._needs_list = False
-        self.synced = True
-        if self._next_resync is None and self._resync_seconds:
-            self._next_resync = self._clock.monotonic() + self._resync_seconds
-        self._close_watch()
-        return len(result.items)
+            self.synced = True
+            if self._next_resync is None and self._resync_seconds:
+                self._next_resync = self._clock.monotonic() + self._resync_seconds
 
-    def _start_watch(self) -> None:
-        try:
-            self._watch = self._cluster.watch(self.api_version, self.kind, None, self.label_selector,
-                                              resource_version=self._rv, allow_bookmarks=True)
-        except Gone:
-            self._expired()
-            return
-        self._failures = 0
-        self._retry_at = None
+    def _watched(self, event_type: str, obj: JsonObject) -> None:
+        self.stats.events += 1
+        key = object_key(obj)
+        with self._lock:
+            old = self._objects.get(key)
+            if event_type == "DELETED":
+                self._objects.pop(key, None)
+            else:
+                self._objects[key] = obj
+            self._notify(event_type, obj, old)
 
-    def _drain(self, timeout: float) -> int:
-        handled = 0
-        watch = self._watch
-        while watch is not None:
-            event = watch.next(timeout if handled == 0 else 0.0)
-            if event is None:
-                if getattr(watch, "closed", False):
-                    self.stats.watch_restarts += 1  # resumed from self._rv on the next round
-                    self._close_watch()
-                break
-            handled += 1
-            if event.type == "ERROR":
-                log.info("informer %s: watch ended with %s %s; re-listing", self.kind,
-                         event.object.get("code"), event.object.get("reason"))
-                self._expired()
-                break
-            rv = (event.object.get("metadata") or {}).get("resourceVersion")
-            if rv:
-                self._rv = rv
-            if event.type == "BOOKMARK":
-                continue
-            self.stats.events += 1
-            key = object_key(event.object)
-            with self._lock:
-                old = self._objects.get(key)
-                if event.type == "DELETED":
-                    self._objects.pop(key, None)
-                else:
-                    self._objects[key] = event.object
-                self._notify(event.type, event.object, old)
-        return handled
+    def _count(self, counter: str) -> None:
+        setattr(self.stats, counter, getattr(self.stats, counter) + 1)
 
     def _maybe_resync(self) -> int:
-        if self._next_resync is None or self._clock.monotonic() < self._next_resync or not self._resync_seconds:
-            return 0
-        self._next_resync = self._clock.monotonic() + self._resync_seconds
-        self.stats.resyncs += 1
-        with self._lock:
+        with self._lock:  # several controllers' threads may poll one informer
+            if self._next_resync is None or self._clock.monotonic() < self._next_resync or not self._resync_seconds:
+                return 0
+            self._next_resync = self._clock.monotonic() + self._resync_seconds
+            self.stats.resyncs += 1
             objects = self.items()
             for obj in objects:
                 self._notify("MODIFIED", obj, obj)
         return len(objects)
-
-    def _expired(self) -> None:
-        self.stats.relists_after_expiry += 1
-        self._needs_list = True
-        self._close_watch()
 
     def _notify(self, event_type: str, obj: JsonObject, old: JsonObject | None) -> None:
         for listener in self._listeners:
@@ -261,11 +189,5 @@ class Informer:
             except Exception:  # one listener's bug must not starve the others
                 log.exception("informer %s: listener failed", self.kind)
 
-    def _close_watch(self) -> None:
-        if self._watch is not None:
-            self._watch.close()
-            self._watch = None
-
     def close(self) -> None:
-        with self._poll_lock:
-            self._close_watch()
+        self._lister.close()
