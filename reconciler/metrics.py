@@ -27,7 +27,6 @@ from .engines.registry import known_engines
 __all__ = [
     "ATTEMPT_OUTCOMES",
     "CONTENT_TYPE_LATEST",
-    "ENGINES",
     "RECONCILE_BUCKETS",
     "STEP_BUCKETS",
     "STEP_OUTCOMES",
@@ -37,9 +36,6 @@ __all__ = [
     "MetricsServer",
 ]
 
-#: The registered engines' names when this module was loaded; a :class:`Metrics` reads the
-#: registry (``reconciler.engines.registry``) itself when it is created.
-ENGINES = known_engines().names
 WORKFLOW_OUTCOMES = ("Succeeded", "Failed", "Cancelled")
 STEP_OUTCOMES = ("Succeeded", "Failed", "Cancelled")
 # One attempt of a step; a timed-out attempt is told apart because timeouts are the error class

@@ -44,7 +44,7 @@ from .events import EventRecorder
 from .failures import FailureReason, StepFailure
 from .locks import LOCK_LABEL, TargetLocks
 from .locks import describe as describe_target
-from .metrics import ENGINES, Metrics
+from .metrics import Metrics
 from .routing import RoutingPolicy, decide, default_policy
 from .status import (
     NOT_RUN_CANCELLED,
@@ -151,7 +151,7 @@ class WorkflowController:
         engine = self._engine(status.engine)
         ctx = self._context(wfe, wf, status)
         remaining = self._remaining(status, wf)
-        if status.start_time and status.engine in ENGINES:
+        if status.start_time and status.engine in self.metrics.engines:
             # Set on every reconcile, so a restarted controller exports its running workflows again.
             deadline = parse_rfc3339(status.start_time).timestamp() + wf.timeout_seconds
             self.metrics.workflow_running(key.namespace or "", key.name, status.engine, deadline)
@@ -252,7 +252,7 @@ class WorkflowController:
         if fallback:
             self.recorder.warning(wfe, "EngineFallback", reason)
             self.metrics.engine_fallback()
-        if engine in ENGINES:
+        if engine in self.metrics.engines:
             self.metrics.workflow_started(engine)
             self.metrics.routing_decision(engine, decision.rule_label)
         return wfe, new
@@ -420,7 +420,7 @@ class WorkflowController:
     def _announce(self, wfe: JsonObject, old: WorkflowStatus, new: WorkflowStatus, wf: ir.Workflow | None) -> None:
         """Events and metrics for what changed. After the write: a retried reconcile sees no
         transition, so nothing is counted twice."""
-        engine = new.engine if new.engine in ENGINES else None
+        engine = new.engine if new.engine in self.metrics.engines else None
         before = {s.name: s.phase for s in old.steps}
         for step in new.steps:
             prev = before.get(step.name, StepPhase.PENDING)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .engine_objects import EngineObject, step_attempts
+from .engine_objects import EngineObject, step_attempts, workflow_objects
 from .source import ReadSource, find_workflow
 from .summary import seconds_between
 
@@ -95,8 +95,7 @@ def describe_workflow(source: ReadSource, name: str, namespace: str, now: dateti
     status = wfe.get("status") or {}
     steps = []
     involved = {(str(wfe.get("kind")), name)}
-    if status.get("engine") == "tekton":
-        involved.add(("PipelineRun", name))
+    involved |= {(kind, name) for kind in workflow_objects(status.get("engine"))}
     for step in status.get("steps") or [{"name": s.get("name"), "phase": "Pending"} for s in spec.get("steps") or []]:
         behind = step_attempts(source, wfe, str(step.get("name")))
         objects = (behind.parent,) if behind.parent is not None else ()

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cluster import JsonObject, NotFound
+from ..engines.jobs import JobsEngine
 from ..engines.jobs.names import AE_API_VERSION, AE_KIND, action_execution_name, job_name
+from ..engines.tekton import TektonEngine
 from ..engines.tekton import vocabulary as t
 from .source import ReadSource
 
-__all__ = ["ACTION_CONTAINER_V2", "Attempt", "EngineObject", "StepObjects", "step_attempts"]
+__all__ = ["ACTION_CONTAINER_V2", "Attempt", "EngineObject", "StepObjects", "step_attempts", "workflow_objects"]
 
 #: The meta-Task step that runs the action image (``targets.tekton``'s ``execute`` step).
 ACTION_CONTAINER_V2 = "step-execute"
@@ -150,13 +152,22 @@ def _tekton_step(source: ReadSource, workflow: str, namespace: str, step: str) -
     return StepObjects(parent, tuple(attempts))
 
 
+#: How each engine's objects behind a step are found, by the engine's name. An engine without an
+#: entry (a newly registered one) runs all the same; ``describe`` lists no objects behind its steps.
+_STEP_OBJECTS = {JobsEngine.name: _jobs_step, TektonEngine.name: _tekton_step}
+#: Kinds of the objects an engine names after the workflow itself (their Events are the workflow's).
+_WORKFLOW_OBJECTS: dict[str, tuple[str, ...]] = {TektonEngine.name: (t.PIPELINE_RUN,)}
+
+
 def step_attempts(source: ReadSource, wfe: Mapping[str, Any], step: str) -> StepObjects:
     """The objects behind ``step`` on the workflow's engine (nothing before one is chosen)."""
     meta = wfe.get("metadata") or {}
-    engine = (wfe.get("status") or {}).get("engine")
-    namespace = str(meta.get("namespace") or "default")
-    if engine == "jobs":
-        return _jobs_step(source, str(meta.get("name")), namespace, step)
-    if engine == "tekton":
-        return _tekton_step(source, str(meta.get("name")), namespace, step)
-    return StepObjects(None)
+    find = _STEP_OBJECTS.get(str((wfe.get("status") or {}).get("engine")))
+    if find is None:
+        return StepObjects(None)
+    return find(source, str(meta.get("name")), str(meta.get("namespace") or "default"), step)
+
+
+def workflow_objects(engine: object) -> tuple[str, ...]:
+    """The kinds of the objects ``engine`` names like the workflow (V2: its PipelineRun)."""
+    return _WORKFLOW_OBJECTS.get(str(engine), ())

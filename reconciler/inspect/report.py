@@ -1,4 +1,6 @@
-"""The rollout report: V1 (``jobs``) against V2 (``tekton``) from WorkflowExecutions.
+"""The rollout report: the baseline engine (V1, the registry's fallback) against the rollout
+candidate (V2, the first other registered engine: ``reconciler.engines.registry``) from
+WorkflowExecutions.
 
 Per engine, and per engine and ``spec.workflowType``: how many workflows, how many finished
 (Succeeded or Failed), the success rate ``Succeeded / finished`` (Cancelled and unfinished
@@ -18,13 +20,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..clock import parse_rfc3339
+from ..engines.registry import EngineInfo, known_engines
 from .stats import DifferenceInterval, newcombe_difference, percentile, wilson_interval
 from .summary import seconds_between
 
 __all__ = ["BASELINE", "CANDIDATE", "EngineStats", "Report", "build_report", "parse_since"]
 
-BASELINE = "jobs"  # V1
-CANDIDATE = "tekton"  # V2
+
+
+def _pair() -> tuple[EngineInfo, EngineInfo]:
+    """(baseline, candidate) from the registry in force."""
+    engines = known_engines()
+    return engines.fallback, engines.candidates[0]
+
+
+BASELINE = _pair()[0].name  # V1
+CANDIDATE = _pair()[1].name  # V2
 NO_TYPE = "(none)"
 #: Failure reasons listed per group, most frequent first.
 TOP_REASONS = 5
@@ -158,17 +169,18 @@ def _when(wfe: Mapping[str, Any]) -> datetime | None:
 
 
 def _verdict(overall: Comparison, max_regression: float | None) -> tuple[str, bool]:
+    base, new = (info.generation for info in _pair())
     i = overall.interval
     if i is None:
-        return "not enough data: V1 and V2 each need at least one finished workflow", False
-    pp = (f"V2 - V1 success rate {i.difference * 100:+.1f} points "
+        return f"not enough data: {base} and {new} each need at least one finished workflow", False
+    pp = (f"{new} - {base} success rate {i.difference * 100:+.1f} points "
           f"(95% CI {i.low * 100:+.1f} to {i.high * 100:+.1f})")
     if i.high < 0:
-        word = "V2 is worse than V1"
+        word = f"{new} is worse than {base}"
     elif i.low > 0:
-        word = "V2 is better than V1"
+        word = f"{new} is better than {base}"
     else:
-        word = "no significant difference between V2 and V1"
+        word = f"no significant difference between {new} and {base}"
     failed = max_regression is not None and -i.difference * 100 > max_regression
     if max_regression is not None:
         gate = "FAIL" if failed else "PASS"
@@ -179,6 +191,7 @@ def _verdict(overall: Comparison, max_regression: float | None) -> tuple[str, bo
 def build_report(workflows: Iterable[Mapping[str, Any]], *, now: datetime, since: timedelta | None = None,
                  max_regression: float | None = None) -> Report:
     """The report over ``workflows`` started (or created) within ``since`` before ``now``."""
+    baseline, candidate = (info.name for info in _pair())
     chosen = []
     notes = []
     other_engines: Counter[str] = Counter()
@@ -188,7 +201,7 @@ def build_report(workflows: Iterable[Mapping[str, Any]], *, now: datetime, since
             if when is None or when < now - since:
                 continue
         engine = str((wfe.get("status") or {}).get("engine") or "")
-        if engine not in (BASELINE, CANDIDATE):
+        if engine not in (baseline, candidate):
             other_engines[engine or "(not chosen yet)"] += 1
             continue
         chosen.append(wfe)
@@ -201,14 +214,14 @@ def build_report(workflows: Iterable[Mapping[str, Any]], *, now: datetime, since
         engine = str((wfe.get("status") or {}).get("engine"))
         groups.setdefault((engine, None), []).append(wfe)
         groups.setdefault((engine, str((wfe.get("spec") or {}).get("workflowType") or NO_TYPE)), []).append(wfe)
-    engines = tuple(_stats(e, None, groups.get((e, None), [])) for e in (BASELINE, CANDIDATE))
+    engines = tuple(_stats(e, None, groups.get((e, None), [])) for e in (baseline, candidate))
     types = sorted({t for (_, t) in groups if t is not None})
-    by_type = tuple(_stats(e, t, groups[(e, t)]) for t in types for e in (BASELINE, CANDIDATE) if (e, t) in groups)
+    by_type = tuple(_stats(e, t, groups[(e, t)]) for t in types for e in (baseline, candidate) if (e, t) in groups)
     overall = _compare(engines[1], engines[0], None)
     per_type = []
     for t in types:
         stats = {s.engine: s for s in by_type if s.workflow_type == t}
-        per_type.append(_compare(stats.get(CANDIDATE), stats.get(BASELINE), t))
+        per_type.append(_compare(stats.get(candidate), stats.get(baseline), t))
     verdict, failed = _verdict(overall, max_regression)
     return Report(since, len(chosen), engines, by_type, overall, tuple(per_type), verdict, max_regression, failed,
                   tuple(notes))

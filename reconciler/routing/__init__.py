@@ -19,7 +19,6 @@ from .evaluate import (
 )
 from .model import (
     API_VERSION,
-    ENGINES,
     KIND,
     EngineName,
     Match,
@@ -37,7 +36,6 @@ __all__ = [
     "DEFAULT_CONFIGMAP",
     "DEFAULT_KEY",
     "DEFAULT_RULE_LABEL",
-    "ENGINES",
     "KIND",
     "OVERRIDE_RULE_LABEL",
     "STICKY_RULE_LABEL",

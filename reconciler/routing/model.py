@@ -31,7 +31,6 @@ from ..engines.registry import known_engines
 
 __all__ = [
     "API_VERSION",
-    "ENGINES",
     "KIND",
     "EngineName",
     "Match",
@@ -45,8 +44,6 @@ __all__ = [
 
 API_VERSION: Final = "kubernaut.ai/v1alpha1"
 KIND: Final = "RoutingPolicy"
-#: The registered engines' names when this module was loaded (validation asks the registry).
-ENGINES: tuple[str, ...] = known_engines().names
 
 
 def _one_or_many(value: Any) -> Any:

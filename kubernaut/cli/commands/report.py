@@ -31,9 +31,14 @@ from kubernaut.cli.clusterargs import (
 from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE
 from kubernaut.cli.progress import format_duration
 from reconciler.clock import parse_rfc3339
+from reconciler.engines.registry import known_engines
 from reconciler.inspect import EngineStats, Report, build_report, list_workflows, parse_since
 
-_LABELS = {"jobs": "V1 jobs", "tekton": "V2 tekton"}
+
+def _label(engine: str) -> str:
+    """``V1 jobs``: the registry's label, or the bare name of an engine it does not know."""
+    info = known_engines().get(engine)
+    return info.label if info is not None else engine
 
 
 def _read_list(path: Path) -> list[dict[str, Any]]:
@@ -80,7 +85,7 @@ def render(report: Report, since: str | None = None) -> str:
               "MEAN", "P50", "P95"]
     rows = [header]
     for stats in (*report.engines, *report.by_type):
-        rows.append([_LABELS.get(stats.engine, stats.engine), stats.workflow_type or "(all)", str(stats.total),
+        rows.append([_label(stats.engine), stats.workflow_type or "(all)", str(stats.total),
                      str(stats.succeeded), str(stats.failed), str(stats.cancelled), str(stats.unfinished),
                      _rate(stats), _seconds(stats.mean_seconds), _seconds(stats.p50_seconds),
                      _seconds(stats.p95_seconds)])
@@ -90,7 +95,7 @@ def render(report: Report, since: str | None = None) -> str:
         lines.append("Failure reasons:")
         for stats in reasons:
             for reason, count in stats.failure_reasons:
-                lines.append(f"  {_LABELS[stats.engine]:<9}  {count:>4}  {reason}")
+                lines.append(f"  {_label(stats.engine):<9}  {count:>4}  {reason}")
     compared = [c for c in report.per_type if c.interval is not None]
     if compared:
         lines.append("V2 - V1 success rate by workflow type:")

@@ -41,6 +41,7 @@ from kubernaut.cli.progress import Progress
 from kubernaut.cli.run_stats import CLI_CLIENT, KUBERNAUT_CLIENT, steps_run, write_stats
 from kubernaut.cli.trust import Trust, TrustFlags, with_trust_flags
 from reconciler.app import AppConfig, install
+from reconciler.engines.registry import known_engines
 from reconciler.inspect import save_state
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
 from reconciler.simulation.tekton import add_tekton
@@ -52,7 +53,6 @@ from reconciler.supplychain.policy_verifier import PolicySettings, PolicyVerifie
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
 
-ENGINES = ("jobs", "tekton")
 #: Printed on stderr by every embedded run without --verify.
 SKIPPED_VERIFICATION_NOTICE = ("kubernaut: image signatures are NOT verified in this run (no --verify); pass --verify "
                                "with trust flags (--key, --certificate-identity... or --trusted-root) to check them "
@@ -127,8 +127,8 @@ def run(
     files: list[Path] = typer.Argument(..., help="WorkflowExecution YAML files (one workflow each); several "
                                         "run concurrently on one embedded cluster.", show_default=False),
     engine: str | None = typer.Option(None, "--engine", help="Run on this engine (sets spec.engine): "
-                                      "jobs or tekton. Default: the routing policy (jobs).",
-                                      show_default=False),
+                                      f"{known_engines().choices()}. Default: the routing policy "
+                                      f"({known_engines().fallback.name}).", show_default=False),
     simulate: Path | None = typer.Option(None, "--simulate", help="Outcomes file scripting the attempts "
                                          "of steps (see docs/running.md).", show_default=False),
     output: str = typer.Option("text", "--output", help="text: live progress and a summary; "
@@ -163,8 +163,8 @@ def run(
         raise _usage("trust flags (--key, --certificate-identity..., --trusted-root) take effect only with --verify")
     if output not in OUTPUTS:
         raise _usage(f"--output must be one of {', '.join(OUTPUTS)}, not '{output}'")
-    if engine is not None and engine not in ENGINES:
-        raise _usage(f"--engine must be one of {', '.join(ENGINES)}, not '{engine}'")
+    if engine is not None and engine not in known_engines():
+        raise _usage(f"--engine must be one of {', '.join(known_engines().names)}, not '{engine}'")
     if engine in _UNAVAILABLE:
         raise _usage(_UNAVAILABLE[engine or ""])
     result = run_frontend(files, contracts)

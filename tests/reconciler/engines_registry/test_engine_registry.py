@@ -1,0 +1,52 @@
+"""``reconciler.engines.registry``: what it accepts, and that it agrees with the API's vocabulary."""
+
+from __future__ import annotations
+
+import typing
+
+import pytest
+from fake_argo_engine import ARGO, ArgoEngine
+
+from compiler import spec
+from reconciler.engines.base import EngineSetup
+from reconciler.engines.registry import REGISTRY, EngineInfo, EngineRegistry
+from reconciler.verification import ImagePolicy, ImageVerification
+
+
+def test_the_registered_engines_are_the_workflow_apis_engines() -> None:
+    # spec.engine (compiler.spec, and the CRD generated from it) is the public vocabulary: the
+    # registry must describe every name it accepts besides "auto", and no other.
+    assert set(typing.get_args(spec.Engine)) - {"auto"} == set(REGISTRY.names)
+
+
+def test_the_fallback_runs_anywhere_and_the_candidates_are_the_rest() -> None:
+    assert REGISTRY.fallback.name == "jobs" and REGISTRY.fallback.requires == ()
+    assert [info.name for info in REGISTRY.candidates] == ["tekton"]
+    assert REGISTRY["tekton"].label == "V2 tekton"
+    served = {("tekton.dev/v1", "PipelineRun")}
+    assert REGISTRY["tekton"].available(lambda api_version, kind: (api_version, kind) in served)
+    assert not REGISTRY["tekton"].available(lambda api_version, kind: False)
+
+
+def test_a_registry_refuses_duplicates_and_a_fallback_that_needs_the_cluster() -> None:
+    with pytest.raises(ValueError, match="engine 'jobs' is registered twice"):
+        EngineRegistry([REGISTRY["jobs"], REGISTRY["jobs"]], "jobs")
+    with pytest.raises(ValueError, match="the fallback engine 'argo' is not registered"):
+        EngineRegistry(REGISTRY, "argo")
+    with pytest.raises(ValueError, match="the fallback engine 'tekton' must run on any cluster"):
+        EngineRegistry(REGISTRY, "tekton")
+
+
+def test_adding_an_engine_makes_a_new_registry() -> None:
+    extended = REGISTRY.with_engine(ARGO)
+    assert extended.names == ("jobs", "tekton", "argo") and REGISTRY.names == ("jobs", "tekton")
+    assert extended.choices() == "'jobs', 'tekton' or 'argo'"
+
+
+def test_builders_are_loaded_by_name() -> None:
+    setup = EngineSetup(ImageVerification(ImagePolicy("skip")))
+    assert isinstance(ARGO.load_builder()(setup), ArgoEngine)
+    assert [info.load_builder()(setup).name for info in REGISTRY] == ["jobs", "tekton"]
+    broken = EngineInfo("broken", "V0", "", build="reconciler.engines.registry:REGISTRY")
+    with pytest.raises(TypeError, match="is not callable"):
+        broken.load_builder()
