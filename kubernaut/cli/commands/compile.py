@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import enum
-import functools
 import re
 import sys
-from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import typer
 
-import targets.jobs
-import targets.tekton
 from compiler import ir
-from compiler.diagnostics import Diagnostic, sort_key
+from compiler.diagnostics import sort_key
 from compiler.frontend import FrontendResult
 from compiler.yamlout import dump_document, dump_documents
 from kubernaut.cli.app import app
@@ -23,30 +19,16 @@ from kubernaut.cli.common import EXIT_INVALID, EXIT_USAGE, ContractsOpt, FilesAr
 from kubernaut.cli.outdir import write_tree
 from kubernaut.cli.registry_contracts import FromRegistryOpt, frontend, registry_trust
 from kubernaut.cli.trust import TrustFlags, with_trust_flags
+from targets.registry import TARGETS as REGISTERED_TARGETS
+from targets.registry import CompileOptions, CompileTarget, TargetFn
 from targets.release import HELPER_IMAGE, REFERENCE_FORM, is_placeholder, reference_problem
 
-TargetFn = Callable[[ir.Workflow], list[dict[str, Any]]]
-CheckFn = Callable[[ir.Workflow], list[Diagnostic]]
-
-# One entry per engine; `--target all` emits them in this order.
-TARGETS: dict[str, TargetFn] = {
-    "jobs": targets.jobs.compile_workflow,
-    "tekton": targets.tekton.compile_workflow,
-}
-# What a target cannot express is reported as diagnostics before anything is emitted (the jobs
-# target expresses every valid workflow, so it has no entry).
-TARGET_CHECKS: dict[str, CheckFn] = {
-    "tekton": targets.tekton.check_workflow,
-}
+# The registered targets (targets.registry), by name; `--target all` emits them in this order.
+TARGETS: dict[str, CompileTarget] = {target.name: target for target in REGISTERED_TARGETS}
+ALL = "all"
 
 KUSTOMIZATION = "kustomization.yaml"
 STDOUT = "-"
-
-
-class TargetChoice(enum.StrEnum):
-    jobs = "jobs"
-    tekton = "tekton"
-    all = "all"
 
 
 class Emit(enum.StrEnum):
@@ -58,8 +40,8 @@ def with_target_checks(result: FrontendResult, names: list[str]) -> FrontendResu
     """``result`` plus the diagnostics of the selected targets' checks (only for valid workflows)."""
     if not result.ok:
         return result
-    extra = [d for wf in result.workflows for name in names if name in TARGET_CHECKS
-             for d in TARGET_CHECKS[name](wf)]
+    checks = [check for name in names if (check := TARGETS[name].check) is not None]
+    extra = [d for wf in result.workflows for check in checks for d in check(wf)]
     if not extra:
         return result
     return FrontendResult(units=result.units, diagnostics=sorted([*result.diagnostics, *extra], key=sort_key),
@@ -71,11 +53,11 @@ def _usage_error(message: str) -> typer.Exit:
     return typer.Exit(EXIT_USAGE)
 
 
-def selected_targets(choice: TargetChoice) -> list[str]:
-    if choice is TargetChoice.all:
-        wanted = [t.value for t in TargetChoice if t is not TargetChoice.all]
-    else:
-        wanted = [choice.value]
+def selected_targets(choice: str) -> list[str]:
+    known = [target.name for target in REGISTERED_TARGETS]
+    if choice != ALL and choice not in known:
+        raise _usage_error(f"--target must be one of {', '.join([*known, ALL])}, not '{choice}'")
+    wanted = known if choice == ALL else [choice]
     missing = [t for t in wanted if t not in TARGETS]
     if missing:
         raise _usage_error(f"target '{missing[0]}' is not available in this version of kubernaut; "
@@ -108,31 +90,28 @@ def target_files(folder: PurePosixPath, docs: list[dict[str, Any]]) -> dict[Pure
     return files
 
 
-def helper_image_option(reference: str | None) -> targets.tekton.TektonOptions:
-    """The tekton target's options for ``--helper-image`` (None: the released image)."""
+def helper_image_option(reference: str | None) -> CompileOptions:
+    """The targets' options for ``--helper-image`` (None: the released image)."""
     if reference is None:
-        return targets.tekton.TektonOptions()
+        return CompileOptions()
     problem = reference_problem(reference)
     if problem is not None:
         raise _usage_error(f"--helper-image: {problem}")
-    return targets.tekton.TektonOptions(helper_image=reference)
+    return CompileOptions(helper_image=reference)
 
 
-def warn_placeholder_helper(options: targets.tekton.TektonOptions) -> None:
+def warn_placeholder_helper(names: list[str], options: CompileOptions) -> None:
     """One warning when the output names an image no registry serves (an unreleased checkout)."""
-    if is_placeholder(options.helper_image):
+    if any(TARGETS[name].runs_helper_image for name in names) and is_placeholder(options.helper_image):
         sys.stderr.write(
             f"kubernaut: warning: the Tekton helper steps use the placeholder image {options.helper_image} "
             f"(this kubernaut was never released): TaskRuns cannot pull it; pass --helper-image "
             f"{REFERENCE_FORM} naming the image built from deploy/Dockerfile (docs/operations.md)\n")
 
 
-def target_functions(names: list[str], options: targets.tekton.TektonOptions) -> dict[str, TargetFn]:
-    """The selected targets, configured (only the tekton target takes options)."""
-    chosen = {name: TARGETS[name] for name in names}
-    if "tekton" in chosen:
-        chosen["tekton"] = functools.partial(targets.tekton.compile_workflow, options=options)
-    return chosen
+def target_functions(names: list[str], options: CompileOptions) -> dict[str, TargetFn]:
+    """The selected targets, configured."""
+    return {name: TARGETS[name].configure(options) for name in names}
 
 
 def _check_distinct_names(workflows: list[ir.Workflow]) -> None:
@@ -156,7 +135,8 @@ def _write(output: Path, files: dict[PurePosixPath, str], units: list[PurePosixP
 @with_trust_flags
 def compile_command(
     files: list[Path] = FilesArg,
-    target: TargetChoice = typer.Option(TargetChoice.jobs, "--target", "-t", help="Engine to compile for."),
+    target: str = typer.Option(REGISTERED_TARGETS[0].name, "--target", "-t", help="Engine to compile for: "
+                               f"{', '.join([*(t.name for t in REGISTERED_TARGETS), ALL])}."),
     output: str = typer.Option(STDOUT, "--output", "-o", metavar="DIR|-",
                                help="Directory for one file per resource plus kustomization.yaml; "
                                     "'-' prints to stdout."),
@@ -190,8 +170,7 @@ def compile_command(
             text = dump_documents([wf.dump() for wf in workflows])
         else:
             text = dump_documents([doc for wf in workflows for name in names for doc in compilers[name](wf)])
-        if "tekton" in names:
-            warn_placeholder_helper(options)
+        warn_placeholder_helper(names, options)
         sys.stdout.write(text)
         return
 
@@ -208,6 +187,5 @@ def compile_command(
             unit = PurePosixPath(wf.name, name)
             out_files.update(target_files(unit, compilers[name](wf)))
             units.append(unit)
-    if "tekton" in names:
-        warn_placeholder_helper(options)
+    warn_placeholder_helper(names, options)
     _write(out_dir, out_files, units)
