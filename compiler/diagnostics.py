@@ -8,6 +8,7 @@ Rules never raise: they return diagnostics, and the front end collects all of th
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -82,12 +83,35 @@ def sort_key(d: Diagnostic) -> tuple[str, int, int, str]:
     return (d.span.file, d.span.line, d.span.col, d.code)
 
 
-def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
-    text = sources.get(span.file)
-    if text is None:
-        return []
-    lines = text.splitlines()
-    if not 1 <= span.line <= len(lines):
+# The line breaks YAML counts (positions come from it), so an excerpt shows the line it means.
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+# A longer source line is shown as a window of this many characters around the caret: one
+# diagnostic per reference in an 80 KiB line would otherwise print the line thousands of times.
+EXCERPT_WIDTH = 120
+
+
+class _SourceLines:
+    """Each source's lines, split on first use: once per file, not once per diagnostic."""
+
+    def __init__(self, sources: Mapping[str, str]) -> None:
+        self.sources = sources
+        self.split: dict[str, list[str]] = {}
+
+    def get(self, file: str) -> list[str] | None:
+        if file not in self.split:
+            text = self.sources.get(file)
+            if text is None:
+                return None
+            lines = _LINE_BREAK.split(text)
+            if lines[-1] == "":  # the text ends with a line break: no line after it (as str.splitlines)
+                lines.pop()
+            self.split[file] = lines
+        return self.split[file]
+
+
+def _excerpt(span: Span, sources: _SourceLines) -> list[str]:
+    lines = sources.get(span.file)
+    if lines is None or not 1 <= span.line <= len(lines):
         return []
     line_text = lines[span.line - 1].expandtabs(1)
     gutter = str(span.line)
@@ -96,12 +120,18 @@ def _excerpt(span: Span, sources: Mapping[str, str]) -> list[str]:
     if span.end_line == span.line and span.end_col is not None and span.end_col > span.col:
         width = span.end_col - span.col
     width = max(1, min(width, max(1, len(line_text) - span.col + 1)))
-    caret = " " * (span.col - 1) + "^" * width
+    offset = span.col - 1
+    if len(line_text) > EXCERPT_WIDTH:
+        start = max(0, min(offset - EXCERPT_WIDTH // 3, len(line_text) - EXCERPT_WIDTH))
+        end = start + EXCERPT_WIDTH
+        width = max(1, min(width, end - offset))
+        line_text = ("…" if start else "") + line_text[start:end] + ("…" if end < len(line_text) else "")
+        offset += (1 if start else 0) - start
+    caret = " " * offset + "^" * width
     return [f"{pad} |", f"{gutter} | {line_text}", f"{pad} | {caret}"]
 
 
-def render(d: Diagnostic, sources: Mapping[str, str]) -> str:
-    """Render like a compiler: headline, source excerpt with a caret, related places, hint."""
+def _render(d: Diagnostic, sources: _SourceLines) -> str:
     out = [d.headline()]
     if d.span is not None:
         out.extend(_excerpt(d.span, sources))
@@ -112,5 +142,11 @@ def render(d: Diagnostic, sources: Mapping[str, str]) -> str:
     return "\n".join(out)
 
 
+def render(d: Diagnostic, sources: Mapping[str, str]) -> str:
+    """Render like a compiler: headline, source excerpt with a caret, related places, hint."""
+    return _render(d, _SourceLines(sources))
+
+
 def render_all(diagnostics: Iterable[Diagnostic], sources: Mapping[str, str]) -> str:
-    return "\n\n".join(render(d, sources) for d in sorted(diagnostics, key=sort_key))
+    lines = _SourceLines(sources)
+    return "\n\n".join(_render(d, lines) for d in sorted(diagnostics, key=sort_key))

@@ -14,6 +14,7 @@ Positions are kept as plain tuples and turned into spans only when a diagnostic 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
 from bisect import bisect_left
@@ -284,6 +285,7 @@ def load_documents(file: str, raw: bytes) -> tuple[list[SourceDocument], list[Di
 # after a block scalar indicator (`|#`, which only LibYAML accepts). Such texts take the
 # pure-Python path, so both paths give the same result for every input.
 _LIBYAML_DISAGREES = re.compile("[\t\ufeff]|[|>][-+0-9]*#")
+_LIBYAML_NEUTRAL = str.maketrans({"\t": " ", "\ufeff": " "})
 _LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
 
 
@@ -334,6 +336,23 @@ def _check_nesting(text: str, loader: type) -> None:
             depth -= 1
 
 
+def _refused_for_nesting(text: str, exc: yaml.YAMLError) -> None:
+    """Raise _NestedTooDeep when LibYAML refused ``text`` for nesting more than its own limit.
+
+    LibYAML's scanner stops at 1,000 flow levels before its parser has produced the events that
+    would show MAX_DEPTH crossed. The pure-Python scanner would then take time quadratic in the
+    depth (seconds for a 2 KB text), so the nesting is measured on the text before the refusal.
+    """
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None or "nesting depth" not in str(getattr(exc, "problem", "")):
+        return
+    starts = [0, *(m.end() for m in islice(_LINE_BREAK.finditer(text), mark.line))]
+    assert _CLoader is not None
+    with contextlib.suppress(yaml.YAMLError):  # the prefix ends mid-document
+        _check_nesting(text[: starts[-1] + mark.column], _CLoader)
+    raise _NestedTooDeep(mark.line, mark.column)
+
+
 def _compose(text: str) -> tuple[list[Node | None], _EndFix]:
     """Every document's node tree, and the end fix its marks need.
 
@@ -345,8 +364,18 @@ def _compose(text: str) -> tuple[list[Node | None], _EndFix]:
                 _check_nesting(text, _CLoader)
             with collector_paused():
                 return list(yaml.compose_all(text, Loader=_CLoader)), _end_of_text(text)
-        except yaml.YAMLError:
-            pass  # parse again below: the pure-Python parser's messages are the documented ones
+        except yaml.YAMLError as exc:
+            _refused_for_nesting(text, exc)
+            # parse again below: the pure-Python parser's messages are the documented ones
+    elif _CLoader is not None and _nesting_bound(text) > _SAFE_NESTING:
+        # The pure-Python scanner takes time quadratic in the flow nesting depth: measure it with
+        # LibYAML first, on the text with what only it reads differently made harmless (one
+        # character for one, so the marks stay where they are).
+        sanitized = text.translate(_LIBYAML_NEUTRAL)
+        try:
+            _check_nesting(sanitized, _CLoader)
+        except yaml.YAMLError as exc:
+            _refused_for_nesting(sanitized, exc)
     try:
         with collector_paused():
             return list(yaml.compose_all(text, Loader=_Loader)), None

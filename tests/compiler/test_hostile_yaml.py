@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from compiler import source
-from compiler.diagnostics import Diagnostic
+from compiler.diagnostics import EXCERPT_WIDTH, Diagnostic, Span, error, render, render_all
 from compiler.source import MAX_ALIAS_VALUES, MAX_DEPTH, load_documents
 from kubernaut.cli import app
 
@@ -85,6 +86,22 @@ def test_runaway_nesting_neither_crashes_nor_overflows(text: str, tmp_path: Path
                           check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() in (["KN060"], ["KN001"])  # a tab where YAML forbids one is a syntax error
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("a: " + "[" * 1000 + "]" * 1000 + "\n", (1, 3 + MAX_DEPTH)),  # past LibYAML's own 1,000 flow levels
+    ("a: '\t'\nb: " + "{x: " * 3000 + "}" * 3000 + "\n", (2, 4 * MAX_DEPTH)),  # a tab: the pure-Python path
+    ("\ufeffa: 1\nb: " + "[" * 1000 + "]" * 1000 + "\n", (2, 3 + MAX_DEPTH)),  # so does a byte-order mark
+], ids=["libyaml-limit", "tab", "bom"])
+def test_deep_flow_nesting_never_reaches_the_pure_python_scanner(text: str, where: tuple[int, int],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # That scanner keeps one possible simple key per flow level and rescans them all for every
+    # token: seconds for a 2 KB text (found by tests/fuzz). LibYAML measures the nesting first.
+    def quadratic(*args: object) -> None:
+        raise AssertionError("the pure-Python scanner ran on a deeply nested text")
+
+    monkeypatch.setattr(yaml.scanner.Scanner, "stale_possible_simple_keys", quadratic)
+    assert located(problems(text)) == [("KN060", *where)]
 
 
 def test_value_count_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,3 +220,24 @@ def test_positions_in_many_block_scalars_do_not_rescan_the_file() -> None:
         offset = doc.data[f"s{n}"].index(REF)
         span = doc.span_in_string((f"s{n}",), offset, len(REF))
         assert (span.line, span.col) == (3 * n + 3, 6)
+
+
+# --- excerpts of long lines ---------------------------------------------------------------------
+
+def test_the_excerpt_of_a_long_line_is_a_window_around_the_caret() -> None:
+    text = "a: 1\nk: " + "y" * 3000 + "ERR" + "z" * 3000 + "\n"
+    rendered = render(error("KN001", "m", Span("f.yaml", 2, 3004, 2, 3007)), {"f.yaml": text})
+    _, _, shown, caret = rendered.splitlines()
+    assert len(shown) <= len("2 | ") + EXCERPT_WIDTH + 2  # and an ellipsis at each cut end
+    start = caret.index("^")
+    assert shown[start:start + 3] == "ERR" and caret[start:] == "^^^"
+    assert shown.startswith("2 | …y") and shown.endswith("z…")
+
+
+def test_many_diagnostics_on_one_long_line_print_linearly(compile_text: Any) -> None:
+    # Found by tests/fuzz: one diagnostic per reference printed the whole 80 KiB line each time.
+    refs = " ".join("$(steps.a.outputs.missing)" for _ in range(2000))
+    result = compile_text(step_with("") + f"    - name: b\n      actionType: kubernaut/echo\n"
+                                          f"      image: {IMAGE}\n      inputs: {{v: '{refs}'}}\n")
+    assert len(result.diagnostics) == 2000
+    assert len(render_all(result.diagnostics, result.sources)) < 2000 * (2 * EXCERPT_WIDTH + 300)
