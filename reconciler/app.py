@@ -107,7 +107,7 @@ def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metri
         cluster, clock, compiler, engines, policy_provider=config.policy_provider,
         recorder=EventRecorder(cluster, "kubernaut-workflowexecution", clock=clock), metrics=metrics)
     actions = ActionExecutionController(
-        cluster, clock, compiler, verification, settings=config.attempts,
+        cluster, clock, verification, settings=config.attempts,
         recorder=EventRecorder(cluster, "kubernaut-actionexecution", clock=clock), metrics=metrics,
         pod_lookup=config.pod_lookup)
     controllers = [workflows.controller(config.workers), actions.controller(config.workers)]

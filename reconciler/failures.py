@@ -46,6 +46,7 @@ class FailureReason(enum.StrEnum):
     CANCELLED = "Cancelled"  # the workflow was cancelled, deleted or timed out while it ran
     SPEC_INVALID = "SpecInvalid"  # the workflow spec does not compile (no step to blame)
     DEDUPLICATED = "Deduplicated"  # lockPolicy fail: another workflow holds the target
+    SPEC_MODIFIED = "SpecModified"  # the spec changed after the workflow started (it fails closed)
 
 
 #: Kinds of failure a new attempt may fix (kubernaut retries them while retries are left).

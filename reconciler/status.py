@@ -8,7 +8,9 @@ both build it with these helpers so the JSON is identical.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,6 +135,8 @@ class WorkflowStatus:
     diagnostics: list[str] | None = None
     #: ``{step, reason, exitCode, message, retryable}`` once the workflow failed.
     failure_details: dict[str, Any] | None = None
+    #: The digest of the spec (``cancel`` aside) the workflow started from (``spec_digest``).
+    spec_hash: str | None = None
 
     @property
     def terminal(self) -> bool:
@@ -159,6 +163,8 @@ class WorkflowStatus:
             data["diagnostics"] = self.diagnostics
         if self.failure_details is not None:
             data["failureDetails"] = self.failure_details
+        if self.spec_hash is not None:
+            data["specHash"] = self.spec_hash
         return data
 
     @classmethod
@@ -178,6 +184,7 @@ class WorkflowStatus:
             observed_generation=data.get("observedGeneration"),
             diagnostics=data.get("diagnostics"),
             failure_details=data.get("failureDetails"),
+            spec_hash=data.get("specHash"),
         )
 
 
@@ -196,3 +203,12 @@ def first_failure(steps: Iterable[StepStatus]) -> StepStatus | None:
     if not failed:
         return None
     return min(failed, key=lambda item: (item[0], item[1]))[2]
+
+
+def spec_digest(spec: Mapping[str, Any] | None) -> str:
+    """``sha256:<hex>`` of a WorkflowExecution spec without ``cancel`` (the one field that may
+    change once the workflow runs): recorded as ``status.specHash`` when the workflow starts, so a
+    later edit is recognised even by a controller that never saw the original."""
+    fields = {key: value for key, value in (spec or {}).items() if key != "cancel"}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()

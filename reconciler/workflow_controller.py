@@ -9,13 +9,20 @@ It owns what both engines share and delegates running the steps to an
    is removed. A finished workflow is only cleaned up.
 3. Finished: make sure cleanup happened (the workspace is deleted only after the final status is
    persisted), remove the finalizer, nothing else.
-4. Add the finalizer (first reconcile), compile (``reconciler.compile``); a spec error is final:
+4. Started, and the spec (``cancel`` aside) is no longer the one recorded as ``status.specHash``
+   when it started (only where the CRD's immutability rule is not enforced): fail closed
+   (``SpecModified``: what runs is stopped, nothing is compiled from or created for the edited
+   spec, a Warning event).
+5. Add the finalizer (first reconcile), compile (``reconciler.compile``); a spec error is final:
    phase Failed, ``status.diagnostics``, condition ``Compiled=False``, a Warning event.
-5. Choose the engine once: ``status.engine`` is sticky; otherwise ``reconciler.routing.decide``
-   with the current policy, recorded with startTime and phase Running in one conditional status
-   patch *before* anything is created (a fallback to jobs is a Warning event and a condition).
-6. Enforce the workflow timeout, else let the engine reconcile, then write the status it
-   reports — only when it changed — with an Event per transition and the metrics.
+6. Choose the engine once: ``status.engine`` is sticky; otherwise ``reconciler.routing.decide``
+   with the current policy, recorded with startTime, phase Running and ``specHash`` in one
+   conditional status patch *before* anything is created (a fallback to jobs is a Warning event
+   and a condition).
+7. Enforce the workflow timeout, else let the engine reconcile, then write the status it
+   reports — only when it changed, all of a reconcile's transitions (a step's end and its
+   successors' start) in one patch — with the metrics, and Events only where they tell a user
+   something: the workflow started (``EngineSelected``) and ended, a step failed or was skipped.
 """
 
 from __future__ import annotations
@@ -58,6 +65,7 @@ from .status import (
     failure_details,
     first_failure,
     set_condition,
+    spec_digest,
 )
 
 __all__ = ["FINALIZER", "PolicyProvider", "WorkflowController"]
@@ -133,6 +141,8 @@ class WorkflowController:
             return self._cancel(wfe, stored)
         if stored.terminal:
             return self._cleanup(wfe, stored)
+        if _spec_modified(wfe, stored):
+            return self._spec_modified(wfe, stored)
         wfe = self._ensure_finalizer(wfe)
         compiled = self.compiler.compile(wfe)
         if compiled.workflow is None:
@@ -244,9 +254,12 @@ class WorkflowController:
             conditions = set_condition(conditions,
                                        Condition("EngineFallback", "True", "EngineUnavailable", reason, now))
         conditions = _outcome(conditions, "Unknown", "Running", "", now)
+        # The spec it starts from, recorded in the same write: the snapshot every later reconcile
+        # compares with (nothing runs from an edited spec, see _spec_modified).
         new = WorkflowStatus(phase=WorkflowPhase.RUNNING, engine=engine, start_time=now,
                              observed_generation=meta.get("generation"), conditions=conditions,
-                             steps=[StepStatus(step.name) for step in wf.steps])
+                             steps=[StepStatus(step.name) for step in wf.steps],
+                             spec_hash=spec_digest(wfe.get("spec")))
         wfe = self._patch(wfe, new)
         self.recorder.normal(wfe, "EngineSelected", f"running on {engine}: {reason}")
         if fallback:
@@ -355,11 +368,38 @@ class WorkflowController:
         self.recorder.warning(wfe, "SpecInvalid", "\n".join(new.diagnostics))
         return self._cleanup(wfe, new)
 
+    def _spec_modified(self, wfe: JsonObject, stored: WorkflowStatus) -> Result | None:
+        """The spec is not the one the workflow started from (possible only where the CRD's
+        immutability rule is not enforced): fail closed. Nothing is compiled from or created for
+        the edited spec; what runs is stopped (it runs from its own snapshot, but a workflow whose
+        spec someone changed underneath is no longer the one that was approved)."""
+        message = ("the spec changed after the workflow started (only spec.cancel may change): nothing is "
+                   "run from the edited spec")
+        engine = self.engines.get(stored.engine or "")
+        if engine is not None:
+            engine.cancel(self._context(wfe, None, stored))
+        now = self._now()
+        new = _finish(stored, WorkflowPhase.FAILED, message, now,
+                      running=(StepPhase.CANCELLED, f"cancelled: {message}"),
+                      pending=(StepPhase.SKIPPED, NOT_RUN_WORKFLOW_FAILED))
+        reason = FailureReason.SPEC_MODIFIED.value
+        new.conditions = _outcome(new.conditions, "False", reason, message, now)
+        new.failure_details = failure_details(None, StepFailure.of(FailureReason.SPEC_MODIFIED, message))
+        wfe = self._write(wfe, stored, new, None)
+        self.recorder.warning(wfe, reason, f"{message}; the workflow failed closed")
+        return self._cleanup(wfe, new)
+
+    def _trusted_workflow(self, wfe: JsonObject, status: WorkflowStatus) -> ir.Workflow | None:
+        """The compiled spec, or None when it is not the spec the workflow started from (then the
+        engine stops and cleans up by names and labels, as for a spec that no longer compiles)."""
+        if _spec_modified(wfe, status):
+            return None
+        return self.compiler.compile(wfe).workflow
+
     def _cancel(self, wfe: JsonObject, stored: WorkflowStatus) -> Result | None:
         if stored.terminal:
             return self._cleanup(wfe, stored)
-        compiled = self.compiler.compile(wfe)
-        wf = compiled.workflow
+        wf = self._trusted_workflow(wfe, stored)
         status = WorkflowStatus.from_json(wfe.get("status"), [s.name for s in wf.steps] if wf else ())
         current = status
         engine = self.engines.get(status.engine or "")
@@ -388,7 +428,7 @@ class WorkflowController:
             return None
         engine = self.engines.get(status.engine or "")
         if engine is not None:
-            ctx = self._context(wfe, self.compiler.compile(wfe).workflow, status)
+            ctx = self._context(wfe, self._trusted_workflow(wfe, status), status)
             if not engine.cleanup(ctx):
                 return Result(requeue_after=_CLEANUP_RETRY_SECONDS)
         # The target's lock goes before the finalizer: while the finalizer is there, a crash
@@ -426,13 +466,9 @@ class WorkflowController:
             prev = before.get(step.name, StepPhase.PENDING)
             if step.phase is prev:
                 continue
-            ran = step.phase is StepPhase.RUNNING or step.attempts > 0
-            if prev is StepPhase.PENDING and ran:
-                self.recorder.normal(wfe, "StepStarted", f"step '{step.name}' started")
-            if step.phase is StepPhase.SUCCEEDED:
-                self.recorder.normal(wfe, "StepSucceeded", f"step '{step.name}' succeeded"
-                                     f" (attempt{'s' * (step.attempts != 1)}: {step.attempts})")
-            elif step.phase is StepPhase.FAILED:
+            # A step's start and success are in the status (and the metrics) only: an Event per
+            # step would be writes no one reads (issue 13). Failures and skips explain an outcome.
+            if step.phase is StepPhase.FAILED:
                 self.recorder.warning(wfe, "StepFailed", f"step '{step.name}' failed: {step.message}")
             elif step.phase is StepPhase.SKIPPED:
                 self.recorder.normal(wfe, "StepSkipped", f"step '{step.name}' skipped: {step.message}")
@@ -479,6 +515,12 @@ def _finish(status: WorkflowStatus, phase: WorkflowPhase, message: str, now: str
         steps.append(step)
     return dataclasses.replace(status, phase=phase, message=message, completion_time=now, steps=steps,
                                conditions=list(status.conditions))
+
+
+def _spec_modified(wfe: JsonObject, status: WorkflowStatus) -> bool:
+    """Whether the spec differs (``cancel`` aside) from the one recorded when the workflow started
+    (a workflow started by a version that recorded none is not checked)."""
+    return status.spec_hash is not None and status.spec_hash != spec_digest(wfe.get("spec"))
 
 
 def _seconds_between(start: str, end: str) -> float:

@@ -8,7 +8,15 @@ explains each choice. Everything here is a pure function of the IR.
 
 from targets.common.rbac import rbac_for
 from targets.jobs.actionexecution import ActionExecution, ActionExecutionSpec, action_execution
-from targets.jobs.job import SCRIPT, encode_inputs, escape_env_value, job_for_attempt, unescape_env_value
+from targets.jobs.job import (
+    SCRIPT,
+    encode_inputs,
+    escape_env_value,
+    job_for_attempt,
+    job_from_template,
+    job_template,
+    unescape_env_value,
+)
 from targets.jobs.names import (
     action_execution_name,
     action_type_slug,
@@ -31,7 +39,9 @@ __all__ = [
     "encode_inputs",
     "escape_env_value",
     "job_for_attempt",
+    "job_from_template",
     "job_name",
+    "job_template",
     "rbac_for",
     "rbac_name",
     "service_account_name",

@@ -46,6 +46,12 @@ class ActionExecutionSpec(_Model):
         default=None,
         description="The inputs the action's contract declares, with their constraints: the resolved inputs "
                     "are checked against them before the step's pod exists, and no other input is delivered.")
+    jobTemplate: dict[str, Any] | None = Field(
+        default=None,
+        description="The step's resolved plan, set by the controller when the step starts: the Job of attempt 1 "
+                    "without its name (labels, annotations and spec: service account, resources, mounts, inputs "
+                    "in the environment, deadline). Every attempt's Job is built from it alone, with the attempt's "
+                    "number and the verified image; later edits of the workflow change nothing that runs.")
     requiredOutputs: list[str] | None = Field(
         default=None,
         description="Output keys later steps read; an attempt whose outputs lack one fails (set by the controller).")

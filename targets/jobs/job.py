@@ -7,10 +7,12 @@ form) so that a reviewer sees exactly what will run.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 from compiler import ir
+from targets.common import labels as labels_module
 from targets.common.failures import STDERR_FILE, replay_stderr_script
 from targets.common.interfaces import OUTPUTS_ENV, env_inputs, interface_of, mounts_of, run_as
 from targets.common.rbac import needs_api_token
@@ -20,7 +22,7 @@ from targets.common.security import (
     restricted_container_security_context,
     restricted_pod_security_context,
 )
-from targets.jobs.metadata import action_type_annotations, attempt_labels, object_meta
+from targets.jobs.metadata import ATTEMPT, action_type_annotations, attempt_labels, object_meta
 from targets.jobs.names import job_name, service_account_name, workspace_claim_name
 from targets.jobs.workspace import VOLUME_NAME
 
@@ -42,6 +44,8 @@ SCRIPT = (f"{ENTRYPOINT} > {TERMINATION_LOG} 2> {STDERR_FILE}\nrc=$?\ncat {TERMI
 TTL_SECONDS_AFTER_FINISHED = 3600
 
 TMP_VOLUME = "tmp"
+#: The attempt number the action sees (the only per-attempt value in a Job's pod spec).
+ATTEMPT_ENV = "KUBERNAUT_ATTEMPT"
 
 
 def encode_inputs(inputs: dict[str, Any]) -> str:
@@ -70,7 +74,7 @@ def _identity_env(wf: ir.Workflow, step: ir.Step, attempt: int) -> list[dict[str
     return [
         {"name": "KUBERNAUT_WORKFLOW", "value": wf.name},
         {"name": "KUBERNAUT_STEP", "value": step.name},
-        {"name": "KUBERNAUT_ATTEMPT", "value": str(attempt)},
+        {"name": ATTEMPT_ENV, "value": str(attempt)},
     ]
 
 
@@ -178,4 +182,45 @@ def job_for_attempt(wf: ir.Workflow, step: ir.Step, attempt: int, inputs: dict[s
                 "spec": pod_spec,
             },
         },
+    }
+
+
+def job_template(wf: ir.Workflow, step: ir.Step, inputs: dict[str, Any]) -> dict[str, Any]:
+    """The step's resolved plan: the Job of attempt 1 without its identity (``metadata.labels``,
+    ``metadata.annotations`` and ``spec``), with ``inputs`` already in its environment.
+
+    The V1 engine stores it in the ActionExecution's ``spec.jobTemplate`` when the step starts,
+    so every attempt is built from that snapshot alone (:func:`job_from_template`): no later
+    read or edit of the workflow can change what an attempt runs."""
+    job = job_for_attempt(wf, step, 1, inputs)
+    meta = job["metadata"]
+    return {"metadata": {key: meta[key] for key in ("labels", "annotations") if key in meta}, "spec": job["spec"]}
+
+
+def job_from_template(template: dict[str, Any], name: str, namespace: str | None, attempt: int,
+                      image: str) -> dict[str, Any]:
+    """The Job of ``attempt`` from a :func:`job_template`: its name, attempt label and
+    ``KUBERNAUT_ATTEMPT``, and ``image`` (the reference verified for the step) in the action
+    container. ``job_from_template(job_template(wf, step, inputs), ...)`` equals
+    :func:`job_for_attempt` for the same attempt and the step's image."""
+    if attempt < 1:
+        raise ValueError(f"attempts are numbered from 1, got {attempt}")
+    meta = template.get("metadata") or {}
+    spec = copy.deepcopy(template.get("spec") or {})
+    labels = {**(meta.get("labels") or {}), ATTEMPT: str(attempt)}
+    pod = spec.get("template") or {}
+    pod.setdefault("metadata", {})["labels"] = {**(pod["metadata"].get("labels") or {}), ATTEMPT: str(attempt)}
+    containers = [c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == CONTAINER_NAME]
+    if len(containers) != 1:
+        raise ValueError(f"the job template has no single '{CONTAINER_NAME}' container")
+    container = containers[0]
+    container["image"] = image
+    for variable in container.get("env") or []:
+        if variable.get("name") == ATTEMPT_ENV:
+            variable["value"] = str(attempt)
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": labels_module.object_meta(name, namespace, labels, meta.get("annotations")),
+        "spec": spec,
     }

@@ -1,18 +1,22 @@
 """The ActionExecution controller: one step of a V1 workflow, attempt by attempt, as Jobs.
 
 For an ActionExecution (created by the V1 engine when its step became ready, with the step's
-inputs already resolved in ``spec.resolvedInputs``):
+inputs already resolved in ``spec.resolvedInputs`` and its compiled plan in ``spec.jobTemplate``):
 
 1. **Image policy first** (``reconciler.verification``): a rejected image fails the step before
    any Job exists (``SignatureVerificationFailed``); a verifier that could not decide is retried
-   (fail closed, never run). The verified reference is recorded in the attempt's history entry
-   (``image``) and every attempt's Job runs exactly that. The resolved inputs are checked against
-   the verified image's own ``/action-contract.yaml`` when it has one (``InvalidInputs``).
-2. **One Job per attempt** (``targets.jobs.job_for_attempt``, name ``<ae>-<n>``, owned by the
-   ActionExecution). The attempt is recorded in ``status`` *before* its Job is created, and the
-   Job name is deterministic with "already exists" meaning success, so a restart or a lost
-   response can never create a second Job for an attempt, nor attempt n+1 before attempt n was
-   observed finished.
+   (fail closed, never run). The verified reference goes into the first attempt's Job, is
+   recorded from there in the attempt's history entry (``image``), and every later attempt's
+   Job runs exactly that. The resolved inputs are checked against the verified image's own
+   ``/action-contract.yaml`` when it has one (``InvalidInputs``).
+2. **One Job per attempt**, built from ``spec.jobTemplate`` alone
+   (``targets.jobs.job_from_template``: no read of the workflow, no compile, so no later edit of
+   the workflow reaches an attempt), named ``<ae>-<n>`` and owned by the ActionExecution.
+   Nothing is written before the Job: the attempt in progress is the one after the last
+   recorded outcome, and its Job, found by its deterministic name in the cache, is the record
+   that it started ("already exists" on create means success). So a restart or a lost
+   response can never create a second Job for an attempt, nor attempt n+1 before attempt n's
+   outcome was recorded.
 3. **Outcome** from the Job's terminal condition and the action container's termination
    message: outputs (one JSON object, at most 4096 bytes, holding every key of
    ``spec.requiredOutputs`` — the keys later steps read — or the attempt fails) on success; on
@@ -26,10 +30,12 @@ inputs already resolved in ``spec.resolvedInputs``):
 6. **Cancellation** (``spec.cancel``, set by the V1 engine): the attempt is recorded Cancelled,
    then its Job is deleted; a cancelled ActionExecution never starts anything again.
 
-Status: ``phase`` (Pending|Running|Succeeded|Failed|Cancelled), ``attempts``, ``startTime``,
-``completionTime``, ``outputs``, ``message`` and ``attemptHistory`` — one entry per attempt
-``{attempt, job, phase, message, startTime, completionTime}``, plus ``outputs`` on the entry of
-the successful attempt (exact even for null values, see ``_succeeded``).
+Status, written **once per attempt outcome** (issue 13; nothing while an attempt runs, so a
+step's first attempt has no status yet): ``phase`` (Running while a retry is due, then
+Succeeded|Failed|Cancelled), ``attempts`` (attempts that ended), ``startTime``,
+``completionTime``, ``outputs``, ``message`` and ``attemptHistory`` — one entry per ended attempt
+``{attempt, job, phase, message, startTime, completionTime, image}``, plus ``outputs`` on the
+entry of the successful attempt (exact even for null values, see ``_succeeded``).
 """
 
 from __future__ import annotations
@@ -42,12 +48,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from compiler.contracts import ActionContract
 from targets.common.outputs import check_required_outputs
-from targets.jobs import job_for_attempt
+from targets.jobs import job_from_template
+from targets.jobs.job import CONTAINER_NAME
 
 from ...clock import Clock, parse_rfc3339, rfc3339
 from ...cluster import ApiError, Cluster, Conflict, JsonObject, NotFound
-from ...compile import Compiled, WorkflowCompiler
 from ...controller import Controller, Key, Result, TransientError, WatchSpec
 from ...events import EventRecorder
 from ...failures import FailureReason, StepFailure, timeout_message
@@ -56,6 +63,7 @@ from ...status import NOT_RUN_CANCELLED, StepPhase
 from ...supplychain.policy_contracts import ContractProblem, check_inputs, parse_contract
 from ...verification import ImageContext, ImageVerification, VerificationResult
 from ...workqueue import Backoff
+from ..action_rbac import borrowed_role
 from ..base import owner_reference
 from ..own_writes import OwnWrites
 from ..refusals import Refusal, foreign_owner, quota_retry_delay, refusal
@@ -63,9 +71,7 @@ from .names import (
     AE_API_VERSION,
     AE_KIND,
     MANAGED_BY_SELECTOR,
-    WFE_API_VERSION,
     WFE_KIND,
-    WORKFLOW_GENERATION,
     finished_step_key,
     job_name,
 )
@@ -83,6 +89,7 @@ __all__ = [
     "ActionExecutionController",
     "AttemptSettings",
     "PodLookup",
+    "ended_attempts",
     "pods_by_label",
 ]
 
@@ -120,7 +127,7 @@ class AttemptSettings:
 
 
 def _verified_image(ae: Mapping[str, Any], attempt: int) -> str | None:
-    """The image attempt ``attempt`` runs: recorded in its history entry when it started."""
+    """The image attempt ``attempt`` ran: recorded in its history entry from its Job."""
     for entry in (ae.get("status") or {}).get("attemptHistory") or []:
         if entry.get("attempt") == attempt and entry.get("image"):
             return str(entry["image"])
@@ -143,7 +150,6 @@ class ActionExecutionController:
         self,
         cluster: Cluster,
         clock: Clock,
-        compiler: WorkflowCompiler,
         verification: ImageVerification,
         *,
         settings: AttemptSettings | None = None,
@@ -153,7 +159,6 @@ class ActionExecutionController:
     ) -> None:
         self.cluster = cluster
         self.clock = clock
-        self.compiler = compiler
         self.verification = verification
         self.settings = settings or AttemptSettings()
         self.recorder = recorder or EventRecorder(cluster, "kubernaut-actionexecution", clock=clock)
@@ -186,22 +191,24 @@ class ActionExecutionController:
             return None  # garbage collection takes its Jobs with it
         spec = ae.get("spec") or {}
         status = ae.get("status") or {}
-        attempts = int(status.get("attempts") or 0)
         if status.get("phase") in _FINAL:
+            attempts = int(status.get("attempts") or 0)
             if status.get("phase") == StepPhase.CANCELLED.value and attempts:
                 self._stop_job(ae, attempts)
             return None
+        history = ended_attempts(status)
         if spec.get("cancel"):
-            self._cancel(ae)
+            self._cancel(ae, history)
             return None
-        if attempts == 0:
+        # The attempt in progress is the one after the last recorded outcome; its Job (by its
+        # deterministic name, from the cache) says whether it started.
+        attempt = len(history) + 1
+        job = self._job(ae, attempt)
+        if job is not None:
+            return self._observe(ae, attempt, history, job)
+        if not history:
             return self._first_attempt(ae)
-        history = list(status.get("attemptHistory") or [])
-        entry = history[-1] if history else {"attempt": attempts, "phase": _RUNNING,
-                                             "startTime": status.get("startTime")}
-        if entry.get("phase") == _RUNNING:
-            return self._observe(ae, attempts, history)
-        return self._retry_when_due(ae, attempts, entry)
+        return self._retry_when_due(ae, len(history), history[-1])
 
     # -- starting attempts ------------------------------------------------------------------------
 
@@ -220,12 +227,16 @@ class ActionExecutionController:
             return None
         for warning in verdict.warnings:
             self._warn(ae, "ImagePolicyWarning", f"{image}: {warning}")
+        if (borrowed := borrowed_role(self.cluster, ae, _signed_contract(verdict))) is not None:
+            self._refuse(ae, borrowed, FailureReason.PERMISSIONS_NOT_DECLARED)
+            return None
         problems = self._contract_problems(ae, verdict)
         if problems:
             self._refuse(ae, f"the inputs of step '{spec.get('step')}' do not fit the contract of {image}: "
                          + "; ".join(problems), FailureReason.INVALID_INPUTS)
             return None
-        # The attempt runs what was verified (recorded now), never a reference read again later.
+        # The attempt runs what was verified (its Job holds it, and the attempt's history entry
+        # records it from there), never a reference read again later.
         return self._start_attempt(ae, 1, verdict.image or image)
 
     def _warn(self, ae: JsonObject, reason: str, message: str) -> None:
@@ -258,54 +269,37 @@ class ActionExecutionController:
         return check_inputs(contract, str(spec.get("actionType") or ""), inputs if isinstance(inputs, dict) else {})
 
     def _start_attempt(self, ae: JsonObject, attempt: int, image: str | None = None) -> Result | None:
-        """Record attempt ``attempt`` as started, then create its Job (in that order). ``image``:
-        the verified reference (first attempt); later attempts run the one the previous ran."""
-        status = ae.get("status") or {}
-        previous = list(status.get("attemptHistory") or [])
-        image = image or (previous[-1].get("image") if previous else None)
-        history = [*previous, {
-            "attempt": attempt, "job": job_name(ae["metadata"]["name"], attempt), "phase": _RUNNING,
-            "message": None, "startTime": self._now(), "completionTime": None, "image": image}]
-        ae = self._write(ae, {"phase": _RUNNING, "attempts": attempt,
-                              "startTime": status.get("startTime") or ae["metadata"].get("creationTimestamp"),
-                              "attemptHistory": history})
-        if not self._create_job(ae, attempt):
+        """Create the Job of ``attempt``: nothing is written before it (the Job, named
+        deterministically, is the record that the attempt started). ``image``: the verified
+        reference (first attempt); later attempts run the one the previous attempt ran."""
+        image = image or _verified_image(ae, attempt - 1)
+        if image is None:
+            self._fail_step(ae, attempt, f"no verified image is recorded for attempt {attempt - 1}; refusing to "
+                            "run an unverified image", FailureReason.SIGNATURE_VERIFICATION_FAILED)
+            return None
+        if not self._create_job(ae, attempt, image):
             return None
         return Result(requeue_after=self._timeout(ae) + self.settings.grace_seconds)
 
-    def _create_job(self, ae: JsonObject, attempt: int) -> bool:
-        """Create the Job of ``attempt``; False when the step cannot run any more (AE failed)."""
+    def _create_job(self, ae: JsonObject, attempt: int, image: str) -> bool:
+        """Create the Job of ``attempt`` from ``spec.jobTemplate`` alone (the plan the workflow
+        controller compiled when the step started: no workflow read, no compile); False when the
+        step cannot run any more (the ActionExecution failed)."""
         spec = ae.get("spec") or {}
         meta = ae["metadata"]
-        compiled = self._cached_workflow(ae)
-        if compiled is None:
-            try:
-                wfe = self.cluster.get(WFE_API_VERSION, WFE_KIND, spec.get("workflowName", ""), meta.get("namespace"))
-            except NotFound:
-                return False  # the workflow is gone; garbage collection removes this ActionExecution
-            compiled = self.compiler.compile(wfe)
-        if compiled.workflow is None:
-            self._fail_step(ae, attempt, "the workflow's spec no longer compiles: "
-                            + "; ".join(compiled.headlines()[:3]), FailureReason.SPEC_INVALID)
+        name = job_name(meta["name"], attempt)
+        template = spec.get("jobTemplate")
+        if not isinstance(template, dict):
+            self._fail_step(ae, attempt, "spec.jobTemplate is missing: the step's plan was never recorded (an "
+                            "ActionExecution not created by this controller version); nothing runs without it",
+                            FailureReason.SPEC_INVALID)
             return False
         try:
-            step = compiled.workflow.step(str(spec.get("step")))
-        except KeyError:
-            self._fail_step(ae, attempt, f"step '{spec.get('step')}' is no longer in the workflow")
+            job = job_from_template(template, name, meta.get("namespace"), attempt, image)
+        except ValueError as exc:
+            self._fail_step(ae, attempt, f"spec.jobTemplate is invalid: {exc}", FailureReason.SPEC_INVALID)
             return False
-        inputs = spec.get("resolvedInputs")
-        if not isinstance(inputs, dict):
-            self._fail_step(ae, attempt, "spec.resolvedInputs is missing: the step's inputs were never resolved")
-            return False
-        image = _verified_image(ae, attempt)
-        if image is None:
-            self._fail_step(ae, attempt, f"no verified image is recorded for attempt {attempt}; refusing to run "
-                            "an unverified image", FailureReason.SIGNATURE_VERIFICATION_FAILED)
-            return False
-        job = job_for_attempt(compiled.workflow, step.model_copy(update={"image": image}), attempt, inputs)
-        job["metadata"]["namespace"] = meta.get("namespace")
         job["metadata"]["ownerReferences"] = [owner_reference(ae)]
-        name = job["metadata"]["name"]
         try:
             self.cluster.create(job)
         except Conflict as exc:
@@ -315,7 +309,7 @@ class ActionExecutionController:
             # else's object has the name, which this step must not follow nor wait for.
             existing = self.cluster.get("batch/v1", "Job", name, meta.get("namespace"))
             uid = str(meta.get("uid") or "")
-            if uid and not any(ref.get("uid") == uid for ref in existing["metadata"].get("ownerReferences") or []):
+            if uid and not _owned_by(existing, uid):
                 foreign = foreign_owner(existing, uid, AE_KIND, str(meta["name"]))
                 if foreign is not None:
                     self._warn(ae, FailureReason.NAME_CONFLICT.value, foreign)
@@ -340,9 +334,10 @@ class ActionExecutionController:
             self._warn(ae, FailureReason.FORBIDDEN.value, refused.message)
             self._fail_step(ae, attempt, refused.message, FailureReason.FORBIDDEN)
             return
-        history = (ae.get("status") or {}).get("attemptHistory") or []
-        started = parse_rfc3339(str(history[-1].get("startTime"))) if history and history[-1].get("startTime") \
-            else self.clock.now()
+        # Waiting since the attempt became due: the previous attempt's end, or the step's start.
+        history = ended_attempts(ae.get("status") or {})
+        since = history[-1].get("completionTime") if history else ae["metadata"].get("creationTimestamp")
+        started = parse_rfc3339(str(since)) if since else self.clock.now()
         delay = quota_retry_delay((self.clock.now() - started).total_seconds())
         message = f"{_WAITING}{refused.message}; retrying in {delay:g}s"
         if (ae.get("status") or {}).get("message") != message:
@@ -350,27 +345,22 @@ class ActionExecutionController:
             self._write(ae, {"message": message})
         raise TransientError(message, retry_after=delay)
 
-    def _cached_workflow(self, ae: JsonObject) -> Compiled | None:
-        """The IR of the workflow version that started this step, if this process compiled it."""
-        meta = ae["metadata"]
-        generation = (meta.get("annotations") or {}).get(WORKFLOW_GENERATION)
-        owners = [r.get("uid") for r in meta.get("ownerReferences") or [] if r.get("kind") == WFE_KIND]
-        if not generation or not generation.isdigit() or len(owners) != 1 or not owners[0]:
-            return None
-        return self.compiler.cached(str(owners[0]), int(generation))
-
     # -- observing a running attempt ------------------------------------------------------------------
 
-    def _observe(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]]) -> Result | None:
+    def _job(self, ae: JsonObject, attempt: int) -> JsonObject | None:
+        """The Job of ``attempt`` if it exists and is this ActionExecution's."""
         meta = ae["metadata"]
-        name = job_name(meta["name"], attempt)
         try:
-            job = self.cluster.get("batch/v1", "Job", name, meta.get("namespace"))
+            job = self.cluster.get("batch/v1", "Job", job_name(meta["name"], attempt), meta.get("namespace"))
         except NotFound:
-            # Recorded as started but not created yet (the create failed or never happened).
-            if not self._create_job(ae, attempt):
-                return None
-            return Result(requeue_after=self._timeout(ae) + self.settings.grace_seconds)
+            return None
+        uid = str(meta.get("uid") or "")
+        return job if not uid or _owned_by(job, uid) else None
+
+    def _observe(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]],
+                 job: JsonObject) -> Result | None:
+        meta = ae["metadata"]
+        name = job["metadata"]["name"]
         condition = _terminal_condition(job)
         timeout = self._timeout(ae)
         if condition is None:
@@ -378,18 +368,18 @@ class ActionExecutionController:
             if stuck is not None:
                 # It will not start by itself (the kubelet keeps backing off): the attempt failed
                 # (recorded first), and its Job goes (deleted second), as Tekton fails a TaskRun.
-                result = self._attempt_failed(ae, attempt, history, stuck, self._now(), "Failed")
+                result = self._attempt_failed(ae, attempt, history, job, stuck, self._now(), "Failed")
                 with contextlib.suppress(NotFound):
                     self.cluster.delete("batch/v1", "Job", name, meta.get("namespace"))
                 return result
-            started = parse_rfc3339(history[-1].get("startTime") or self._now()) if history else self.clock.now()
+            started = parse_rfc3339(str(job["metadata"].get("creationTimestamp") or self._now()))
             overdue = started + timedelta(seconds=timeout + self.settings.grace_seconds)
             remaining = (overdue - self.clock.now()).total_seconds()
             if remaining > 0:
                 return Result(requeue_after=remaining)
             # The Job outlived its deadline (the job controller did not stop it): record the
             # failure first, then delete the Job.
-            result = self._attempt_failed(ae, attempt, history, StepFailure.of(
+            result = self._attempt_failed(ae, attempt, history, job, StepFailure.of(
                 FailureReason.DEADLINE_EXCEEDED, timeout_message(attempt, timeout)), self._now(), "TimedOut")
             with contextlib.suppress(NotFound):
                 self.cluster.delete("batch/v1", "Job", name, meta.get("namespace"))
@@ -402,7 +392,7 @@ class ActionExecutionController:
             if terminated is None:
                 message = f"the outputs of job {name} cannot be read: its pod is gone"
                 failure = StepFailure.of(FailureReason.INVALID_OUTPUTS, message)
-                return self._attempt_failed(ae, attempt, history, failure, finished_at, "Failed")
+                return self._attempt_failed(ae, attempt, history, job, failure, finished_at, "Failed")
             spec = ae.get("spec") or {}
             step = str(spec.get("step"))
             try:
@@ -411,50 +401,55 @@ class ActionExecutionController:
                 # failed (and is retried), exactly as V2's publish-outputs step fails it.
                 check_required_outputs(step, outputs, _required_outputs(spec))
             except OutputsError as exc:
-                return self._attempt_failed(ae, attempt, history,
+                return self._attempt_failed(ae, attempt, history, job,
                                             StepFailure.of(FailureReason.INVALID_OUTPUTS, exc.message, 0),
                                             finished_at, "Failed")
-            self._succeeded(ae, attempt, history, outputs, finished_at)
+            self._succeeded(ae, attempt, history, job, outputs, finished_at)
             return None
         failure = attempt_failure(attempt, timeout, condition, terminated)
         outcome = "TimedOut" if condition.get("reason") == DEADLINE_EXCEEDED else "Failed"
-        return self._attempt_failed(ae, attempt, history, failure, finished_at, outcome)
+        return self._attempt_failed(ae, attempt, history, job, failure, finished_at, outcome)
 
-    def _succeeded(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], outputs: dict[str, Any],
-                   at: str) -> None:
-        history = _close(history, StepPhase.SUCCEEDED.value, None, at)
+    def _succeeded(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], job: JsonObject,
+                   outputs: dict[str, Any], at: str) -> None:
+        entry = _entry(attempt, job, StepPhase.SUCCEEDED.value, None, at)
         # A status write is a JSON merge patch, where a nested null means "delete this key": an
         # output whose value is null would vanish from status.outputs. The history is a list,
         # which a merge patch replaces whole, so the attempt's entry keeps the exact outputs and
         # is what the engine reads (step_status_from_action_execution).
-        history[-1]["outputs"] = outputs
-        self._write(ae, {"phase": StepPhase.SUCCEEDED.value, "attempts": attempt, "completionTime": at,
-                         "outputs": outputs, "message": None, "failure": None, "attemptHistory": history})
+        entry["outputs"] = outputs
+        self._write(ae, {"phase": StepPhase.SUCCEEDED.value, "attempts": attempt, "startTime": self._started(ae),
+                         "completionTime": at, "outputs": outputs, "message": None, "failure": None,
+                         "attemptHistory": [*history, entry]})
         self._count_attempt(ae, "Succeeded")
 
-    def _attempt_failed(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], failure: StepFailure,
-                        at: str, outcome: str) -> Result | None:
+    def _attempt_failed(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]], job: JsonObject,
+                        failure: StepFailure, at: str, outcome: str) -> Result | None:
+        """Record the attempt's failure in one write: final (no retry left, or one cannot help),
+        or Running with the backoff's next attempt due."""
         message = failure.message
-        history = _close(history, StepPhase.FAILED.value, message, at)
-        history[-1]["failure"] = failure.to_json()
+        entry = _entry(attempt, job, StepPhase.FAILED.value, message, at)
+        entry["failure"] = failure.to_json()
+        history = [*history, entry]
         retries = int((ae.get("spec") or {}).get("retries") or 0)
         self._count_attempt(ae, outcome)
-        # A failure another attempt cannot fix (a non-retryable exit code...) ends the step now.
-        if attempt > retries or not failure.retryable:
-            self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "completionTime": at,
-                             "message": message, "failure": failure.to_json(), "attemptHistory": history})
+        final = attempt > retries or not failure.retryable
+        ae = self._write(ae, {"phase": StepPhase.FAILED.value if final else _RUNNING, "attempts": attempt,
+                              "startTime": self._started(ae), "completionTime": at if final else None,
+                              "message": message, "failure": failure.to_json(), "attemptHistory": history})
+        if final:
             return None
-        ae = self._write(ae, {"message": message, "failure": failure.to_json(), "attemptHistory": history})
         delay = self.settings.backoff.delay(attempt)
         self.recorder.warning(ae, "AttemptFailed", f"attempt {attempt} failed: {message}; "
                               f"attempt {attempt + 1} starts {delay:g}s after the failure")
-        return self._retry_when_due(ae, attempt, history[-1])
+        return self._retry_when_due(ae, attempt, entry)
 
     def _retry_when_due(self, ae: JsonObject, attempt: int, entry: Mapping[str, Any]) -> Result | None:
         retries = int((ae.get("spec") or {}).get("retries") or 0)
         recorded = StepFailure.from_json(entry.get("failure"))
         if attempt > retries or (recorded is not None and not recorded.retryable):
-            # A final failure recorded without the final phase (a crash between the writes): finish it.
+            # A final failure recorded without the final phase (written by an older version, in
+            # two writes, with a crash in between): finish it.
             self._write(ae, {"phase": StepPhase.FAILED.value, "completionTime": entry.get("completionTime"),
                              "message": entry.get("message")})
             return None
@@ -467,20 +462,27 @@ class ActionExecutionController:
 
     # -- cancelling ----------------------------------------------------------------------------------
 
-    def _cancel(self, ae: JsonObject) -> None:
-        status = ae.get("status") or {}
-        attempts = int(status.get("attempts") or 0)
-        history = list(status.get("attemptHistory") or [])
+    def _cancel(self, ae: JsonObject, history: list[dict[str, Any]]) -> None:
+        attempt = len(history) + 1
+        job = self._job(ae, attempt)
         now = self._now()
-        if history and history[-1].get("phase") == _RUNNING:
-            history = _close(history, StepPhase.CANCELLED.value, CANCELLED_MESSAGE, now)
+        if job is not None:
+            history = [*history, _entry(attempt, job, StepPhase.CANCELLED.value, CANCELLED_MESSAGE, now)]
             self._count_attempt(ae, "Cancelled")
+        attempts = len(history)
         message = CANCELLED_MESSAGE if attempts else NOT_RUN_CANCELLED
-        ae = self._write(ae, {"phase": StepPhase.CANCELLED.value, "completionTime": now, "message": message,
+        ae = self._write(ae, {"phase": StepPhase.CANCELLED.value, **({"attempts": attempts} if attempts else {}),
+                              "startTime": self._started(ae), "completionTime": now, "message": message,
                               "failure": StepFailure.of(FailureReason.CANCELLED, message).to_json(),
                               "attemptHistory": history})
-        if attempts:
-            self._stop_job(ae, attempts)
+        if job is not None:
+            self._stop_job(ae, attempt)
+        else:
+            # The cache may not show a Job created a moment ago: delete by name (a cancelled
+            # step never runs on), whatever the answer.
+            with contextlib.suppress(NotFound):
+                self.cluster.delete("batch/v1", "Job", job_name(ae["metadata"]["name"], attempt),
+                                    ae["metadata"].get("namespace"))
 
     def _stop_job(self, ae: JsonObject, attempt: int) -> None:
         meta = ae["metadata"]
@@ -497,11 +499,15 @@ class ActionExecutionController:
 
     def _fail_step(self, ae: JsonObject, attempt: int, message: str,
                    reason: FailureReason = FailureReason.DEPENDENCY_MISSING) -> None:
+        """Attempt ``attempt`` cannot be started: the step fails (the attempt's entry says why)."""
         status = ae.get("status") or {}
-        history = _close(list(status.get("attemptHistory") or []), StepPhase.FAILED.value, message, self._now())
-        self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "completionTime": self._now(),
-                         "message": message, "failure": StepFailure.of(reason, message).to_json(),
-                         "attemptHistory": history})
+        now = self._now()
+        entry = {"attempt": attempt, "job": job_name(ae["metadata"]["name"], attempt),
+                 "phase": StepPhase.FAILED.value, "message": message, "startTime": now, "completionTime": now}
+        failure = StepFailure.of(reason, message).to_json()
+        self._write(ae, {"phase": StepPhase.FAILED.value, "attempts": attempt, "startTime": self._started(ae),
+                         "completionTime": now, "message": message, "failure": failure,
+                         "attemptHistory": [*ended_attempts(status), entry]})
 
     def _write(self, ae: JsonObject, patch: dict[str, Any]) -> JsonObject:
         """Merge ``patch`` into the status, conditional on the version read (409: re-read, retry)."""
@@ -509,6 +515,10 @@ class ActionExecutionController:
         updated = self.cluster.patch_status(AE_API_VERSION, AE_KIND, meta["name"], meta.get("namespace"),
                                             copy.deepcopy(patch), resource_version=meta.get("resourceVersion"))
         return self._own.record(updated)
+
+    def _started(self, ae: JsonObject) -> str | None:
+        """``status.startTime``: the step started when its ActionExecution was created."""
+        return (ae.get("status") or {}).get("startTime") or ae["metadata"].get("creationTimestamp")
 
     def _timeout(self, ae: JsonObject) -> int:
         return int((ae.get("spec") or {}).get("timeoutSeconds") or 600)
@@ -528,9 +538,37 @@ def _required_outputs(spec: Mapping[str, Any]) -> list[str]:
     return [str(key) for key in keys] if isinstance(keys, list) else []
 
 
-def _close(history: list[dict[str, Any]], phase: str, message: str | None, at: str) -> list[dict[str, Any]]:
-    """The history with its last (running) entry ended."""
-    if not history:
-        return history
-    last = dict(history[-1], phase=phase, message=message, completionTime=at)
-    return [*history[:-1], last]
+def ended_attempts(status: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``attemptHistory`` entries of attempts that ended (one is written per outcome). An entry
+    still Running (written by an older version before its Job) is the attempt in progress."""
+    return [dict(e) for e in status.get("attemptHistory") or [] if isinstance(e, dict) and e.get("phase") != _RUNNING]
+
+
+def _owned_by(obj: JsonObject, uid: str) -> bool:
+    return any(ref.get("uid") == uid for ref in obj["metadata"].get("ownerReferences") or [])
+
+
+def _job_image(job: Mapping[str, Any]) -> str | None:
+    """The image the attempt's action container runs (the reference verified for the step)."""
+    pod = ((job.get("spec") or {}).get("template") or {}).get("spec") or {}
+    for container in pod.get("containers") or []:
+        if container.get("name") == CONTAINER_NAME:
+            return str(container.get("image") or "") or None
+    return None
+
+
+def _entry(attempt: int, job: JsonObject, phase: str, message: str | None, at: str) -> dict[str, Any]:
+    """The history entry of an attempt that ended: when its Job was created, when it ended, and
+    the image it ran (later attempts run the same one)."""
+    return {"attempt": attempt, "job": job["metadata"]["name"], "phase": phase, "message": message,
+            "startTime": job["metadata"].get("creationTimestamp"), "completionTime": at, "image": _job_image(job)}
+
+
+def _signed_contract(verdict: VerificationResult) -> ActionContract | None:
+    """The verified image's contract, or None (none, or unreadable: the inputs check reports that)."""
+    if verdict.contract is None:
+        return None
+    try:
+        return parse_contract(verdict.contract)
+    except ContractProblem:
+        return None

@@ -11,8 +11,9 @@ Per reconcile of a running workflow:
    with the generic diff-based loop (``reconciler.apply``) — in the cluster, the action types'
    Roles and RoleBindings are the administrator's and only checked (``action_rbac``); then one
    ActionExecution per step to start, owned by the WorkflowExecution, with
-   ``spec.resolvedInputs`` resolved at this moment and ``spec.requiredOutputs``, the output keys
-   later steps read (``ir.Workflow.consumed_outputs``).
+   ``spec.resolvedInputs`` resolved at this moment, ``spec.requiredOutputs``, the output keys
+   later steps read (``ir.Workflow.consumed_outputs``), and ``spec.jobTemplate``, the step's
+   compiled plan (``targets.jobs.job_template``) every attempt's Job is built from.
    "Already exists" is success: the name is deterministic, and the existing object is read and
    scheduling runs again with what it says.
 
@@ -30,12 +31,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from compiler import ir
-from targets.common.accounts import action_service_account
-from targets.jobs import action_execution, rbac_for, workspace_claim
+from targets.common.rbac import step_service_account
+from targets.jobs import action_execution, job_template, rbac_for, workspace_claim
 
 from ...apply import execute, plan
 from ...clock import rfc3339
-from ...cluster import Cluster, Conflict, JsonObject, NotFound
+from ...cluster import Conflict, JsonObject, NotFound
 from ...controller import Key, WatchSpec, owner_key
 from ...failures import FailureReason, StepFailure
 from ...status import StepPhase, StepStatus, WorkflowPhase
@@ -49,7 +50,6 @@ from .names import (
     MANAGED_BY_SELECTOR,
     WFE_API_VERSION,
     WFE_KIND,
-    WORKFLOW_GENERATION,
     WORKFLOW_LABEL,
     action_execution_name,
     job_name,
@@ -143,8 +143,9 @@ class JobsEngine:
         raise RuntimeError(f"scheduling workflow '{wf.name}' did not settle")  # a scheduler bug
 
     def cancel(self, ctx: EngineContext) -> None:
-        """Ask every unfinished ActionExecution to stop (``spec.cancel``) and delete its running Job.
-        The ActionExecution controller records the attempt as Cancelled."""
+        """Ask every unfinished ActionExecution to stop (``spec.cancel``). Its controller records
+        the attempt in progress as Cancelled, then deletes its Job: deleted here first, the Job
+        could no longer tell which attempt had started (nothing else records it, issue 13)."""
         items = ctx.cluster.list(AE_API_VERSION, AE_KIND, ctx.namespace,
                                  {**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: ctx.name}).items
         for ae in items:
@@ -155,10 +156,7 @@ class JobsEngine:
                 continue
             if not (ae.get("spec") or {}).get("cancel"):
                 ae["spec"]["cancel"] = True
-                ae = ctx.cluster.update(ae)
-            attempts = int(status.get("attempts") or 0)
-            if attempts:
-                _delete_running_job(ctx.cluster, job_name(ae["metadata"]["name"], attempts), ctx.namespace)
+                ctx.cluster.update(ae)
 
     def cleanup(self, ctx: EngineContext) -> bool:
         """Delete the workspace PVC (once: a claim already being deleted is left alone)."""
@@ -189,7 +187,15 @@ class JobsEngine:
             # Left over from an earlier workflow of the same name (being garbage collected).
             known.pop(step, None)
             return False
-        known[step] = step_status_from_action_execution(ae)
+        status = step_status_from_action_execution(ae)
+        if not status.terminal:
+            # The ActionExecution records attempts as they end; the one in progress shows as its
+            # Job (read from the cache, not the API server).
+            running = job_name(ae["metadata"]["name"], status.attempts + 1)
+            with contextlib.suppress(NotFound):
+                ctx.cluster.get("batch/v1", "Job", running, ctx.namespace)
+                status.attempts += 1
+        known[step] = status
         return True
 
     def _apply_base_objects(self, ctx: EngineContext, wf: ir.Workflow) -> StepStatus | None:
@@ -203,7 +209,7 @@ class JobsEngine:
         lacking = missing_rbac(ctx.cluster, required, ctx.namespace)
         if lacking is not None:
             message, names = lacking
-            step = next(s for s in wf.steps if action_service_account(s.action_type) in names)
+            step = next(s for s in wf.steps if step_service_account(wf, s) in names)
             ctx.recorder.warning(ctx.wfe, FailureReason.DEPENDENCY_MISSING.value, message)
             now = rfc3339(ctx.clock.now())
             return StepStatus(step.name, StepPhase.FAILED, 0, now, now, None, message,
@@ -240,12 +246,10 @@ class JobsEngine:
         ae = action_execution(wf, step)
         ae["metadata"]["namespace"] = ctx.namespace
         ae["metadata"]["ownerReferences"] = [ctx.owner_reference()]
-        # Which spec the step was started from: the ActionExecution controller builds the Jobs
-        # from that version's IR (cached), without reading the workflow again.
-        generation = ctx.wfe["metadata"].get("generation")
-        if generation is not None:
-            ae["metadata"].setdefault("annotations", {})[WORKFLOW_GENERATION] = str(generation)
         ae["spec"]["resolvedInputs"] = inputs
+        # The step's plan, compiled once here: the ActionExecution controller builds every
+        # attempt's Job from this snapshot alone, never from the workflow (read again or edited).
+        ae["spec"]["jobTemplate"] = job_template(wf, step, inputs)
         # The output keys later steps read: the ActionExecution controller fails an attempt whose
         # outputs lack one. Kept in the record itself, so it decides without the workflow.
         required = wf.consumed_outputs(step.name)
@@ -300,18 +304,6 @@ def _started_any(known: dict[str, StepStatus]) -> bool:
 def _owned_by(obj: JsonObject, uid: str) -> bool:
     refs = obj["metadata"].get("ownerReferences") or []
     return not uid or any(ref.get("uid") == uid for ref in refs)
-
-
-def _delete_running_job(cluster: Cluster, name: str, namespace: str) -> None:
-    try:
-        job = cluster.get("batch/v1", "Job", name, namespace)
-    except NotFound:
-        return
-    conditions = (job.get("status") or {}).get("conditions") or []
-    finished = any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
-    if not finished and not job["metadata"].get("deletionTimestamp"):
-        with contextlib.suppress(NotFound):
-            cluster.delete("batch/v1", "Job", name, namespace)
 
 
 def build_engine(setup: EngineSetup) -> JobsEngine:

@@ -26,7 +26,6 @@ __all__ = [
     "STEP_LABEL",
     "WFE_API_VERSION",
     "WFE_KIND",
-    "WORKFLOW_GENERATION",
     "WORKFLOW_LABEL",
     "action_execution_name",
     "finished_step_key",
@@ -38,8 +37,6 @@ __all__ = [
 AE_API_VERSION = ACTION_API_VERSION
 AE_KIND = ACTION_KIND
 MANAGED_BY_SELECTOR = {MANAGED_BY: MANAGER}
-#: On an ActionExecution: the ``metadata.generation`` of the workflow spec that started the step.
-WORKFLOW_GENERATION = "kubernaut.ai/workflow-generation"
 
 
 def action_execution_name(workflow: str, step: str) -> str:

@@ -17,7 +17,7 @@ from reconciler.engines import Engine, EngineContext, EngineResult
 from reconciler.engines.jobs import JobsEngine
 from reconciler.routing import RoutingPolicy, default_policy, parse_policy
 from reconciler.simulation.wiring import simulated_pods
-from reconciler.status import StepPhase, StepStatus, WorkflowPhase
+from reconciler.status import StepPhase, StepStatus, WorkflowPhase, spec_digest
 from reconciler.verification import ImagePolicy
 from reconciler.workflow_controller import FINALIZER
 
@@ -34,7 +34,8 @@ def test_status_has_the_documented_shape() -> None:
     assert h.run()
     status = h.status("shape")
     assert set(status) == {"phase", "engine", "startTime", "completionTime", "message", "conditions", "steps",
-                           "observedGeneration", "failureDetails"}
+                           "observedGeneration", "failureDetails", "specHash"}
+    assert status["specHash"] == spec_digest(h.wfe("shape")["spec"])  # what it started from
     assert (status["phase"], status["engine"], status["message"]) == ("Failed", "jobs", "nope")
     assert status["failureDetails"] == {"step": "b", "reason": "ActionFailed", "exitCode": 1, "message": "nope",
                                         "retryable": True}
@@ -69,13 +70,14 @@ def test_running_status_and_finalizer_before_anything_runs() -> None:
     assert first_status < first_claim
 
 
-def test_events_for_every_transition() -> None:
+def test_events_only_where_they_tell_a_user_something() -> None:
     h = Harness(outcomes=outcomes("steps: {b: [{result: failed, message: boom}]}"))
     h.create(workflow("ev", thing("a") + thing("b") + thing("c", when=["1 == 2"])))
     assert h.run()
     events = {(t, r): m for t, r, m in h.events("ev")}
     assert events[("Normal", "EngineSelected")].startswith("running on jobs: ")
-    assert ("Normal", "StepStarted") in events and ("Normal", "StepSucceeded") in events
+    # A step's start and success are status only (issue 13: no write no one reads).
+    assert ("Normal", "StepStarted") not in events and ("Normal", "StepSucceeded") not in events
     # c is skipped by its guard at once; once b failed, Tekton's first rule ("stopping") decides
     # every step that never started, so c ends "not run" on both engines (the recorder
     # aggregates the two StepSkipped events into one, with the latest message).
@@ -86,8 +88,8 @@ def test_events_for_every_transition() -> None:
     assert events[("Normal", "StepSkipped")] == "step 'c' skipped: not run: workflow failed"
     assert events[("Warning", "StepFailed")] == "step 'b' failed: boom"
     assert events[("Warning", "WorkflowFailed")] == "boom"
-    started = next(e for e in h.cluster.objects("Event") if e["reason"] == "StepStarted")
-    assert started["count"] == 2  # aggregated: a and b
+    skipped = next(e for e in h.cluster.objects("Event") if e["reason"] == "StepSkipped")
+    assert skipped["count"] == 2  # aggregated: guard, then "not run"
 
 
 def test_metrics_by_engine_and_outcome() -> None:
