@@ -5,7 +5,8 @@ workflow (examples, golden inputs, hostile inputs) mutated structurally, sometim
 text or bytes, sometimes random bytes. Each input goes through ``tests/fuzz/pipeline.py``'s
 ``check``: the front end, both targets, determinism and the parity checker, with every
 diagnostic located; every ``--cli-every``-th input also goes through ``kubernaut validate`` and
-``compile --target all`` in-process (exit 0 or 1, never an exception).
+``compile --target all`` in-process (exit 0 or 1, never an exception), and every
+``--twice-every``-th valid one is compiled twice and compared (determinism).
 
 Inputs run in worker processes (``--workers``, each under an address-space limit of
 ``--memory-limit`` MB), one at a time, with a ``--timeout`` (10 s): a worker that takes longer is
@@ -55,7 +56,7 @@ class Result:
     peak_rss_kb: int = 0
 
 
-def run_one(mutator: Mutator, index: int, cli: bool, scratch: Path) -> Result:
+def run_one(mutator: Mutator, index: int, cli: bool, scratch: Path, twice: bool = True) -> Result:
     """Input ``index`` through the oracle (and the CLI); never raises."""
     try:
         raw = mutator.input(index)
@@ -63,7 +64,7 @@ def run_one(mutator: Mutator, index: int, cli: bool, scratch: Path) -> Result:
         return Result(index, GENERATOR, "".join(traceback.format_exception(exc)))
     started = time.perf_counter()
     try:
-        outcome = OK if check(raw, catalog()).ok else INVALID
+        outcome = OK if check(raw, catalog(), twice=twice).ok else INVALID
         if cli:
             path = scratch / "fuzz.yaml"
             path.write_bytes(raw)
@@ -77,7 +78,8 @@ def run_one(mutator: Mutator, index: int, cli: bool, scratch: Path) -> Result:
     return Result(index, outcome, detail, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
-def worker(conn: multiprocessing.connection.Connection, seed: int, cli_every: int, memory_mb: int) -> None:
+def worker(conn: multiprocessing.connection.Connection, seed: int, cli_every: int, twice_every: int,
+           memory_mb: int) -> None:
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     mutator = Mutator(seed)
@@ -87,7 +89,8 @@ def worker(conn: multiprocessing.connection.Connection, seed: int, cli_every: in
             if index is None:
                 return
             cli = cli_every > 0 and index % cli_every == 0
-            conn.send(asdict(run_one(mutator, index, cli, Path(scratch))))
+            twice = twice_every > 0 and index % twice_every == 0
+            conn.send(asdict(run_one(mutator, index, cli, Path(scratch), twice)))
 
 
 @dataclass
@@ -109,8 +112,8 @@ class Campaign:
     def start_worker(self) -> Worker:
         context = multiprocessing.get_context("fork")
         parent, child = context.Pipe()
-        process = context.Process(target=worker, args=(child, self.args.seed, self.args.cli_every,
-                                                       self.args.memory_limit), daemon=True)
+        args = (child, self.args.seed, self.args.cli_every, self.args.twice_every, self.args.memory_limit)
+        process = context.Process(target=worker, args=args, daemon=True)
         process.start()
         child.close()
         return Worker(process, parent)
@@ -214,6 +217,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds before an input counts as a hang")
     parser.add_argument("--memory-limit", type=int, default=2048, help="address space per worker, MB")
     parser.add_argument("--cli-every", type=int, default=20, help="every N-th input also runs through the CLI")
+    parser.add_argument("--twice-every", type=int, default=4,
+                        help="every N-th valid input is compiled twice and compared (determinism)")
     parser.add_argument("--crash-dir", default="fuzz-findings")
     parser.add_argument("--for-seconds", type=float, default=0, help="stop feeding inputs after this long")
     parser.add_argument("--progress", type=int, default=5_000, help="print a progress line every N inputs")
