@@ -12,6 +12,7 @@ import pytest
 from compiler.spec import API_VERSION, KIND
 from reconciler.app import AppConfig, install
 from reconciler.simulation import Simulation
+from reconciler.simulation.tekton import add_tekton
 from reconciler.simulation.wiring import simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.verification import ImagePolicy
@@ -76,3 +77,42 @@ def test_without_informers_the_same_run_reads_from_the_server() -> None:
     # The comparison that makes the counts above mean something: the old way GETs every read.
     uncached = run_workflows(1, informer_cache=False)
     assert uncached[("get", "WorkflowExecution")] > 0 and uncached[("get", "ActionExecution")] > 0
+
+
+# -- V2: what kubernaut writes per PipelineRun status change ---------------------------------------------
+
+def run_on_tekton(count: int) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+    """Run ``count`` 5-step workflows on the V2 engine to the end: (kubernaut's requests, the
+    simulated Tekton controllers' requests), each by (verb, kind)."""
+    sim = Simulation()
+    add_tekton(sim)
+    install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods),
+            cluster=sim.cluster.client("kubernaut"))
+    names = [f"wf-{n}" for n in range(count)]
+    for name in names:
+        doc = workflow(name)
+        doc["spec"]["engine"] = "tekton"
+        sim.cluster.create(doc)
+    assert sim.run_until(lambda: all(
+        (sim.cluster.get(API_VERSION, KIND, name, "budget").get("status") or {}).get("phase") == "Succeeded"
+        for name in names), 3600)
+    sim.manager.run_until_idle()
+    counts = sim.cluster.request_counts()
+    ours = Counter({(verb, kind): n for (client, verb, kind), n in counts.items() if client == "kubernaut"})
+    tekton = Counter({(verb, kind): n for (client, verb, kind), n in counts.items() if client == ""})
+    return ours, tekton
+
+
+@pytest.fixture(scope="module")
+def on_tekton() -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
+    return run_on_tekton(3)
+
+
+def test_v2_a_taskruns_progress_costs_no_status_write(
+        on_tekton: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]) -> None:
+    ours, tekton = on_tekton
+    # Tekton writes each TaskRun three times or more (labels, started, finished); the workflow's
+    # status changes at most when a step starts and when it ends, plus the start and the end.
+    assert tekton[("patch_status", "TaskRun")] + tekton[("update", "TaskRun")] >= 3 * 3 * len(STEPS)
+    assert ours[("patch_status", "WorkflowExecution")] <= 3 * (2 * len(STEPS) + 2)
+
