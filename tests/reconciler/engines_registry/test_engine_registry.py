@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import ast
+import sys
 import typing
+from pathlib import Path
 
 import pytest
 from fake_argo_engine import ARGO, ArgoEngine
 
 from compiler import spec
+from reconciler.engines import registry
 from reconciler.engines.base import EngineSetup
 from reconciler.engines.registry import REGISTRY, EngineInfo, EngineRegistry
 from reconciler.verification import ImagePolicy, ImageVerification
@@ -50,3 +54,21 @@ def test_builders_are_loaded_by_name() -> None:
     broken = EngineInfo("broken", "V0", "", build="reconciler.engines.registry:REGISTRY")
     with pytest.raises(TypeError, match="is not callable"):
         broken.load_builder()
+
+
+def test_the_tekton_entry_requires_the_kind_the_engine_runs() -> None:
+    from reconciler.engines.tekton import vocabulary as t
+
+    assert REGISTRY["tekton"].requires == ((t.API_VERSION, t.PIPELINE_RUN),)
+
+
+def test_the_registry_imports_the_standard_library_only() -> None:
+    # Metrics and routing sit below the engines and import the registry: anything of kubernaut
+    # imported here would close an import cycle (see the module docstring).
+    tree = ast.parse(Path(registry.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names}
+    imported |= {str(node.module).split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.ImportFrom) and node.level == 0}
+    assert all(not isinstance(node, ast.ImportFrom) or node.level == 0 for node in ast.walk(tree))
+    assert imported <= sys.stdlib_module_names | {"__future__"}
