@@ -224,17 +224,17 @@ class InformerSource:
 
     def __init__(self, controller: Controller, informer: Informer, spec: WatchSpec) -> None:
         self._controller = controller
-        self._informer = informer
+        self.informer = informer
         self.spec = spec
         self._selector = selector_from(spec.label_selector)
         informer.add_listener(self._deliver)
 
     @property
     def retry_at(self) -> float | None:
-        return self._informer.retry_at
+        return self.informer.retry_at
 
     def poll(self, timeout: float = 0.0) -> int:
-        return self._informer.poll(timeout)
+        return self.informer.poll(timeout)
 
     def _matches(self, obj: JsonObject | None) -> bool:
         if obj is None:
@@ -277,7 +277,10 @@ class Controller:
         workers: int = 1,
         on_permanent_error: PermanentErrorHook | None = None,
         observer: Observer | None = None,
+        informers: InformerCache | None = None,
     ) -> None:
+        """``informers``: this controller's own informer cache (one its reconciler also reads
+        from), used for its watches instead of the manager's; closed with the controller."""
         if workers < 1:
             raise ValueError("a controller needs at least one worker")
         self.name = name
@@ -287,6 +290,7 @@ class Controller:
         self.workers = workers
         self.on_permanent_error = on_permanent_error
         self.observer = observer
+        self.own_informers = informers
         self.stats = ControllerStats()
         self._queue: WorkQueue[Key] | None = None
         self._sources: list[WatchSource | InformerSource] = []
@@ -302,6 +306,7 @@ class Controller:
         self.clock = clock or RealClock()
         self._queue = WorkQueue(self.clock, self.backoff, name=self.name)
         self._sources = []
+        informers = self.own_informers or informers
         for spec in self.watches:
             informer = informers.informer(spec.api_version, spec.kind, spec.label_selector) if informers else None
             self._sources.append(InformerSource(self, informer, spec) if informer is not None
@@ -319,6 +324,11 @@ class Controller:
     def poll_watches(self, timeout: float = 0.0) -> int:
         """Let every watch deliver what it has; returns the number of events handled."""
         return sum(source.poll(timeout) for source in self._sources)
+
+    def feeds(self) -> list[Informer | WatchSource]:
+        """What delivers this controller's events when polled: its own watches, and the shared
+        informers feeding the others (a driver polls a shared informer once for everyone)."""
+        return [source.informer if isinstance(source, InformerSource) else source for source in self._sources]
 
     def next_timer(self) -> float | None:
         """The earliest pending requeue timer or watch retry (monotonic on the clock), or None."""
@@ -409,6 +419,8 @@ class Controller:
         """Close the watches and stop the queue."""
         for source in self._sources:
             source.close()
+        if self.own_informers is not None:
+            self.own_informers.close()
         if self._queue is not None:
             self._queue.shutdown()
 

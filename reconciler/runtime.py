@@ -16,7 +16,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .cache import InformerCache
+from .cache import Informer, InformerCache
 from .clock import Clock, RealClock, VirtualClock
 from .cluster import Cluster
 from .controller import Controller, InformerSource, WatchSource
@@ -41,6 +41,7 @@ class Manager:
         self._threads: list[threading.Thread] = []
         #: Informers feeding the watches of controllers added after :meth:`use_informers`.
         self.informers: InformerCache | None = None
+        self._feeds: list[Informer | WatchSource] | None = None  # what poll_watches polls
 
     def use_informers(self, informers: InformerCache) -> InformerCache:
         """Feed the watches of controllers added from now on from ``informers`` (where it
@@ -54,6 +55,7 @@ class Manager:
             raise ValueError(f"a controller named {controller.name!r} is already registered")
         controller.bind(self.cluster, self.clock, self.informers)
         self.controllers.append(controller)
+        self._feeds = None
         if self._threads:
             self._start_threads(controller)
         return controller
@@ -67,7 +69,10 @@ class Manager:
     # -- single-threaded driving ------------------------------------------------------------------
 
     def poll_watches(self) -> int:
-        return sum(c.poll_watches() for c in self.controllers)
+        feeds = self._feeds
+        if feeds is None:  # each shared informer once, however many controllers it feeds
+            feeds = self._feeds = list({id(f): f for c in self.controllers for f in c.feeds()}.values())
+        return sum(feed.poll() for feed in feeds)
 
     def step(self) -> bool:
         """Poll the watches, then reconcile at most one ready key. False when nothing was ready."""

@@ -129,7 +129,7 @@ class CachedCluster:
     def _observed(self, obj: JsonObject) -> JsonObject:
         informer = self.cache.informers.get((obj.get("apiVersion", ""), obj.get("kind", "")))
         if informer is not None:
-            informer.observe(json_copy(obj))
+            informer.observe(obj)
         return obj
 
     def create(self, obj: JsonObject, *, dry_run: bool = False) -> JsonObject:

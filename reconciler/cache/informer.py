@@ -19,6 +19,7 @@ from ..clock import Clock
 from ..cluster import Cluster, JsonObject
 from ..cluster.base import LabelSelector
 from ..cluster.selectors import Selector, selector_from
+from ..cluster.snapshots import FrozenDict, freeze, json_copy
 from ..workqueue import Backoff
 from .list_watch import ListWatcher
 
@@ -127,14 +128,17 @@ class Informer:
     def observe(self, obj: JsonObject) -> None:
         """A write's answer: cache it if it is newer than what the watch delivered so far, so a
         reconcile that reads right after its own write does not see the older version (client-go's
-        mutation cache). Listeners hear about it from the watch, not from here."""
+        mutation cache). Listeners hear about it from the watch, not from here. The caller keeps
+        ``obj``; the cache keeps a copy, frozen to share what is unchanged with the cached version
+        it replaces when that one is a frozen watch snapshot."""
         if not self.selector.matches((obj.get("metadata") or {}).get("labels")):
             return
         with self._lock:
             key = object_key(obj)
-            new, old = _revision(obj), _revision(self._objects.get(key))
+            cached = self._objects.get(key)
+            new, old = _revision(obj), _revision(cached)
             if new is not None and (old is None or new > old) and self.synced:
-                self._objects[key] = obj
+                self._objects[key] = freeze(obj, cached) if isinstance(cached, FrozenDict) else json_copy(obj)
 
     def poll(self, timeout: float = 0.0) -> int:
         """List if needed, then deliver what the watch has (waiting up to ``timeout`` for the

@@ -41,7 +41,7 @@ from .request_log import DEFAULT_MAX_RECORDS, RequestLog, RequestRecord
 from .resources import TEKTON_ADDON, ResourceRegistry, ResourceType, default_registry
 from .selectors import selector_from
 from .server_side_apply import server_side_apply
-from .snapshots import json_copy
+from .snapshots import FrozenDict, json_copy
 from .store import Key, Store, key_of
 from .validation import ensure_json, validate_object
 
@@ -129,7 +129,7 @@ class MemoryCluster:
                 meta["name"] = self._generate_name(rt, meta)
             if self._store.get(self._key_of(rt, meta)) is not None:
                 raise self._already_exists(rt, meta["name"])
-            return self._commit_new(rt, new, dry_run), 201, False
+            return self._commit_new(rt, new, dry_run, private=True), 201, False
 
         return self._request("create", api_version, kind, namespace, name, handle, obj=obj, dry_run=dry_run)
 
@@ -205,10 +205,10 @@ class MemoryCluster:
             ensure_json(status, "status")
             stored = self._existing(rt, self._key(rt, namespace, name))
             self._check_preconditions(rt, stored, resource_version, None)
-            # Stored objects are never mutated and merge_patch builds new maps along the patched
-            # paths, so the new version may share the untouched parts (spec, most of status).
+            # Stored objects are never mutated: the new version shares the untouched parts (spec,
+            # most of status), and the patched status is frozen as it is built.
             candidate = {**stored, "metadata": dict(stored["metadata"])}
-            candidate["status"] = merge_patch(stored.get("status") or {}, status)
+            candidate["status"] = merge_patch(stored.get("status") or FrozenDict(), status)
             if not candidate["status"] and "status" not in stored:
                 del candidate["status"]
             return self._commit_change(rt, stored, candidate, dry_run=False)
@@ -481,8 +481,9 @@ class MemoryCluster:
                            f"Precondition failed: UID in precondition: {uid}, "
                            f"UID in object meta: {meta['uid']}")
 
-    def _commit_new(self, rt: ResourceType, new: JsonObject, dry_run: bool) -> JsonObject:
-        """Set server fields on a new object, validate and store it (dry run: only return it)."""
+    def _commit_new(self, rt: ResourceType, new: JsonObject, dry_run: bool, *, private: bool = False) -> JsonObject:
+        """Set server fields on a new object, validate and store it (dry run: only return it).
+        ``private``: nothing else holds a part of ``new``, so it may be the answer."""
         meta = new["metadata"]
         for field in SERVER_METADATA:
             if field != "managedFields":
@@ -497,7 +498,10 @@ class MemoryCluster:
         validate_object(rt, new)
         if dry_run:
             return new  # what would be stored; a dry-run create has no resourceVersion yet
-        return json_copy(self._store.put(new))
+        stored = self._store.put(new)  # sets new's resourceVersion, stores a frozen copy of it
+        # A create's body was copied on arrival, so ``new`` is already the caller's own copy;
+        # apply's may share parts with the request body.
+        return new if private else json_copy(stored)
 
     def _commit_change(self, rt: ResourceType, stored: JsonObject, candidate: JsonObject,
                        dry_run: bool) -> Outcome[JsonObject]:

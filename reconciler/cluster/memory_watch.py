@@ -58,7 +58,16 @@ class WatchHub:
         self.history: deque[Change] = deque(maxlen=history_size)
         #: The newest revision whose change is no longer retained (0: nothing lost yet).
         self.compacted_through = 0
-        self.watches: weakref.WeakSet[MemoryWatch] = weakref.WeakSet()
+        # Open watches by the kind they watch: a change is offered only to its kind's watches.
+        self._watches: dict[TypeKey, weakref.WeakSet[MemoryWatch]] = {}
+
+    def add(self, watch: MemoryWatch) -> None:
+        self._watches.setdefault(watch.type_key, weakref.WeakSet()).add(watch)
+
+    def discard(self, watch: MemoryWatch) -> None:
+        watches = self._watches.get(watch.type_key)
+        if watches is not None:
+            watches.discard(watch)
 
     def publish(self, change: Change) -> None:
         if self.history.maxlen == 0:
@@ -67,9 +76,11 @@ class WatchHub:
             if len(self.history) == self.history.maxlen:
                 self.compacted_through = self.history[0].rv
             self.history.append(change)
-        for watch in list(self.watches):
-            watch.offer(change)
-        self.condition.notify_all()
+        watches = self._watches.get(change.type_key)
+        if watches:
+            for watch in list(watches):
+                watch.offer(change)
+            self.condition.notify_all()
 
     def since(self, rv: int) -> list[Change] | None:
         """Retained changes after ``rv``, or None when some of them were compacted away."""
@@ -82,8 +93,9 @@ class WatchHub:
         self.compacted_through = current_rv
 
     def close_all(self) -> None:
-        for watch in list(self.watches):
-            watch.close()
+        for watches in list(self._watches.values()):
+            for watch in list(watches):
+                watch.close()
 
 
 class MemoryWatch:
@@ -104,7 +116,7 @@ class MemoryWatch:
     ) -> None:
         self._hub = hub
         self._condition = hub.condition
-        self._type_key = type_key
+        self.type_key = type_key
         self._namespace = namespace
         self._selector = selector
         self._allow_bookmarks = allow_bookmarks
@@ -123,7 +135,7 @@ class MemoryWatch:
         return self._selector.matches(meta.get("labels"))
 
     def offer(self, change: Change) -> None:
-        if self._closed or change.type_key != self._type_key:
+        if self._closed or change.type_key != self.type_key:
             return
         now = self._matches(change.obj)
         before = self._matches(change.old) if change.old is not None else now
@@ -144,7 +156,7 @@ class MemoryWatch:
 
     def start(self) -> None:
         if not self._closed:
-            self._hub.watches.add(self)
+            self._hub.add(self)
 
     # -- the Watch protocol ----------------------------------------------------------------------
 
@@ -177,7 +189,7 @@ class MemoryWatch:
         if not self._allow_bookmarks or rv == self._last_rv:
             return None
         self._last_rv = rv
-        api_version, kind = self._type_key
+        api_version, kind = self.type_key
         return WatchEvent("BOOKMARK", {"apiVersion": api_version, "kind": kind,
                                        "metadata": {"resourceVersion": rv}})
 
@@ -185,7 +197,7 @@ class MemoryWatch:
         with self._condition:
             self._closed = True
             self._queue.clear()
-            self._hub.watches.discard(self)
+            self._hub.discard(self)
             self._condition.notify_all()
 
     def __enter__(self) -> MemoryWatch:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from .resources import ANY, ResourceType
+from .snapshots import FrozenDict, freeze
 
 __all__ = [
     "SERVER_METADATA",
@@ -30,16 +30,21 @@ def generation_content(rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch: maps merge recursively, None deletes, anything else replaces."""
+    """RFC 7386 JSON merge patch (maps merge recursively, None deletes, anything else replaces)
+    onto a frozen ``target`` (a stored object's part): the result is frozen and shares every part
+    the patch leaves equal, so a status write copies only what it changes."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
+        return freeze(patch, target)
+    base = target if isinstance(target, dict) else {}
+    result = dict(base)
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
         else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+            result[key] = merge_patch(base.get(key), value)
+    if isinstance(target, FrozenDict) and result == target:
+        return target
+    return FrozenDict(result)
 
 
 def owner_uids(obj: dict[str, Any]) -> list[str]:
@@ -83,6 +88,8 @@ def immutable_violation(rt: ResourceType, old: dict[str, Any], new: dict[str, An
     """The first immutable path that ``new`` changes relative to ``old``, dotted, or None."""
     for rule in rt.immutable:
         before, after = _get(old, rule.path), _get(new, rule.path)
+        if before is after or before == after:
+            continue  # unchanged (shared with the stored version on a status write): nothing to strip
         for allowed in rule.except_paths:
             before, after = _without(before, allowed), _without(after, allowed)
         if before != after:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-__all__ = ["FrozenDict", "FrozenList", "freeze", "json_copy", "thaw"]
+__all__ = ["LEAF_TYPES", "FrozenDict", "FrozenList", "freeze", "json_copy", "thaw"]
 
 _READ_ONLY = ("watch event objects are shared, read-only snapshots: copy.deepcopy() one to change it")
 
@@ -55,10 +55,19 @@ class FrozenList(list[Any]):
         return (list, (thaw(self),))
 
 
+#: The types of a JSON value's leaves: immutable, so copies share them (no call per leaf).
+LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def json_copy(value: Any) -> Any:
     """A deep copy of a JSON value (dicts, lists, scalars): several times faster than
     ``copy.deepcopy``, which keeps a memo for cycles and shared references JSON cannot have."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind is dict or kind is FrozenDict:
+        return {k: v if type(v) in LEAF_TYPES else json_copy(v) for k, v in value.items()}
+    if kind is list or kind is FrozenList:
+        return [v if type(v) in LEAF_TYPES else json_copy(v) for v in value]
+    if isinstance(value, dict):  # other subclasses (rare): the general path
         return {k: json_copy(v) for k, v in value.items()}
     if isinstance(value, list):
         return [json_copy(v) for v in value]
@@ -70,18 +79,24 @@ def freeze(value: Any, like: Any = None) -> Any:
     are the parts equal to the same place in ``like`` (a frozen earlier version): a new version
     of an object copies only what changed. (Equality is Python's, as for the API server's
     no-op detection: ``1 == 1.0 == True``; no Kubernetes field changes type between versions.)"""
-    if isinstance(value, FrozenDict | FrozenList):
+    kind = type(value)
+    if kind is FrozenDict or kind is FrozenList:
         return value
     if isinstance(value, dict):
-        if isinstance(like, FrozenDict):
+        if type(like) is FrozenDict:
             if value == like:
                 return like
-            return FrozenDict({k: freeze(v, like.get(k)) for k, v in value.items()})
-        return FrozenDict({k: freeze(v) for k, v in value.items()})
+            return FrozenDict({k: v if type(v) in LEAF_TYPES else freeze(v, like.get(k)) for k, v in value.items()})
+        return FrozenDict({k: v if type(v) in LEAF_TYPES else freeze(v) for k, v in value.items()})
     if isinstance(value, list):
-        if isinstance(like, FrozenList) and value == like:
-            return like
-        return FrozenList(freeze(v) for v in value)
+        if type(like) is FrozenList:
+            if value == like:
+                return like
+            # Element by position (a condition updated or appended): the unchanged ones are shared.
+            known = len(like)
+            return FrozenList([v if type(v) in LEAF_TYPES else freeze(v, like[i] if i < known else None)
+                               for i, v in enumerate(value)])
+        return FrozenList([v if type(v) in LEAF_TYPES else freeze(v) for v in value])
     return value
 
 

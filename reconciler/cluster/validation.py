@@ -13,6 +13,7 @@ from .crd_rules import rule_violation
 from .errors import BadRequest, Invalid
 from .resources import NameRule, ResourceType
 from .selectors import label_key_error, label_value_error
+from .snapshots import LEAF_TYPES, FrozenDict, FrozenList
 
 __all__ = ["ensure_json", "validate_object"]
 
@@ -76,15 +77,34 @@ def ensure_json(value: Any, where: str = "object") -> None:
     A real client would fail to serialise these or send something else than intended; failing
     loudly here keeps the embedded cluster from accepting what a real one never sees.
     """
+    if not _plain_json(value):  # the common case is checked without building a path per node
+        _check_json(value, where)
+
+
+def _check_json(value: Any, where: str) -> None:
     if value is None or isinstance(value, str | bool | int | float):
         return
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise BadRequest(f"{where}: map keys must be strings, got {key!r}")
-            ensure_json(item, f"{where}.{key}")
+            _check_json(item, f"{where}.{key}")
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            ensure_json(item, f"{where}[{i}]")
+            _check_json(item, f"{where}[{i}]")
     else:
         raise BadRequest(f"{where}: {type(value).__name__} is not JSON data")
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether ``value`` is made only of dicts with str keys, lists and the JSON scalar types
+    (exact types: anything else takes ``ensure_json``'s slow, locating path)."""
+    kind = type(value)
+    if kind in LEAF_TYPES:
+        return True
+    if kind is dict or kind is FrozenDict:
+        return all(type(k) is str for k in value) and all(
+            type(v) in LEAF_TYPES or _plain_json(v) for v in value.values())
+    if kind is list or kind is FrozenList:
+        return all(type(v) in LEAF_TYPES or _plain_json(v) for v in value)
+    return False

@@ -46,6 +46,7 @@ from targets.common.labels import ACTION_TYPE as ACTION_TYPE_ANNOTATION
 from targets.common.labels import ATTEMPT as ATTEMPT_LABEL
 from targets.common.labels import STEP as STEP_LABEL
 
+from ..cache import CachedCluster, InformerCache
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
 from ..controller import Controller, Key, Result, WatchSpec, owner_key
@@ -68,6 +69,7 @@ log = logging.getLogger(__name__)
 
 INPUTS_ENV = "ACTION_INPUTS"
 
+_JOB_API = "batch/v1"
 _JOB_NAME_LABELS = ("job-name", "batch.kubernetes.io/job-name")
 _CONTROLLER_UID_LABELS = ("controller-uid", "batch.kubernetes.io/controller-uid")
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apiserver's generateName alphabet
@@ -164,6 +166,12 @@ class JobSimulator:
             raise ValueError("default_duration must not be negative")
         self.cluster = cluster
         self.clock = clock
+        # Like the real job controller, it reads Jobs and Pods from informers (fed by its own
+        # watches, shared read-only snapshots: no request, no copy) and writes to the API server
+        # through ``_api``, which puts each answer into the cache (read-your-writes). Until the
+        # informers have listed (a reconcile called directly), reads go to the API server.
+        self._informers = InformerCache(cluster, clock, {(_JOB_API, "Job"): None, ("v1", "Pod"): None})
+        self._api = CachedCluster(self._informers)
         self.outcomes = outcomes or Outcomes()
         self.entrypoints = dict(entrypoints or {})
         self.default_duration = default_duration
@@ -181,16 +189,26 @@ class JobSimulator:
         return Controller(
             self.name,
             self.reconcile,
-            [WatchSpec("batch/v1", "Job"), WatchSpec("v1", "Pod", owner_key("Job", "batch/v1"))],
+            [WatchSpec(_JOB_API, "Job"), WatchSpec("v1", "Pod", owner_key("Job", _JOB_API))],
             workers=workers,
+            informers=self._informers,
         )
+
+    def _read(self, api_version: str, kind: str, name: str, namespace: str) -> JsonObject | None:
+        """The object (a read-only snapshot once the informer has synced), or None if absent."""
+        informer = self._informers.informers[(api_version, kind)]
+        if informer.synced:
+            return informer.get(namespace, name)
+        try:
+            return self.cluster.get(api_version, kind, name, namespace)
+        except NotFound:
+            return None
 
     # -- reconcile ----------------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> Result | None:
-        try:
-            job = self.cluster.get("batch/v1", "Job", key.name, key.namespace)
-        except NotFound:
+        job = self._read(_JOB_API, "Job", key.name, key.namespace or "default")
+        if job is None:
             return None  # deleted: garbage collection removes its pods
         meta = job["metadata"]
         if meta.get("deletionTimestamp") or job_finished(job) or (job.get("spec") or {}).get("suspend"):
@@ -253,15 +271,13 @@ class JobSimulator:
 
     def _pods(self, job: JsonObject) -> list[JsonObject]:
         """The Job's pods, oldest first. Their names are deterministic, so they are read by name
-        (index 0, 1, ... until one is missing) instead of listing every Pod of the namespace:
-        the real job controller reads an informer cache; here each read costs a request, and a
-        list per reconcile would grow with the number of pods in the cluster."""
+        (index 0, 1, ... until one is missing) instead of filtering every Pod of the namespace,
+        which would grow with the number of pods in the cluster."""
         meta = job["metadata"]
         pods = []
         for index in itertools.count():
-            try:
-                pod = self.cluster.get("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta["namespace"])
-            except NotFound:
+            pod = self._read("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta["namespace"])
+            if pod is None:
                 break
             if not any(ref.get("uid") == meta["uid"] for ref in pod["metadata"].get("ownerReferences") or []):
                 break  # a foreign pod with our name: not ours to run or count
@@ -289,12 +305,12 @@ class JobSimulator:
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
                "spec": json.loads(json.dumps(template.get("spec") or {}))}
         try:
-            created = self.cluster.create(pod)
+            created = self._api.create(pod)
         except Conflict as exc:
             if not exc.already_exists:
                 raise
             # Deterministic name: an earlier attempt (whose answer was lost) created it.
-            created = self.cluster.get("v1", "Pod", pod_meta["name"], meta["namespace"])
+            created = self._api.get_fresh("v1", "Pod", pod_meta["name"], meta["namespace"])
         if self.events is not None:
             self.events.normal(job, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
         return created
@@ -404,7 +420,7 @@ class JobSimulator:
 
     def _patch_pod(self, pod: JsonObject, status: JsonObject) -> JsonObject:
         meta = pod["metadata"]
-        return self.cluster.patch_status("v1", "Pod", meta["name"], meta["namespace"], status)
+        return self._api.patch_status("v1", "Pod", meta["name"], meta["namespace"], status)
 
     # -- outcomes ---------------------------------------------------------------------------------
 
@@ -533,7 +549,7 @@ class JobSimulator:
 
     def _patch_job(self, job: JsonObject, patch: JsonObject) -> JsonObject:
         meta = job["metadata"]
-        updated = self.cluster.patch_status("batch/v1", "Job", meta["name"], meta["namespace"], patch)
+        updated = self._api.patch_status(_JOB_API, "Job", meta["name"], meta["namespace"], patch)
         return dict(updated.get("status") or {})
 
     def _patch_counts(self, job: JsonObject, status: Mapping[str, Any], active: list[JsonObject],
@@ -576,7 +592,7 @@ class JobSimulator:
             if (pod.get("status") or {}).get("startTime"):
                 self._terminate(pod, run.outcome, started_at=self._started_at(pod), killed=True)
             with contextlib.suppress(NotFound):  # already gone is what we want
-                self.cluster.delete("v1", "Pod", pod["metadata"]["name"], pod["metadata"]["namespace"])
+                self._api.delete("v1", "Pod", pod["metadata"]["name"], pod["metadata"]["namespace"])
             killed += 1
         counted = sum(1 for p in pods if _phase(p) == "Failed")
         failed = max(int(status.get("failed") or 0), counted + killed)
