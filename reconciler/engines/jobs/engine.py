@@ -44,6 +44,7 @@ from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner
 from .actionexecution_controller import ENGINE
+from .lookup import job_or_none
 from .names import (
     AE_API_VERSION,
     AE_KIND,
@@ -192,8 +193,7 @@ class JobsEngine:
             # The ActionExecution records attempts as they end; the one in progress shows as its
             # Job (read from the cache, not the API server).
             running = job_name(ae["metadata"]["name"], status.attempts + 1)
-            with contextlib.suppress(NotFound):
-                ctx.cluster.get("batch/v1", "Job", running, ctx.namespace)
+            if job_or_none(ctx.cluster, running, ctx.namespace) is not None:
                 status.attempts += 1
         known[step] = status
         return True
