@@ -268,7 +268,7 @@ def load_documents(file: str, raw: bytes) -> tuple[list[SourceDocument], list[Di
             diagnostics.append(error("KN002", f"document {index + 1} is a {_kind(node)}, not a mapping",
                                      _span(file, node, eof), "a workflow document starts with 'apiVersion:'"))
             continue
-        builder = _Builder(file, doc.positions, doc.problems, eof)
+        builder = _Builder(file, doc.positions, doc.problems, eof, characters=len(text) + MAX_ALIAS_CHARACTERS)
         try:
             with collector_paused():
                 doc.data = builder.build(node, ())
@@ -400,6 +400,9 @@ def _kind(node: Node) -> str:
 # workflow stays far below them (10,000 steps are about 200,000 values, nested a dozen deep).
 MAX_VALUES = 1_000_000  # values in one document, aliases expanded
 MAX_ALIAS_VALUES = 10_000  # values produced by expanding aliases (a 600-byte "billion laughs")
+# Characters that aliases may add to the text's own: ten thousand aliases of one long string are
+# few values but gigabytes of inputs JSON.
+MAX_ALIAS_CHARACTERS = 1_000_000
 MAX_DEPTH = 100  # nesting of mappings and lists
 
 _MAP_TAG = "tag:yaml.org,2002:map"
@@ -428,8 +431,11 @@ class _Builder:
     """
 
     def __init__(self, file: str, positions: dict[Path, tuple[_Marks, _Marks | None, str | None]],
-                 diagnostics: list[Diagnostic], eof: _EndFix = None):
+                 diagnostics: list[Diagnostic], eof: _EndFix = None, characters: int = 2**63):
         self.file = file
+        # Scalars and keys may hold this many characters in all. Each character of a value stands
+        # for at least one of the text, so only aliases can go past the text's own length.
+        self.characters = characters
         self.eof = eof
         self.positions = positions
         self.diagnostics = diagnostics
@@ -448,6 +454,9 @@ class _Builder:
         if self.values > MAX_VALUES:
             raise self._too_large(node, f"the document holds more than {MAX_VALUES:,} values")
         if isinstance(node, ScalarNode):
+            self.characters -= len(node.value)
+            if self.characters < 0:
+                raise self._too_many_characters(node)
             if node.tag == _STR_TAG:
                 value = node.value
                 if node.style == '"' and _SURROGATE.search(value):
@@ -465,6 +474,9 @@ class _Builder:
                 self.in_alias -= 1
         self.built.add(id(node))
         return self._collection(node, path, depth)
+
+    def _too_many_characters(self, node: Node) -> _TooLarge:
+        return self._too_large(node, f"aliases expand to more than {MAX_ALIAS_CHARACTERS:,} characters")
 
     def _collection(self, node: Node, path: Path, depth: int) -> JSON:
         if self.in_alias:
@@ -516,6 +528,9 @@ class _Builder:
                                               _span(self.file, key_node, self.eof)))
                 continue
             key = key_node.value
+            self.characters -= len(key)
+            if self.characters < 0:
+                raise self._too_many_characters(key_node)
             if key_node.style == '"' and _SURROGATE.search(key):
                 self._not_json(key_node, "holds a lone surrogate, which UTF-8 cannot encode")
                 continue

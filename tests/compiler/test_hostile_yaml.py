@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from compiler import source
 from compiler.diagnostics import EXCERPT_WIDTH, Diagnostic, Span, error, render, render_all
-from compiler.source import MAX_ALIAS_VALUES, MAX_DEPTH, load_documents
+from compiler.source import MAX_ALIAS_CHARACTERS, MAX_ALIAS_VALUES, MAX_DEPTH, load_documents
 from kubernaut.cli import app
 
 from .conftest import IMAGE, workflow_yaml
@@ -52,6 +52,23 @@ def test_a_few_aliases_are_still_fine() -> None:
     docs, diagnostics, _ = load_documents("a.yaml", b"base: &b {x: 1, y: [1, 2]}\none: *b\ntwo: *b\n")
     assert diagnostics == [] and docs[0].problems == []
     assert docs[0].data["two"] == {"x": 1, "y": [1, 2]}
+
+
+@pytest.mark.parametrize(("text", "where"), [
+    ("s: &s '" + "x" * 10_000 + "'\nlist: [" + ", ".join(["*s"] * 200) + "]\n", (1, 4)),  # 2 MB of one string
+    ("m: &m\n  ? '" + "k" * 10_000 + "'\n  : 1\nlist: [" + ", ".join(["*m"] * 200) + "]\n", (2, 5)),  # of a key
+], ids=["string", "key"])
+def test_aliases_of_a_long_string_are_refused(text: str, where: tuple[int, int]) -> None:
+    # few values, but every alias repeats 10,000 characters in the inputs JSON (found by tests/fuzz)
+    found = problems(text)
+    assert located(found) == [("KN060", *where)]  # the anchored string or key
+    assert f"aliases expand to more than {MAX_ALIAS_CHARACTERS:,} characters" in found[0].message
+
+
+def test_aliases_of_a_short_string_are_fine() -> None:
+    text = "s: &s '" + "x" * 1_000 + "'\nlist: [" + ", ".join(["*s"] * 900) + "]\n"  # 0.9 MB
+    docs, diagnostics, _ = load_documents("a.yaml", text.encode())
+    assert diagnostics == [] and len(docs[0].data["list"]) == 900
 
 
 def test_recursive_alias_is_refused() -> None:
