@@ -16,6 +16,7 @@ CODES: dict[str, str] = {
     "KN006": "missing required field",
     "KN007": "value has the wrong type or is not allowed",
     "KN008": "invalid actionType (letters, digits, '.', '_', '-' in '/'-separated segments)",
+    "KN009": "two action types (or images) would share an account or Task name",
     # -- names, durations, images -------------------------------------------------------------
     "KN010": "invalid name (not a DNS-1123 label of at most 63 characters)",
     "KN011": "duplicate step name",
@@ -26,7 +27,7 @@ CODES: dict[str, str] = {
     "KN016": "invalid quantity (workspace size)",
     "KN017": "retries larger than Kubernetes and Tekton can hold",
     "KN018": "invalid label key or value",
-    "KN019": "invalid ServiceAccount or StorageClass name (not a DNS-1123 subdomain)",
+    "KN019": "invalid ServiceAccount or StorageClass name (not a DNS-1123 subdomain, or a reserved kubernaut- account)",
     # -- the DAG ------------------------------------------------------------------------------
     "KN020": "runAfter names an unknown step",
     "KN021": "step depends on itself",

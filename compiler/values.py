@@ -4,6 +4,7 @@ DNS-1123 names and Kubernetes quantities. Each returns a result or a human messa
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from dataclasses import dataclass
@@ -195,3 +196,39 @@ def action_type_problem(action_type: str) -> str | None:
         return (f"'{action_type}' is not an action type: letters, digits, '.', '_' and '-' in segments "
                 "separated by '/', each starting and ending with a letter or digit")
     return None
+
+
+# -- the names of an action type's account ----------------------------------------------------
+
+_NOT_LABEL_CHAR = re.compile(r"[^a-z0-9-]")
+#: Hex digits of the digests that make account names injective (48 bits: finding another action
+#: type or image with the same readable part and digest takes ~2^48 hashes).
+ACCOUNT_DIGEST_LEN = 12
+_TYPE_DIGEST_LEN = 8
+
+
+def action_type_stem(action_type: str) -> str:
+    """The readable part of the names derived from an action type: lower-cased, anything outside
+    ``[a-z0-9-]`` turned into ``-`` (``git/clone`` -> ``git-clone``). Not injective by itself:
+    the targets always append a digest."""
+    return _NOT_LABEL_CHAR.sub("-", action_type.lower()).strip("-") or "action"
+
+
+def _digest(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
+
+
+def action_type_digest(action_type: str) -> str:
+    """A digest of the exact action type (look-alikes differ)."""
+    return _digest(action_type, _TYPE_DIGEST_LEN)
+
+
+def image_digest(image: str) -> str:
+    """``repo@sha256:...`` -> ``sha256:...``: what identifies the image's content (the whole
+    reference when it has no digest)."""
+    return image.rpartition("@")[2] or image
+
+
+def action_account_digest(action_type: str, image: str) -> str:
+    """A digest of the exact action type and the image's digest: one account per pair."""
+    return _digest(f"{action_type}\n{image_digest(image)}", ACCOUNT_DIGEST_LEN)

@@ -38,6 +38,9 @@ class FailureReason(enum.StrEnum):
     IMAGE_PULL_FAILED = "ImagePullFailed"  # the action image could not be pulled
     CREATE_CONTAINER_CONFIG_ERROR = "CreateContainerConfigError"  # a missing Secret/ConfigMap...
     SIGNATURE_VERIFICATION_FAILED = "SignatureVerificationFailed"  # the image policy refused it
+    # the verified image's signed contract is for another action type, or asks for other permissions
+    # than the action type's Role grants: it does not get the Role
+    PERMISSIONS_NOT_DECLARED = "PermissionsNotDeclared"
     DEPENDENCY_MISSING = "DependencyMissing"  # something the step needs is gone (Task, workflow step)
     INVALID_INPUTS = "InvalidInputs"  # its inputs could not be resolved
     INVALID_OUTPUTS = "InvalidOutputs"  # its outputs were refused (not JSON, too large, a key missing)

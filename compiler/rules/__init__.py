@@ -33,6 +33,7 @@ RULES: tuple[Rule, ...] = (
     metadata.labels,
     metadata.object_names,
     metadata.action_types,
+    metadata.derived_names,
     values.durations,
     values.retries,
     values.images,

@@ -16,6 +16,13 @@ any permission in any namespace it serves. So the in-cluster controller does not
   kubernaut is also the cluster's administrator): the engine applies them like the other objects.
 
 Either way nothing is written outside the workflow's own namespace (docs/security.md).
+
+The permissions follow the image (``borrowed_permissions``): the account of an action type is
+named after the action type *and the image digest* it was compiled for (``targets.common.accounts``),
+and once the image is verified, a step whose image's signed contract is for another action type, or
+declares other permissions than the Role grants, fails with ``PermissionsNotDeclared`` before
+anything of it runs. An image without a signed contract runs with the permissions compiled for its
+digest (what the administrator applied from ``kubernaut compile`` output, reviewing that digest).
 """
 
 from __future__ import annotations
@@ -24,9 +31,15 @@ import enum
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from compiler import ir
+from compiler.build import contract_info
+from compiler.contracts import ActionContract
+from targets.common.accounts import action_service_account
+from targets.common.rbac import contract_account, permissions, role_rules, step_service_account
+
 from ..cluster import Cluster, JsonObject, NotFound
 
-__all__ = ["RBAC_KINDS", "ActionRbac", "missing_rbac", "split_rbac"]
+__all__ = ["RBAC_KINDS", "ActionRbac", "borrowed_permissions", "borrowed_role", "missing_rbac", "split_rbac"]
 
 #: The RBAC objects of an action type that only an administrator may create.
 RBAC_KINDS = frozenset({"Role", "RoleBinding"})
@@ -103,3 +116,56 @@ def missing_rbac(cluster: Cluster, required: Sequence[JsonObject], namespace: st
     return ("the RBAC the action contracts ask for is not installed: " + "; ".join(problems)
             + ". The administrator applies it from `kubernaut compile` output (its Roles and RoleBindings); "
             "the controller does not grant permissions itself (docs/security.md)", names)
+
+
+def _undeclared(granted: Sequence[Mapping[str, Any]], signed: ActionContract) -> list[Mapping[str, Any]]:
+    """The rules of ``granted`` that the signed contract does not declare (literally, as ``_covers``)."""
+    declared = role_rules(contract_info(signed, {}).permissions)
+    return [rule for rule in granted if not _covers(declared, rule)]
+
+
+def _borrowing(step: str, image: str, action_type: str, account: str, granted: Sequence[Mapping[str, Any]],
+               signed: ActionContract) -> str | None:
+    if not granted:
+        return None  # an account without a Role grants nothing
+    if signed.action_type != action_type:
+        return (f"step '{step}': the signed contract of {image} is for action type '{signed.action_type}', "
+                f"not '{action_type}'; the image does not get the Role {account} of that action type")
+    undeclared = _undeclared(granted, signed)
+    if undeclared:
+        return (f"step '{step}': the Role {account} of '{action_type}' grants {undeclared[0]}, which the signed "
+                f"contract of {image} does not declare; the image does not get it (compile the workflow with the "
+                "image's own contract, and apply its RBAC)")
+    return None
+
+
+def borrowed_permissions(wf: ir.Workflow, step: ir.Step, signed: ActionContract | None) -> str | None:
+    """Why ``step`` may not run under its action type's account given its verified image's signed
+    contract ``signed``, judged on the compiled Role; None when it may (the V2 engine, which has
+    the compiled workflow).
+
+    Only kubernaut's own accounts with a Role are at stake (a workflow-wide or contract-named
+    account is someone else's, an account without a Role grants nothing). Without a signed
+    contract (None) the Role was compiled for the image's digest, which names the account.
+    """
+    if signed is None or wf.service_account_name is not None or contract_account(wf, step.action_type):
+        return None
+    return _borrowing(step.name, step.image, step.action_type, step_service_account(wf, step),
+                      role_rules(permissions(wf, step.action_type)), signed)
+
+
+def borrowed_role(cluster: Cluster, ae: Mapping[str, Any], signed: ActionContract | None) -> str | None:
+    """``borrowed_permissions`` for a V1 ActionExecution, judged on the Role installed under its
+    account (the ActionExecution controller has no compiled workflow): the Role may grant nothing
+    the image's signed contract does not declare. Only read when the image has a signed contract
+    and the step runs under kubernaut's account of its action type and image."""
+    spec = ae.get("spec") or {}
+    action_type, image = str(spec.get("actionType") or ""), str(spec.get("image") or "")
+    account = spec.get("serviceAccountName")
+    if signed is None or not action_type or account != action_service_account(action_type, image):
+        return None
+    try:
+        installed = cluster.get(_RBAC_API, "Role", account, ae["metadata"].get("namespace"))
+    except NotFound:
+        return None
+    return _borrowing(str(spec.get("step") or ""), image, action_type, account, installed.get("rules") or [], signed)

@@ -14,6 +14,7 @@ WORKFLOW = "kubernaut.ai/workflow"
 STEP = "kubernaut.ai/step"
 ATTEMPT = "kubernaut.ai/attempt"
 ACTION_TYPE = "kubernaut.ai/action-type"  # a label (slug) on RBAC, an annotation (verbatim) elsewhere
+IMAGE_DIGEST = "kubernaut.ai/image-digest"  # on RBAC: the image an action type's permissions are granted to
 
 
 def object_meta(name: str, namespace: str | None, labels: dict[str, str],

@@ -1,8 +1,10 @@
-"""Least-privilege RBAC: a ServiceAccount per action type, plus a Role and RoleBinding granting
-exactly the permissions of its contract when it declares any.
+"""Least-privilege RBAC: a ServiceAccount per action type and image, plus a Role and RoleBinding
+granting exactly the permissions of its contract when it declares any.
 
-Both targets emit these: V1 Job pods and V2 TaskRun pods run under the same per-action-type
-accounts, so a cluster that only ever runs one engine still gets them.
+Both targets emit these: V1 Job pods and V2 TaskRun pods run under the same accounts, so a
+cluster that only ever runs one engine still gets them. The permissions are tied to the image
+digests the workflow was compiled with (the account's name and its ``kubernaut.ai/image-digest``
+annotation): applying a workflow's RBAC grants nothing to another image of the action type.
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from compiler import ir
+from compiler.values import image_digest
 from targets.common.accounts import action_service_account, action_type_slug
-from targets.common.labels import ACTION_TYPE, MANAGED_BY, MANAGER, object_meta
+from targets.common.labels import ACTION_TYPE, IMAGE_DIGEST, MANAGED_BY, MANAGER, object_meta
 
 RBAC_API_VERSION = "rbac.authorization.k8s.io/v1"
 
@@ -30,6 +33,20 @@ def action_types(wf: ir.Workflow) -> list[str]:
     return list(dict.fromkeys(step.action_type for step in wf.steps))
 
 
+#: An action type and the image that implements it: what one account's permissions are granted to.
+Grantee = tuple[str, str]
+
+
+def grantees(wf: ir.Workflow) -> list[Grantee]:
+    """The workflow's (action type, image digest) pairs, each once, in the order steps first use them."""
+    return list(dict.fromkeys((step.action_type, image_digest(step.image)) for step in wf.steps))
+
+
+def _annotations(grantee: Grantee) -> dict[str, str]:
+    # For the reviewer of `kubernaut compile` output: whom the permissions are for, verbatim.
+    return {ACTION_TYPE: grantee[0], IMAGE_DIGEST: grantee[1]}
+
+
 def permissions(wf: ir.Workflow, action_type: str) -> tuple[ir.PolicyRule, ...]:
     """The contract's RBAC rules; none for an action type without a contract."""
     contract = wf.contracts.get(action_type)
@@ -46,7 +63,7 @@ def step_service_account(wf: ir.Workflow, step: ir.Step) -> str:
     """The account a step's pods run under, on both engines: the workflow's when it names one,
     else the one its contract names, else its action type's least-privilege account."""
     return wf.service_account_name or contract_account(wf, step.action_type) or action_service_account(
-        step.action_type)
+        step.action_type, step.image)
 
 
 def needs_api_token(wf: ir.Workflow, step: ir.Step) -> bool:
@@ -89,42 +106,52 @@ def _rule(rule: ir.PolicyRule) -> dict[str, Any]:
     return out
 
 
-def service_account(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
+def role_rules(rules: tuple[ir.PolicyRule, ...]) -> list[dict[str, Any]]:
+    """The rules of a Role granting ``rules`` (Secrets left out, see ``_without_secrets``)."""
+    return [_rule(kept) for r in rules if (kept := _without_secrets(r)) is not None]
+
+
+def service_account(wf: ir.Workflow, grantee: Grantee) -> dict[str, Any]:
+    action_type, image = grantee
     account: dict[str, Any] = {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
-        "metadata": object_meta(action_service_account(action_type), wf.namespace, action_type_labels(action_type)),
+        "metadata": object_meta(action_service_account(action_type, image), wf.namespace,
+                                action_type_labels(action_type), _annotations(grantee)),
     }
     if not permissions(wf, action_type):
         account["automountServiceAccountToken"] = False
     return account
 
 
-def role(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
+def role(wf: ir.Workflow, grantee: Grantee) -> dict[str, Any]:
+    action_type, image = grantee
     return {
         "apiVersion": RBAC_API_VERSION,
         "kind": "Role",
-        "metadata": object_meta(action_service_account(action_type), wf.namespace, action_type_labels(action_type)),
-        "rules": [_rule(kept) for r in permissions(wf, action_type) if (kept := _without_secrets(r)) is not None],
+        "metadata": object_meta(action_service_account(action_type, image), wf.namespace,
+                                action_type_labels(action_type), _annotations(grantee)),
+        "rules": role_rules(permissions(wf, action_type)),
     }
 
 
-def role_binding(wf: ir.Workflow, action_type: str) -> dict[str, Any]:
-    name = action_service_account(action_type)
+def role_binding(wf: ir.Workflow, grantee: Grantee) -> dict[str, Any]:
+    action_type, image = grantee
+    name = action_service_account(action_type, image)
     subject: dict[str, Any] = {"kind": "ServiceAccount", "name": name}
     if wf.namespace is not None:
         subject["namespace"] = wf.namespace
     return {
         "apiVersion": RBAC_API_VERSION,
         "kind": "RoleBinding",
-        "metadata": object_meta(name, wf.namespace, action_type_labels(action_type)),
+        "metadata": object_meta(name, wf.namespace, action_type_labels(action_type), _annotations(grantee)),
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
         "subjects": [subject],
     }
 
 
 def rbac_for(wf: ir.Workflow) -> list[dict[str, Any]]:
-    """ServiceAccounts, then Roles, then RoleBindings (dependency order), per action type.
+    """ServiceAccounts, then Roles, then RoleBindings (dependency order), per action type and image.
 
     Nothing when the workflow names its own ``serviceAccountName``: that account and its
     permissions belong to the user, and kubernaut must not grant it anything behind their back.
@@ -134,8 +161,8 @@ def rbac_for(wf: ir.Workflow) -> list[dict[str, Any]]:
         return []
     # An action type whose contract names its own account (an upstream entry's pre-created,
     # operator-managed account) gets none from kubernaut, like a workflow-wide account.
-    types = [t for t in action_types(wf) if contract_account(wf, t) is None]
-    privileged = [t for t in types if permissions(wf, t)]
-    return ([service_account(wf, t) for t in types]
-            + [role(wf, t) for t in privileged]
-            + [role_binding(wf, t) for t in privileged])
+    pairs = [g for g in grantees(wf) if contract_account(wf, g[0]) is None]
+    privileged = [g for g in pairs if permissions(wf, g[0])]
+    return ([service_account(wf, g) for g in pairs]
+            + [role(wf, g) for g in privileged]
+            + [role_binding(wf, g) for g in privileged])

@@ -16,15 +16,15 @@ __all__ = ["action_execution_name", "action_type_slug", "job_name", "rbac_name",
            "workspace_claim_name"]
 
 
-def rbac_name(action_type: str) -> str:
-    """Name shared by the ServiceAccount, Role and RoleBinding of an action type.
+def rbac_name(action_type: str, image: str) -> str:
+    """Name shared by the ServiceAccount, Role and RoleBinding of an action type run by ``image``.
 
     The rule lives in ``targets.common.accounts`` because the tekton target names the same
-    accounts in its PipelineRuns. ``action_type_slug`` (re-exported from there) lower-cases the
-    action type and turns everything outside ``[a-z0-9-]`` into ``-``: action types differing only
-    in those characters share an account (docs/targets-jobs.md).
+    accounts in its PipelineRuns: the action type made readable, plus a digest of the exact
+    action type and the image's digest, so look-alike action types and other images of the same
+    action type never share an account (docs/targets-jobs.md).
     """
-    return action_service_account(action_type)
+    return action_service_account(action_type, image)
 
 
 def workspace_claim_name(wf: ir.Workflow) -> str:

@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
+from compiler.rules import metadata
 from compiler.values import action_type_problem, label_key_problem, label_value_problem
 from kubernaut.cli import app
 
@@ -98,3 +100,41 @@ def test_label_syntax_helpers_follow_kubernetes() -> None:
     assert label_value_problem("") is None
     assert label_value_problem("A.b_c-D") is None
     assert label_value_problem("-a") is not None
+
+
+def test_a_workflow_cannot_run_under_a_kubernaut_action_account(compile_text: Any) -> None:
+    [(code, line, col, message)] = errors(compile_text, document(
+        spec="  serviceAccountName: kubernaut-kubernetes-scale-deployment-89c6838ba4c9\n"))
+    assert (code, line, col) == ("KN019", 6, 23)
+    assert "is reserved" in message
+
+
+def test_look_alike_action_types_compile_to_distinct_accounts(tmp_path: Path) -> None:
+    contracts = tmp_path / "contracts"
+    contracts.mkdir()
+    for i, name in enumerate(("acme/scale_it", "acme.scale-it")):
+        (contracts / f"{i}.yaml").write_text(
+            f"apiVersion: kubernaut.ai/v1alpha1\nkind: ActionContract\nmetadata: {{name: {name}}}\n"
+            "spec:\n  permissions:\n    - {apiGroups: [apps], resources: [deployments], verbs: [get]}\n",
+            encoding="utf-8")
+    file = tmp_path / "wf.yaml"
+    file.write_text(f"{HEAD}metadata:\n  name: wf\nspec:\n  steps:\n"
+                    f"    - {{name: a, actionType: acme/scale_it, image: '{IMAGE}'}}\n"
+                    f"    - {{name: b, actionType: acme.scale-it, image: '{IMAGE}'}}\n", encoding="utf-8")
+    for target in ("jobs", "tekton"):
+        result = CliRunner().invoke(app, ["compile", str(file), "--target", target, "--contracts", str(contracts)])
+        assert result.exit_code == 0, result.output
+        roles = [d["metadata"]["name"] for d in yaml.safe_load_all(result.stdout) if d and d["kind"] == "Role"]
+        assert len(roles) == 2 and len(set(roles)) == 2, roles
+
+
+def test_colliding_derived_names_are_a_located_error(compile_text: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Only a digest collision can make two action types share an account; simulate one.
+    monkeypatch.setattr(metadata, "action_account_digest", lambda action_type, image: "000000000000")
+    monkeypatch.setattr(metadata, "action_type_digest", lambda action_type: "00000000")
+    text = document().replace("    - name: a\n", "    - name: z\n      actionType: kubernaut.echo\n"
+                              f"      image: {IMAGE}\n    - name: a\n")
+    found = [(code, line, col) for code, line, col, _ in errors(compile_text, text)]
+    assert ("KN009", 11, 19) in found
+    [message] = [m for code, _, _, m in errors(compile_text, text) if code == "KN009"]
+    assert "'kubernaut/echo' of step 'a' gets the same account name as 'kubernaut.echo' of step 'z'" in message

@@ -297,7 +297,7 @@ def test_without_the_administrators_rbac_the_workflow_fails_at_once_saying_what_
     assert status["phase"] == "Failed"
     assert status["failureDetails"]["reason"] == "DependencyMissing"
     message = status["failureDetails"]["message"]
-    assert "Role production/kubernaut-kubernetes-scale-deployment is missing" in message
+    assert re.search(r"Role production/kubernaut-kubernetes-scale-deployment-[0-9a-f]{12} is missing", message)
     assert "kubernaut compile" in message
     assert not h.cluster.objects("Role") and not h.cluster.objects("RoleBinding")
     assert not h.cluster.objects("Job") and not h.cluster.objects("PipelineRun")
@@ -307,7 +307,8 @@ def test_a_role_that_grants_less_than_the_contract_is_refused() -> None:
     h = Admin()
     path = ROOT / "examples" / "single-action.yaml"
     h.apply_compiled_rbac(path)
-    role = h.cluster.get("rbac.authorization.k8s.io/v1", "Role", "kubernaut-kubernetes-scale-deployment", "production")
+    (installed,) = h.cluster.objects("Role")
+    role = h.cluster.get("rbac.authorization.k8s.io/v1", "Role", installed["metadata"]["name"], "production")
     role["rules"] = [r for r in role["rules"] if "deployments/scale" not in r["resources"]]
     h.cluster.update(role)
     h.create(yaml.safe_load(path.read_text()))

@@ -99,7 +99,8 @@ DRIFT = {
     "input": (_change_input, "step 'git-commit': inputs.message: jobs"),
     "timeout": (_change_timeout, "step 'modify-deployment': timeoutSeconds: jobs 600, tekton 3600"),
     "workspace": (_drop_workspace, "step 'git-push-pr': usesWorkspace: jobs true, tekton false"),
-    "account": (_change_account, "step 'git-clone': serviceAccountName: jobs 'kubernaut-git-clone', tekton 'default'"),
+    "account": (_change_account, "step 'git-clone': serviceAccountName: jobs 'kubernaut-git-clone-e86a270f0094', "
+                "tekton 'default'"),
     "security": (_weaken_security, "containerSecurityContext.allowPrivilegeEscalation: jobs false, tekton true"),
     "workflow-timeout": (_change_workflow_timeout, "workflow: timeoutSeconds: jobs 900, tekton 7200"),
     "workspace-size": (_change_workspace_size, "workflow: workspace.size: jobs '1Gi', tekton '5Gi'"),

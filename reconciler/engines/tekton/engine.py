@@ -30,7 +30,7 @@ from compiler import ir
 from compiler.contracts import ActionContract
 from compiler.spec import API_VERSION as WFE_API_VERSION
 from compiler.spec import KIND as WFE_KIND
-from targets.common.accounts import action_service_account
+from targets.common.rbac import step_service_account
 from targets.release import HELPER_IMAGE, is_placeholder
 from targets.tekton import NotExpressibleError, TektonOptions
 
@@ -42,7 +42,7 @@ from ...failures import FailureReason, StepFailure
 from ...status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPhase
 from ...supplychain.policy_contracts import ContractProblem, check_inputs, deferred_inputs, parse_contract
 from ...verification import ImageContext, ImageVerification, VerificationResult
-from ..action_rbac import ActionRbac, missing_rbac, split_rbac
+from ..action_rbac import ActionRbac, borrowed_permissions, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
@@ -249,7 +249,7 @@ class TektonEngine:
         lacking = missing_rbac(ctx.cluster, required, ctx.namespace)
         if lacking is not None:
             message, names = lacking
-            step = next(s for s in wf.steps if action_service_account(s.action_type) in names)
+            step = next(s for s in wf.steps if step_service_account(wf, s) in names)
             return _refused(ctx, wf, step.name, message, FailureReason.DEPENDENCY_MISSING)
         apply_shared(ctx.cluster, to_apply, wf.name, ctx.namespace)
         try:
@@ -280,7 +280,7 @@ class TektonEngine:
         ``signed_inputs``)."""
         signed: dict[str, ActionContract] = {}
         for step in wf.steps:
-            account = wf.service_account_name or action_service_account(step.action_type)
+            account = step_service_account(wf, step)
             verdict = self.verification.check(step.image, ImageContext(ctx.namespace, account))
             if verdict.retryable:
                 message = f"image verification of {step.image} could not be completed: {verdict.reason}"
@@ -295,6 +295,8 @@ class TektonEngine:
             for warning in verdict.warnings:
                 ctx.recorder.warning(ctx.wfe, "ImagePolicyWarning", f"{step.image}: {warning}")
             contract, problems = _contract_problems(step, verdict)
+            if (borrowed := borrowed_permissions(wf, step, contract)) is not None:
+                return _refused(ctx, wf, step.name, borrowed, FailureReason.PERMISSIONS_NOT_DECLARED)
             if problems:
                 return _refused(ctx, wf, step.name, f"the inputs of step '{step.name}' do not fit the contract of "
                                 f"{step.image}: " + "; ".join(problems), FailureReason.INVALID_INPUTS)

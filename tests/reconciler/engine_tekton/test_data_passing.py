@@ -65,7 +65,7 @@ def test_objects_are_owned_and_the_shared_ones_are_not() -> None:
     assert "ownerReferences" not in task["metadata"]
     assert "kubernaut.ai/workflow" not in task["metadata"]["labels"]
     (account,) = h.objects("ServiceAccount")  # kubernaut/echo needs no Role
-    assert account["metadata"]["name"] == "kubernaut-kubernaut-echo"
+    assert account["metadata"]["name"].startswith("kubernaut-kubernaut-echo-")
     assert "ownerReferences" not in account["metadata"]
     # The workspace claim comes from the run's volumeClaimTemplate and belongs to the run.
     (claim,) = h.objects("PersistentVolumeClaim")

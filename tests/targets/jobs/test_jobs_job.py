@@ -15,6 +15,7 @@ from targets.common.failures import STDERR_FILE, script_failure_lines
 from targets.jobs import SCRIPT, escape_env_value, job_for_attempt, unescape_env_value
 from targets.jobs.job import TERMINATION_LOG, pod_failure_policy
 from targets.jobs.metadata import ACTION_TYPE, ATTEMPT, STEP, WORKFLOW
+from targets.jobs.names import rbac_name
 
 
 def _pod(job: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +134,7 @@ def test_resources_and_security_follow_the_contract(workflow: Callable[..., ir.W
     assert "automountServiceAccountToken" not in _pod(scale)
     assert _pod(echo)["automountServiceAccountToken"] is False
     assert _pod(unknown)["automountServiceAccountToken"] is False
-    assert _pod(scale)["serviceAccountName"] == "kubernaut-kubernetes-scale-deployment"
+    assert _pod(scale)["serviceAccountName"] == rbac_name("kubernetes/scale_deployment", wf.steps[0].image)
     assert _pod(scale)["restartPolicy"] == "Never"
     assert _pod(scale)["securityContext"]["runAsNonRoot"] is True
 

@@ -12,26 +12,55 @@ from compiler import ir
 from targets.common.naming import is_dns1123_label
 from targets.jobs import names
 
+from .conftest import IMAGE
+
 LABEL = st.from_regex(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", fullmatch=True)
 
 
-@pytest.mark.parametrize(("action_type", "slug"), [
+@pytest.mark.parametrize(("action_type", "readable"), [
     ("git/clone", "git-clone"),
     ("kubernetes/scale_deployment", "kubernetes-scale-deployment"),
     ("acme.io/Custom_Remediation.v2", "acme-io-custom-remediation-v2"),
     ("/weird//", "weird"),
     ("€€€", "action"),
 ])
-def test_action_type_slug(action_type: str, slug: str) -> None:
-    assert names.action_type_slug(action_type) == slug
-    assert names.rbac_name(action_type) == "kubernaut-" + slug
+def test_action_type_slug_is_readable_plus_a_digest(action_type: str, readable: str) -> None:
+    slug = names.action_type_slug(action_type)
+    assert slug.startswith(readable + "-") and len(slug) == len(readable) + 9
+    name = names.rbac_name(action_type, IMAGE)
+    assert name.startswith(f"kubernaut-{readable}-") and len(name) == len(readable) + 23
+    assert is_dns1123_label(slug) and is_dns1123_label(name)
+
+
+def test_the_account_name_is_pinned() -> None:
+    # The preview, both targets and the controllers compute it: changing it renames every account.
+    assert names.action_type_slug("git/clone") == "git-clone-37af50c0"
+    assert names.rbac_name("kubernetes/scale_deployment", "r@sha256:" + "a" * 64) == \
+        "kubernaut-kubernetes-scale-deployment-89c6838ba4c9"
+
+
+def test_look_alike_action_types_get_their_own_names() -> None:
+    # Issue 15: `kubernetes.scale-deployment` must not share the Role of `kubernetes/scale_deployment`.
+    look_alikes = ["kubernetes/scale_deployment", "kubernetes.scale-deployment", "Kubernetes/Scale_Deployment",
+                   "kubernetes-scale-deployment", "kubernetes/scale/deployment"]
+    assert len({names.rbac_name(t, IMAGE) for t in look_alikes}) == len(look_alikes)
+    assert len({names.action_type_slug(t) for t in look_alikes}) == len(look_alikes)
+
+
+def test_another_image_of_the_action_type_gets_another_account() -> None:
+    # The permissions are granted to the image digest the workflow was compiled with.
+    other = IMAGE.rpartition("@")[0] + "@sha256:" + "b" * 64
+    assert names.rbac_name("git/clone", IMAGE) != names.rbac_name("git/clone", other)
+    # The digest, not the repository, identifies the image.
+    assert names.rbac_name("git/clone", IMAGE) == names.rbac_name("git/clone", "mirror.example/x@" +
+                                                                   IMAGE.rpartition("@")[2])
 
 
 def test_long_action_types_are_shortened_with_a_hash() -> None:
     long = "vendor.example.com/" + "remediate-" * 10
-    name = names.rbac_name(long)
+    name = names.rbac_name(long, IMAGE)
     assert len(name) == 63 and is_dns1123_label(name)
-    assert name != names.rbac_name(long + "x")
+    assert name != names.rbac_name(long + "x", IMAGE)
     assert is_dns1123_label(names.action_type_slug(long))
 
 
@@ -51,7 +80,7 @@ def test_the_seed_names(workflow: Callable[..., ir.Workflow], step: Callable[...
 def test_service_account_is_the_workflows_when_set(workflow: Callable[..., ir.Workflow],
                                                   step: Callable[..., ir.Step]) -> None:
     s = step("a", action_type="git/clone")
-    assert names.service_account_name(workflow(s), s) == "kubernaut-git-clone"
+    assert names.service_account_name(workflow(s), s) == names.rbac_name("git/clone", IMAGE)
     assert names.service_account_name(workflow(s, service_account_name="mine"), s) == "mine"
 
 

@@ -6,16 +6,19 @@ from collections.abc import Callable
 
 from compiler import ir
 from targets.jobs import ActionExecution, action_execution, compile_workflow, workspace_claim
+from targets.jobs.names import rbac_name
+
+from .conftest import IMAGE
 
 
 def test_order_rbac_claim_then_execution_and_job_per_step(workflow: Callable[..., ir.Workflow],
                                                           step: Callable[..., ir.Step]) -> None:
     wf = workflow(step("scale", action_type="kubernetes/scale_deployment"), step("b", uses_workspace=True))
     assert [(d["kind"], d["metadata"]["name"]) for d in compile_workflow(wf)] == [
-        ("ServiceAccount", "kubernaut-kubernetes-scale-deployment"),
-        ("ServiceAccount", "kubernaut-kubernaut-echo"),
-        ("Role", "kubernaut-kubernetes-scale-deployment"),
-        ("RoleBinding", "kubernaut-kubernetes-scale-deployment"),
+        ("ServiceAccount", rbac_name("kubernetes/scale_deployment", IMAGE)),
+        ("ServiceAccount", rbac_name("kubernaut/echo", IMAGE)),
+        ("Role", rbac_name("kubernetes/scale_deployment", IMAGE)),
+        ("RoleBinding", rbac_name("kubernetes/scale_deployment", IMAGE)),
         ("PersistentVolumeClaim", "wf-workspace"),
         ("ActionExecution", "wf-scale"),
         ("Job", "wf-scale-1"),
@@ -54,7 +57,7 @@ def test_action_execution_record(workflow: Callable[..., ir.Workflow], step: Cal
     assert doc["spec"] == {
         "workflowName": "wf", "step": "b", "actionType": "kubernaut/echo", "image": wf.steps[1].image,
         "inputs": {"v": "$(steps.a.outputs.v)"}, "usesWorkspace": True, "workspaceClaimName": "wf-workspace",
-        "retries": 2, "timeoutSeconds": 30, "serviceAccountName": "kubernaut-kubernaut-echo",
+        "retries": 2, "timeoutSeconds": 30, "serviceAccountName": rbac_name("kubernaut/echo", IMAGE),
         "dependencies": ["a"], "when": ["$(steps.a.outputs.ok) == 'true'"],
     }
     assert ActionExecution.model_validate(doc).spec.retries == 2

@@ -171,7 +171,8 @@ def test_service_accounts_per_action_type(corpus_workflow: ir.Workflow, docs: li
         if corpus_workflow.service_account_name is None:
             contract = corpus_workflow.contracts.get(step.action_type)
             named = contract.service_account_name if contract is not None else None  # upstream entries
-            assert specs[step.name]["serviceAccountName"] == named or action_service_account(step.action_type)
+            assert specs[step.name]["serviceAccountName"] == named or action_service_account(
+                step.action_type, step.image)
         else:
             assert "serviceAccountName" not in specs[step.name]
             assert run["taskRunTemplate"]["serviceAccountName"] == corpus_workflow.service_account_name
