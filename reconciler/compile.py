@@ -1,14 +1,16 @@
 """A WorkflowExecution object (as read from the cluster) -> IR, or located diagnostics.
 
-The controller compiles exactly what ``kubernaut validate`` would: the object is written back as
-YAML text and run through ``compiler.frontend.compile_source`` under the file name
-``wfe/<namespace>/<name>``, so a diagnostic in ``status.diagnostics`` reads like the CLI's
-(``wfe/prod/fix:12:15: error[KN030]: ...``) and points into the text ``kubectl get -o yaml``
-shows for the spec.
+The controller compiles exactly what ``kubernaut validate`` would, under the file name
+``wfe/<namespace>/<name>``. The object is already data, so it is checked as it is — no YAML text
+written and parsed again (issue 13). Only when that finds an error is the object written as YAML
+text and compiled from it, so that a diagnostic in ``status.diagnostics`` reads
+like the CLI's (``wfe/prod/fix:12:15: error[KN030]: ...``) and points into the text ``kubectl get
+-o yaml`` shows for the spec.
 
-Compiling costs milliseconds and every reconcile of a workflow (and every Job an
-ActionExecution creates) needs the IR, so :class:`WorkflowCompiler` caches the result per
-``(uid, generation)``: the spec cannot change without the generation changing.
+Compiling costs milliseconds and every reconcile of a workflow needs the IR, so
+:class:`WorkflowCompiler` caches the result per ``(uid, generation)``: the spec cannot change
+without the generation changing. The ActionExecution controller never compiles: each step's plan
+is in its ActionExecution (``spec.jobTemplate``).
 """
 
 from __future__ import annotations
@@ -21,9 +23,12 @@ from typing import Any
 
 from compiler import ir
 from compiler.contracts import Catalog
-from compiler.diagnostics import Diagnostic, has_errors, render_all
-from compiler.frontend import compile_source
+from compiler.diagnostics import Diagnostic, has_errors, render_all, sort_key
+from compiler.frontend import check_document, compile_source
+from compiler.source import SourceDocument
 from compiler.yamlout import dump_document
+
+from .cluster.snapshots import json_copy
 
 __all__ = ["Compiled", "WorkflowCompiler", "compile_object", "manifest_text", "source_name"]
 
@@ -71,9 +76,32 @@ def manifest_text(obj: Mapping[str, Any]) -> str:
     return dump_document(doc)
 
 
+def _user_document(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What :func:`manifest_text` writes, as data (a copy: the front end may keep parts of it)."""
+    meta = obj.get("metadata") or {}
+    doc: dict[str, Any] = {
+        "apiVersion": obj.get("apiVersion"),
+        "kind": obj.get("kind"),
+        "metadata": {k: meta[k] for k in _USER_METADATA if meta.get(k)},
+    }
+    if "spec" in obj:
+        doc["spec"] = obj["spec"]
+    copied: dict[str, Any] = json_copy(doc)
+    return copied
+
+
 def compile_object(obj: Mapping[str, Any], catalog: Catalog) -> Compiled:
     """Compile one WorkflowExecution object. Never raises on bad input."""
     name = source_name(obj)
+    try:
+        unit = check_document(SourceDocument(name, "", 0, _user_document(obj)), catalog)
+    except (TypeError, ValueError):
+        unit = None  # not plain JSON data: the text path reports it, located
+    if unit is not None and unit.workflow is not None and not has_errors(unit.diagnostics):
+        # Its warnings (no contract known...) carry no line: the controller reports none of a
+        # workflow that compiles; `kubernaut validate` shows them located.
+        return Compiled(unit.workflow, tuple(sorted(unit.diagnostics, key=sort_key)))
+    # An error to report: compile the text a user sees, for located diagnostics.
     result = compile_source(name, manifest_text(obj).encode("utf-8"), catalog)
     workflows = result.workflows
     workflow = workflows[0] if result.ok and len(workflows) == 1 else None
