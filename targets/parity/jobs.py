@@ -37,7 +37,9 @@ def _workflow_timeout(docs: Sequence[Manifest], workflow: str) -> int | None:
     for doc in of_kind(docs, WORKFLOW_EXECUTION):
         if name_of(doc) == workflow:
             spec = as_map(doc.get("spec"), "WorkflowExecution.spec")
-            return duration_seconds(spec.get("timeout", DEFAULT_WORKFLOW_TIMEOUT), "WorkflowExecution.spec.timeout")
+            timeout = spec.get("timeout")  # null is absent, for the front end as for the API server
+            return duration_seconds(DEFAULT_WORKFLOW_TIMEOUT if timeout is None else timeout,
+                                    "WorkflowExecution.spec.timeout")
     return None
 
 
