@@ -118,7 +118,16 @@ def _model_schema(model: type[BaseModel]) -> dict[str, Any]:
 MUTABLE_SPEC_FIELDS = frozenset({"cancel"})
 
 
+# CEL's reserved words: the API server makes a property of such a name readable only as
+# `__<word>__`, which the embedded cluster's CEL evaluator would not understand.
+_CEL_RESERVED = frozenset({"true", "false", "null", "in", "as", "break", "const", "continue", "else", "for",
+                           "function", "if", "import", "let", "loop", "package", "namespace", "return", "var",
+                           "void", "while"})
+
+
 def _unchanged(field: str) -> str:
+    if field in _CEL_RESERVED or not field.isidentifier():
+        raise SchemaError(f"spec field {field!r} cannot be named in a CEL rule as is")
     # Presence too: a field added or removed after creation is a change. (`==` alone would
     # need both sides present; CEL reports a missing one as an error, not as a difference.)
     return f"(has(self.{field}) ? has(oldSelf.{field}) && self.{field} == oldSelf.{field} : !has(oldSelf.{field}))"

@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from reconciler.cluster import Invalid
 from reconciler.cluster.memory import MemoryCluster
+from targets.crds import SchemaError, immutable_spec_rule
 
 ROOT = Path(__file__).resolve().parents[2]
 IMAGE = "registry.example/actions/scale@sha256:" + "a" * 64
@@ -103,3 +105,20 @@ def test_the_generated_crds_carry_the_rule() -> None:
         assert "oldSelf" in rule["rule"] and "cancel" not in rule["rule"]
         for field in fields:
             assert f"self.{field} == oldSelf.{field}" in rule["rule"]
+
+
+def test_a_spec_field_cel_cannot_name_as_is_is_a_schema_error() -> None:
+    # The API server would expose `namespace` as `__namespace__` only: the generator refuses it.
+    class Reserved(BaseModel):
+        namespace: str
+
+    with pytest.raises(SchemaError, match="'namespace'"):
+        immutable_spec_rule(Reserved)
+
+
+def test_removing_an_optional_field_is_a_change_too() -> None:
+    cluster = MemoryCluster()
+    wfe = _wfe()
+    wfe["spec"]["timeout"] = "10m"
+    with pytest.raises(Invalid, match=MESSAGE):
+        cluster.update(_edited(cluster, wfe, lambda spec: spec.pop("timeout")))
