@@ -162,16 +162,18 @@ class Campaign:
             wait = max(0.0, min(w.started + args.timeout for w in busy) - time.monotonic())
             ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=wait)
             for i, w in enumerate(workers):
-                if w.index is None:
+                index = w.index
+                if index is None:
                     continue
                 if w.conn in ready:
                     try:
                         self.record(Result(**w.conn.recv()))
                     except EOFError:  # the worker died (a segfault, the memory limit in C code)
-                        self.record(Result(w.index, CRASH, f"worker died: exit code {w.process.exitcode}"))
-                        w = workers[i] = self.replace(w)
+                        dead, w = w, self.replace(w)
+                        workers[i] = w
+                        self.record(Result(index, CRASH, f"worker died: exit code {dead.process.exitcode}"))
                 elif time.monotonic() - w.started > args.timeout:
-                    self.record(Result(w.index, HANG, f"no result after {args.timeout:g} s", args.timeout))
+                    self.record(Result(index, HANG, f"no result after {args.timeout:g} s", args.timeout))
                     w = workers[i] = self.replace(w)
                 else:
                     continue
