@@ -53,6 +53,7 @@ from reconciler.simulation.jobs import JobSimulator  # noqa: E402
 from reconciler.simulation.tekton import tekton_controllers  # noqa: E402
 from reconciler.simulation.wiring import simulated_pods  # noqa: E402
 from reconciler.verification import ImagePolicy  # noqa: E402
+from targets.common.labels import STEP, WORKFLOW  # noqa: E402
 
 IMAGE = "ghcr.io/kubernaut/actions/thing@sha256:" + "c" * 64
 STEPS = (("a", ()), ("b", ("a",)), ("c", ("a",)), ("d", ("b", "c")), ("e", ("d",)))
@@ -89,11 +90,20 @@ class Recording:
                 kind, name = args[0]["kind"], args[0]["metadata"].get("name")
             else:
                 kind, name = args[1], (args[2] if len(args) > 2 and verb != "list" else None)
-            kept = answer if verb == "patch_status" or (verb == "create" and kind == "Job") else None
+            # Only what transitions() reads: a Job's workflow/step labels (and conditions, for the
+            # simulator's status patches). Keeping whole answers would grow the heap the garbage
+            # collector scans, and so slow down what is being measured.
+            kept = _job_facts(answer) if kind == "Job" and verb in ("patch_status", "create") else None
             self.calls.append((time.perf_counter(), verb, kind, name, kept))
             return answer
 
         return call
+
+
+def _job_facts(job: Any) -> dict[str, Any]:
+    conditions = (job.get("status") or {}).get("conditions") or []
+    return {"metadata": {"labels": {k: job["metadata"]["labels"][k] for k in (WORKFLOW, STEP)}},
+            "status": {"conditions": [{"type": c.get("type")} for c in conditions]}}
 
 
 class CountingMetrics(Metrics):
@@ -153,12 +163,12 @@ def transitions(result: dict[str, Any]) -> list[float]:
         if verb == "patch_status" and kind == "Job" and answer and any(
                 c.get("type") == "Complete" for c in (answer.get("status") or {}).get("conditions") or []):
             labels = answer["metadata"]["labels"]
-            completed.setdefault((labels["kubernaut.ai/workflow"], labels["kubernaut.ai/step"]), at)
+            completed.setdefault((labels[WORKFLOW], labels[STEP]), at)
     gaps = []
     for at, verb, kind, _name, answer in result["engine_calls"]:
         if verb == "create" and kind == "Job" and answer:
             labels = answer["metadata"]["labels"]
-            workflow_name, step = labels["kubernaut.ai/workflow"], labels["kubernaut.ai/step"]
+            workflow_name, step = labels[WORKFLOW], labels[STEP]
             deps = DEPS.get(step, ())
             if deps and all((workflow_name, d) in completed for d in deps):
                 gaps.append(at - max(completed[(workflow_name, d)] for d in deps))

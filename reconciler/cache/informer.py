@@ -79,6 +79,10 @@ class Informer:
         self._clock = clock
         self._resync_seconds = resync_seconds
         self._objects: dict[ObjectKey, JsonObject] = {}
+        # The revision of each object as listeners last heard of it. Not the cached one: a write's
+        # answer (observe) is cached without telling them, and a re-list after a 410 must still
+        # announce it, or the controllers watching that kind never learn of the write (fault campaign).
+        self._announced: dict[ObjectKey, int | None] = {}
         self._listeners: list[Listener] = []
         self._next_resync: float | None = None
         self.synced = False
@@ -152,10 +156,13 @@ class Informer:
             gone = [self._objects[k] for k in sorted(self._objects) if k not in fresh]
             previous, self._objects = self._objects, fresh
             for obj in gone:  # deleted while we were not watching
+                self._announced.pop(object_key(obj), None)
                 self._notify("DELETED", obj, obj)
             for key, obj in fresh.items():
                 old = previous.get(key)
-                if old is None or _revision(old) != _revision(obj):
+                revision = _revision(obj)
+                if old is None or key not in self._announced or self._announced[key] != revision:
+                    self._announced[key] = revision
                     self._notify("MODIFIED" if old is not None else "ADDED", obj, old)
             self.synced = True
             if self._next_resync is None and self._resync_seconds:
@@ -168,14 +175,19 @@ class Informer:
             old = self._objects.get(key)
             if event_type == "DELETED":
                 self._objects.pop(key, None)
+                self._announced.pop(key, None)
             else:
                 self._objects[key] = obj
+                self._announced[key] = _revision(obj)
             self._notify(event_type, obj, old)
 
     def _count(self, counter: str) -> None:
         setattr(self.stats, counter, getattr(self.stats, counter) + 1)
 
     def _maybe_resync(self) -> int:
+        due = self._next_resync
+        if due is None or self._clock.monotonic() < due:
+            return 0  # the common case, decided without the lock
         with self._lock:  # several controllers' threads may poll one informer
             if self._next_resync is None or self._clock.monotonic() < self._next_resync or not self._resync_seconds:
                 return 0

@@ -103,3 +103,52 @@ def test_a_new_version_shares_what_it_did_not_change(cluster: MemoryCluster, mak
     assert first is not None and second is not None
     assert second.object["spec"] is first.object["spec"]  # unchanged: not copied again
     assert second.object["metadata"]["labels"] == {"a": "c"} and first.object["metadata"]["labels"] == {"a": "b"}
+
+
+def test_a_status_patch_is_merged_into_a_read_only_version(cluster: MemoryCluster, make: Builders) -> None:
+    cluster.create(make.job())
+    ready = {"type": "Ready", "status": "True", "reason": "Up"}
+    cluster.patch_status("batch/v1", "Job", "job", None, {"active": 1, "conditions": [ready]})
+    watch = cluster.watch("batch/v1", "Job", resource_version=cluster.resource_version)
+    done = {"type": "Complete", "status": "True", "reason": "Done"}
+    answer = cluster.patch_status("batch/v1", "Job", "job", None, {"active": None, "conditions": [ready, done]})
+    event = watch.next()
+    assert event is not None and event.object["status"] == {"conditions": [ready, done]} == answer["status"]
+    with pytest.raises(TypeError):
+        event.object["status"]["conditions"].append(done)
+    answer["status"]["conditions"].append(done)  # the answer is the caller's: plain and separate
+    assert cluster.get("batch/v1", "Job", "job")["status"] == {"conditions": [ready, done]}
+
+
+def test_an_appended_list_element_shares_the_elements_before_it() -> None:
+    old = freeze({"conditions": [{"type": "A"}, {"type": "B"}]})
+    new = freeze({"conditions": [{"type": "A"}, {"type": "B2"}, {"type": "C"}]}, old)
+    assert new["conditions"][0] is old["conditions"][0]
+    assert new["conditions"][1] is not old["conditions"][1] and json_copy(new) == {
+        "conditions": [{"type": "A"}, {"type": "B2"}, {"type": "C"}]}
+
+
+def test_an_unchanged_status_part_is_the_same_object_in_the_next_version(cluster: MemoryCluster,
+                                                                       make: Builders) -> None:
+    cluster.create(make.job())
+    ready = {"type": "Ready", "status": "True", "reason": "Up"}
+    cluster.patch_status("batch/v1", "Job", "job", None, {"conditions": [ready], "counts": {"a": 1}})
+    watch = cluster.watch("batch/v1", "Job", resource_version=cluster.resource_version)
+    cluster.patch_status("batch/v1", "Job", "job", None, {"counts": {"a": 2}})
+    cluster.patch_status("batch/v1", "Job", "job", None, {"counts": {"a": 3}})
+    first, second = watch.next(), watch.next()
+    assert first is not None and second is not None
+    assert second.object["status"]["conditions"] is first.object["status"]["conditions"]
+    assert second.object["spec"] is first.object["spec"]
+    assert (first.object["status"]["counts"], second.object["status"]["counts"]) == ({"a": 2}, {"a": 3})
+
+
+def test_a_create_answer_is_the_callers_own_copy(cluster: MemoryCluster, make: Builders) -> None:
+    watch = cluster.watch("v1", "ConfigMap")
+    answer = cluster.create(make.configmap(data={"key": "value"}))
+    answer["data"]["key"] = "changed by the caller"
+    answer["metadata"]["labels"] = {"x": "y"}
+    event = watch.next()
+    assert event is not None and event.object["data"] == {"key": "value"}
+    assert "labels" not in event.object["metadata"]
+    assert cluster.get("v1", "ConfigMap", "cm")["data"] == {"key": "value"}

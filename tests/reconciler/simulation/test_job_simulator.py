@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.clock import VirtualClock
 from reconciler.cluster import FaultInjector
+from reconciler.controller import Key
 from reconciler.simulation import Simulation, job_finished, parse_outcomes, pod_name
 from reconciler.simulation.jobs import JobSimulator
 from targets.jobs import escape_env_value
@@ -271,6 +272,27 @@ def test_missing_backoff_limit_defaults_to_six_like_the_api_server() -> None:
     sim = Simulation(outcomes=outcomes)
     (job,) = run_jobs(sim, make_job("wf-flaky", step="flaky", backoff_limit=None))
     assert job["status"]["failed"] == 7 and len(pods_of(sim, job)) == 7
+
+
+def test_reads_come_from_its_informers_and_the_writes_are_unchanged() -> None:
+    sim = Simulation(outcomes=OUTCOMES)
+    sim.cluster.create(make_job("wf-clone-3", step="clone", attempt=3))
+    assert sim.run_until(lambda: bool(job_finished(sim.cluster.objects("Job")[0])), 60)
+    # Like the job controller: one list+watch per kind, then no GET; the same status writes.
+    assert {kind: sim.cluster.count("get", kind) for kind in ("Job", "Pod")} == {"Job": 0, "Pod": 0}
+    assert {kind: sim.cluster.count("list", kind) for kind in ("Job", "Pod")} == {"Job": 1, "Pod": 1}
+    assert sim.cluster.count("patch_status", "Job") == 4 and sim.cluster.count("patch_status", "Pod") == 2
+    assert sim.cluster.count("create", "Pod") == 1
+
+
+def test_a_reconcile_before_the_informers_listed_reads_the_api_server() -> None:
+    sim = Simulation(outcomes=OUTCOMES)
+    job = sim.cluster.create(make_job("wf-clone-3", step="clone", attempt=3))
+    simulator = JobSimulator(sim.cluster, sim.clock, outcomes=OUTCOMES)
+    simulator.reconcile(Key(NS, job["metadata"]["name"]))  # never polled: not synced
+    assert sim.cluster.count("get", "Job") == 1
+    (pod,) = pods_of(sim, get_job(sim, "wf-clone-3"))
+    assert pod["status"]["phase"] == "Running"
 
 
 def test_a_restarted_simulator_finishes_the_run_without_a_second_pod() -> None:
