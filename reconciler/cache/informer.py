@@ -159,11 +159,13 @@ class Informer:
                 self._announced.pop(object_key(obj), None)
                 self._notify("DELETED", obj, obj)
             for key, obj in fresh.items():
-                old = previous.get(key)
                 revision = _revision(obj)
-                if old is None or key not in self._announced or self._announced[key] != revision:
+                if key not in self._announced:  # new to the listeners, even if the cache held it
                     self._announced[key] = revision
-                    self._notify("MODIFIED" if old is not None else "ADDED", obj, old)
+                    self._notify("ADDED", obj, None)
+                elif self._announced[key] != revision or previous.get(key) is None:
+                    self._announced[key] = revision
+                    self._notify("MODIFIED", obj, previous.get(key))
             self.synced = True
             if self._next_resync is None and self._resync_seconds:
                 self._next_resync = self._clock.monotonic() + self._resync_seconds

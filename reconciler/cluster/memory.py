@@ -251,7 +251,8 @@ class MemoryCluster:
         def handle(rt: ResourceType) -> Outcome[MemoryWatch]:
             scope = namespace if rt.namespaced else None
             watch = MemoryWatch(self._hub, (api_version, kind), scope, selector_from(label_selector),
-                                allow_bookmarks, lambda: self._store.revision)
+                                allow_bookmarks, lambda: self._store.revision,
+                                round_expires=self._watch_round_expires(kind))
             if resource_version == "0":
                 for obj in self._store.items((api_version, kind), scope):
                     watch.added(obj)
@@ -393,7 +394,7 @@ class MemoryCluster:
                 if obj is not None:
                     ensure_json(obj)
                 if self.faults is not None:
-                    decision = self.faults.decide(verb, kind)
+                    decision = self.faults.decide(verb, kind, client)
                 if decision.error is not None:
                     raise decision.error
                 answer, status, no_op = handle(rt)
@@ -413,6 +414,17 @@ class MemoryCluster:
             self._log.append(RequestRecord(verb, api_version, kind, namespace, name, status,
                                            no_op=no_op, dry_run=dry_run, client=client))
             return answer
+
+    def _watch_round_expires(self, kind: str) -> Callable[[], bool]:
+        """Asked at the end of each round of a watch opened now: whether the fault injector ends
+        it with 410 Expired (whichever injector is installed by then; for the opener's client)."""
+        client = getattr(self._client, "name", "")
+
+        def expires() -> bool:
+            faults = self.faults
+            return faults is not None and faults.expire_watch(kind, client)
+
+        return expires
 
     def _expire_event(self, key: Key) -> None:
         """The Event's lease ran out: delete it (finalizers do not hold an expiring lease)."""

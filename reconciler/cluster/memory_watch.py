@@ -113,7 +113,10 @@ class MemoryWatch:
         selector: Selector,
         allow_bookmarks: bool,
         current_rv: Callable[[], int],
+        round_expires: Callable[[], bool] | None = None,
     ) -> None:
+        """``round_expires``: asked whenever the watch has delivered events and runs dry (the
+        end of a round); True ends it with 410 Expired (fault injection)."""
         self._hub = hub
         self._condition = hub.condition
         self.type_key = type_key
@@ -125,6 +128,8 @@ class MemoryWatch:
         self._queue: deque[WatchEvent | tuple[EventType, Change]] = deque()
         self._closed = False
         self._last_rv: str | None = None
+        self._round_expires = round_expires
+        self._delivered = False  # events delivered since the last round ended
 
     # -- fed by the cluster (lock held) -------------------------------------------------------
 
@@ -168,6 +173,10 @@ class MemoryWatch:
     def next(self, timeout: float | None = 0.0) -> WatchEvent | None:
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
         with self._condition:
+            if not self._queue and not self._closed and self._delivered and self._round_expires is not None:
+                self._delivered = False
+                if self._round_expires():
+                    self.expire(ApiError(410, "Expired", "injected fault: the watch's resource version expired"))
             while not self._queue and not self._closed:
                 if deadline is None:
                     self._condition.wait()
@@ -181,6 +190,7 @@ class MemoryWatch:
             queued = self._queue.popleft()
             event = queued if isinstance(queued, WatchEvent) else WatchEvent(queued[0], queued[1].snapshot)
             self._last_rv = event.object.get("metadata", {}).get("resourceVersion", self._last_rv)
+            self._delivered = self._delivered or event.type in ("ADDED", "MODIFIED", "DELETED")
             return event
 
     def _bookmark(self) -> WatchEvent | None:
