@@ -1,10 +1,11 @@
 """The objects each engine made for a step, attempt by attempt, and where each attempt's log is.
 
 V1 (``jobs``): ActionExecution ``<workflow>-<step>[-<digest>]`` -> one Job per attempt (named in
-``status.attemptHistory``) -> its Pod(s), found by the ``job-name`` label; the action runs in the
-Pod's first container. V2 (``tekton``): PipelineRun ``<workflow>`` -> the step's TaskRun (from
-``status.childReferences``) -> one Pod per attempt (``retriesStatus[].podName``, then
-``status.podName``); the action runs in container ``step-execute``.
+``status.attemptHistory`` once it ended; the one in progress is ``<ae>-<n>``) -> its Pod(s), found
+by the ``job-name`` label; the action runs in the Pod's first container. V2 (``tekton``):
+PipelineRun ``<workflow>`` -> the step's TaskRun (from ``status.childReferences``) -> one Pod per
+attempt (``retriesStatus[].podName``, then ``status.podName``); the action runs in container
+``step-execute``.
 """
 
 from __future__ import annotations
@@ -92,14 +93,22 @@ def _first_container(pod: Mapping[str, Any]) -> str | None:
     return str(containers[0].get("name")) if containers and containers[0].get("name") else None
 
 
+_FINAL_AE_PHASES = ("Succeeded", "Failed", "Cancelled")
+
+
 def _jobs_step(source: ReadSource, workflow: str, namespace: str, step: str) -> StepObjects:
     ae_name = action_execution_name(workflow, step)
     ae = _get(source, AE_API_VERSION, AE_KIND, ae_name, namespace)
     if ae is None:
         return StepObjects(None)
     status = ae.get("status") or {}
-    history = status.get("attemptHistory") or [
-        {"attempt": n, "job": job_name(ae_name, n)} for n in range(1, int(status.get("attempts") or 0) + 1)]
+    history = list(status.get("attemptHistory") or [
+        {"attempt": n, "job": job_name(ae_name, n)} for n in range(1, int(status.get("attempts") or 0) + 1)])
+    if status.get("phase") not in _FINAL_AE_PHASES:
+        # The history records attempts as they end: the one in progress is its Job alone.
+        running = max((int(e.get("attempt") or 0) for e in history), default=0) + 1
+        if _get(source, "batch/v1", "Job", job_name(ae_name, running), namespace) is not None:
+            history.append({"attempt": running, "job": job_name(ae_name, running)})
     attempts: list[Attempt] = []
     for entry in history:
         number = int(entry.get("attempt") or len(attempts) + 1)
@@ -112,7 +121,7 @@ def _jobs_step(source: ReadSource, workflow: str, namespace: str, step: str) -> 
         last = pods[-1] if pods else None
         attempts.append(Attempt(number, runner, last["metadata"]["name"] if last else "",
                                 _first_container(last) if last else None))
-    parent = EngineObject(AE_KIND, ae_name, str(status.get("phase") or "Pending"),
+    parent = EngineObject(AE_KIND, ae_name, str(status.get("phase") or ("Running" if attempts else "Pending")),
                           tuple(a.runner for a in attempts))
     return StepObjects(parent, tuple(attempts))
 

@@ -87,9 +87,11 @@ def run_cli(scenario: Scenario, engine: str, tmp_path: Path) -> tuple[int, dict[
 
 
 def comparable(wfe: Mapping[str, Any]) -> dict[str, Any]:
-    """The status users compare: no times, no ``engine``."""
+    """The status users compare: no times, no ``engine`` (nor ``specHash``: the specs differ in
+    ``spec.engine``)."""
     status = copy.deepcopy(dict(wfe.get("status") or {}))
     status.pop("engine", None)
+    status.pop("specHash", None)
     for key in _TIMES:
         status.pop(key, None)
     for step in status.get("steps") or []:

@@ -14,6 +14,7 @@ import pytest
 from jobs_engine_harness import AE, IMAGE, OTHER_IMAGE, Harness, echo_step, outcomes, workflow
 
 from reconciler.cluster import validation
+from reconciler.inspect.engine_objects import step_attempts
 from targets.jobs import job_from_template
 
 FAIL_FIRST = "steps: {a: [{result: failed, message: boom}, {}]}"
@@ -133,3 +134,16 @@ def test_an_action_execution_runs_from_its_spec_alone_without_its_workflow() -> 
                                .get("phase") == "Succeeded", max_virtual_seconds=3600)
     status = h.cluster.get(*AE, "orphan-a", "default")["status"]
     assert [e["image"] for e in status["attemptHistory"]] == [IMAGE, IMAGE]
+
+
+def test_the_attempt_in_progress_is_shown_by_inspect() -> None:
+    # The ActionExecution has no status while attempt 1 runs (one write per outcome): describe,
+    # inspect and logs still find its Job, by its deterministic name.
+    h = Harness(default_duration=60.0)
+    h.create(workflow("busy", echo_step("a")))
+    assert h.manager.run_until(lambda: len(h.job_creations()) >= 1, max_virtual_seconds=60)
+    (ae,) = h.objects("ActionExecution")
+    assert not ae.get("status")
+    found = step_attempts(h.cluster, h.wfe("busy"), "a")
+    assert [(a.number, a.runner.name) for a in found.attempts] == [(1, h.job_creations()[0].name)]
+    assert found.parent is not None and found.parent.state == "Running"
