@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from compiler import ir
 from compiler.contracts import ActionContract
@@ -48,7 +48,7 @@ from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
 from .signed_inputs import SignedContractConflict, with_signed_inputs
-from .sync import CANCELLED_MESSAGE, Observed, run_finished, step_statuses, workflow_outcome
+from .sync import CANCELLED_MESSAGE, Observed, completed_tasks, run_finished, step_statuses, workflow_outcome
 
 __all__ = ["ENGINE", "TektonEngine", "build_engine", "taskrun_workflow_key"]
 
@@ -60,10 +60,17 @@ _CANCEL_TRIES = 3
 
 
 def taskrun_workflow_key(taskrun: JsonObject) -> list[Key]:
-    """The WorkflowExecution a TaskRun reports to: its PipelineRun is named after the workflow.
-    A TaskRun without a status was just created and has nothing to report yet (the run's own
-    status update, which lists it, follows)."""
-    if not taskrun.get("status"):
+    """The WorkflowExecution a TaskRun reports to (its PipelineRun is named after the workflow),
+    for the one change of a TaskRun its PipelineRun's status does not report: a retry (an attempt
+    failed, ``retriesStatus`` grew, the TaskRun runs on).
+
+    Tekton writes the run's status when it creates TaskRuns (``childReferences``) and whenever one
+    finishes (the "Tasks Completed" count, or the run's end); that write wakes the workflow through
+    the PipelineRun's watch, so a step's end and its successors' start become one status write of
+    the WorkflowExecution, not two. A TaskRun being created or starting changes nothing kubernaut
+    reports (``sync``). If the TaskRuns' cache lags the run, ``_observe`` reads them fresh."""
+    status = taskrun.get("status") or {}
+    if not status.get("retriesStatus") or run_finished(taskrun):
         return []
     meta = taskrun.get("metadata") or {}
     run = (meta.get("labels") or {}).get(t.LABEL_PIPELINE_RUN)
@@ -309,29 +316,60 @@ class TektonEngine:
         names = {str(ref.get("pipelineTaskName")): str(ref.get("name"))
                  for ref in (pr.get("status") or {}).get("childReferences") or [] if ref.get("kind") == t.TASK_RUN}
         taskruns: dict[str, JsonObject] = {}
+        read_fresh: set[str] = set()
         for step in wf.steps:
             name = names.get(step.name)
             if name is None or step.name in finished:
                 continue
-            try:
-                taskrun = ctx.cluster.get(t.API_VERSION, t.TASK_RUN, name, ctx.namespace)
-                if run_finished(pr) and not run_finished(taskrun):
-                    # Tekton finishes a run only after its TaskRuns: a cached TaskRun still running
-                    # lags the run (informers of different kinds are fed by different watches),
-                    # and would read as cancelled. Ask the API server.
-                    read_fresh = getattr(ctx.cluster, "get_fresh", ctx.cluster.get)
-                    taskrun = read_fresh(t.API_VERSION, t.TASK_RUN, name, ctx.namespace)
-            except NotFound:
-                continue  # Tekton re-creates a TaskRun its run lists but cannot find
-            if owned_by(taskrun, pr["metadata"]["uid"]):
+            taskrun, fresh = _read_taskrun(ctx, name)
+            if fresh:
+                read_fresh.add(step.name)
+            if taskrun is not None and owned_by(taskrun, pr["metadata"]["uid"]):
                 taskruns[step.name] = taskrun
-        return Observed(pr, taskruns, {n: s for n, s in finished.items() if n in names})
+        known = {n: s for n, s in finished.items() if n in names}
+        if _cache_lags(pr, taskruns, known):
+            for step_name, taskrun in list(taskruns.items()):
+                if not run_finished(taskrun) and step_name not in read_fresh:
+                    again, _ = _read_taskrun(ctx, names[step_name], fresh=True)
+                    if again is not None and owned_by(again, pr["metadata"]["uid"]):
+                        taskruns[step_name] = again
+        return Observed(pr, taskruns, known)
 
 
 def build_engine(setup: EngineSetup) -> TektonEngine:
     """The registry's builder (``reconciler.engines.registry``)."""
     return TektonEngine(setup.verification, helper_image=setup.helper_image or HELPER_IMAGE,
                         require_released_helper=setup.require_released_helper, action_rbac=setup.action_rbac)
+
+
+def _read_taskrun(ctx: EngineContext, name: str, *, fresh: bool = False) -> tuple[JsonObject | None, bool]:
+    """A TaskRun the run lists, from the cache; from the API server when ``fresh`` or when the
+    cache has not seen it yet (its informer lags the run's). Also says whether the API server
+    answered. None: gone (Tekton re-creates a TaskRun its run lists but cannot find)."""
+    if not fresh:
+        with contextlib.suppress(NotFound):
+            return ctx.cluster.get(t.API_VERSION, t.TASK_RUN, name, ctx.namespace), False
+    read_fresh = getattr(ctx.cluster, "get_fresh", ctx.cluster.get)
+    try:
+        return read_fresh(t.API_VERSION, t.TASK_RUN, name, ctx.namespace), True
+    except NotFound:
+        return None, True
+
+
+def _cache_lags(pr: JsonObject, taskruns: Mapping[str, JsonObject], known: Mapping[str, StepStatus]) -> bool:
+    """The run has seen more TaskRuns finish than the cached ones show: informers of different
+    kinds are fed by different watches, and a finished TaskRun wakes the workflow only through its
+    run's status (``taskrun_workflow_key``), so its own news must not be missed here. Tekton
+    finishes a run only after its TaskRuns, so any still running then lags too (it would read as
+    cancelled). A run whose message does not count its tasks is not trusted either."""
+    running = sum(1 for taskrun in taskruns.values() if not run_finished(taskrun))
+    if not running:
+        return False
+    if run_finished(pr):
+        return True
+    completed = completed_tasks(pr)
+    seen = len(known) + len(taskruns) - running
+    return completed is None or seen < completed
 
 
 def _contract_problems(step: ir.Step, verdict: VerificationResult) -> tuple[ActionContract | None, list[str]]:

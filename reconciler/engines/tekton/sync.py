@@ -18,6 +18,7 @@ tell V2 from V1 except by ``status.engine`` (docs/engines.md has the table):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,7 @@ from . import vocabulary as t
 __all__ = [
     "CANCELLED_MESSAGE",
     "Observed",
+    "completed_tasks",
     "condition_state",
     "failure_message",
     "run_finished",
@@ -94,6 +96,20 @@ def condition_state(obj: Mapping[str, Any] | None) -> tuple[str, str, str]:
 def run_finished(obj: Mapping[str, Any] | None) -> bool:
     """Tekton's ``IsDone``."""
     return condition_state(obj)[0] in ("True", "False")
+
+
+_COMPLETED = re.compile(r"\bTasks Completed: (\d+)\b")
+
+
+def completed_tasks(pr: Mapping[str, Any] | None) -> int | None:
+    """How many of its tasks a PipelineRun counts as finished (succeeded, failed or cancelled),
+    from its condition's message (Tekton writes "Tasks Completed: N (Failed: F, Cancelled C),
+    Skipped: S"): 0 before it has a condition, None when the message does not say."""
+    condition = _condition(pr)
+    if condition is None:
+        return 0
+    match = _COMPLETED.search(str(condition.get("message") or ""))
+    return int(match.group(1)) if match else None
 
 
 # -- steps with a TaskRun ------------------------------------------------------------------------------
