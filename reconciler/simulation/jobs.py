@@ -214,14 +214,18 @@ class JobSimulator:
         if meta.get("deletionTimestamp") or job_finished(job) or (job.get("spec") or {}).get("suspend"):
             return None
         status = dict(job.get("status") or {})
+        # A Job's first sync: its start goes into the status write that ends this pass, as the job
+        # controller writes startTime together with the pods it created (one write, not two).
+        start: JsonObject = {}
         if not status.get("startTime"):
-            status = self._patch_job(job, {"startTime": rfc3339(self.clock.now()), "active": None,
-                                           "ready": 0, "terminating": 0, "uncountedTerminatedPods": {}})
+            start = {"startTime": rfc3339(self.clock.now()), "active": None, "ready": 0, "terminating": 0,
+                     "uncountedTerminatedPods": {}}
+            status.update(start)
         pods = self._pods(job)
 
         failure = _condition(status, "FailureTarget")
         if failure is not None:  # a failure decided before a restart: finish it
-            self._fail(job, status, pods, failure["reason"], failure["message"])
+            self._fail(job, status, pods, failure["reason"], failure["message"], start)
             return None
 
         pods = [self._advance(job, pod) for pod in pods]
@@ -229,7 +233,7 @@ class JobSimulator:
         matched = [(pod, _pod_failure_rule(job, pod)) for pod in pods if _phase(pod) == "Failed"]
         fail_job = next(((pod, rule) for pod, rule in matched if rule and rule[0] == "FailJob"), None)
         if fail_job is not None:
-            self._fail(job, status, pods, _POD_FAILURE_POLICY_REASON, fail_job[1][1])
+            self._fail(job, status, pods, _POD_FAILURE_POLICY_REASON, fail_job[1][1], start)
             return None
         # Failures an Ignore rule matched (disruptions) are not counted against backoffLimit.
         counted = sum(1 for _, rule in matched if not rule or rule[0] != "Ignore")
@@ -239,14 +243,14 @@ class JobSimulator:
         backoff_limit = int(spec.get("backoffLimit", _DEFAULT_BACKOFF_LIMIT))
 
         if succeeded >= 1:
-            self._complete(job, status, succeeded, failed)
+            self._complete(job, status, succeeded, failed, start)
             return None
         if failed > backoff_limit:
-            self._fail(job, status, pods, _BACKOFF_REASON, _BACKOFF_MESSAGE)
+            self._fail(job, status, pods, _BACKOFF_REASON, _BACKOFF_MESSAGE, start)
             return None
         deadline_in = self._deadline_in(job, status)
         if deadline_in is not None and deadline_in <= _EPSILON:
-            self._fail(job, status, pods, _DEADLINE_REASON, _DEADLINE_MESSAGE)
+            self._fail(job, status, pods, _DEADLINE_REASON, _DEADLINE_MESSAGE, start)
             return None
 
         waits = [deadline_in] if deadline_in is not None else []
@@ -264,7 +268,7 @@ class JobSimulator:
             run = self._run_of(pod)
             if run is not None:
                 waits.append(max(run.remaining(self.clock.monotonic()), 0.0))
-        self._patch_counts(job, status, active, succeeded, failed)
+        self._patch_counts(job, status, active, succeeded, failed, start)
         return Result(requeue_after=min(waits)) if waits else None
 
     # -- pods -----------------------------------------------------------------------------------------
@@ -553,20 +557,24 @@ class JobSimulator:
         return dict(updated.get("status") or {})
 
     def _patch_counts(self, job: JsonObject, status: Mapping[str, Any], active: list[JsonObject],
-                      succeeded: int, failed: int) -> None:
+                      succeeded: int, failed: int, start: JsonObject) -> None:
+        """``start``: the first sync's fields, not written yet (empty after the first sync)."""
         ready = sum(1 for p in active if _phase(p) == "Running")
         wanted = {"active": len(active) or None, "ready": ready, "succeeded": succeeded or None,
                   "failed": failed or None}
-        if any(status.get(k) != v for k, v in wanted.items()):
-            self._patch_job(job, wanted)
+        if start or any(status.get(k) != v for k, v in wanted.items()):
+            self._patch_job(job, {**start, **wanted})
 
-    def _complete(self, job: JsonObject, status: JsonObject, succeeded: int, failed: int) -> None:
+    def _complete(self, job: JsonObject, status: JsonObject, succeeded: int, failed: int,
+                  start: JsonObject) -> None:
         now = rfc3339(self.clock.now())
         conditions = list(status.get("conditions") or [])
         if _condition(status, "SuccessCriteriaMet") is None:
             conditions.append(_new_condition("SuccessCriteriaMet", _COMPLETE_REASON, _COMPLETE_MESSAGE, now))
-            status = self._patch_job(job, {"active": None, "ready": 0, "succeeded": succeeded,
+            status = self._patch_job(job, {**start, "active": None, "ready": 0, "succeeded": succeeded,
                                            "failed": failed or None, "conditions": conditions})
+        elif start:
+            status = self._patch_job(job, start)
         conditions = list(status.get("conditions") or [])
         conditions.append(_new_condition("Complete", _COMPLETE_REASON, _COMPLETE_MESSAGE, now))
         self._patch_job(job, {"conditions": conditions, "completionTime": now})
@@ -574,13 +582,15 @@ class JobSimulator:
             self.events.normal(job, "Completed", "Job completed")
 
     def _fail(self, job: JsonObject, status: JsonObject, pods: list[JsonObject], reason: str,
-              message: str) -> None:
+              message: str, start: JsonObject) -> None:
         now = rfc3339(self.clock.now())
         if _condition(status, "FailureTarget") is None:
             # Recorded before the pods are killed, so a restart finishes this same failure
             # instead of re-deciding it (the killed pods would otherwise look like backoff).
             conditions = [*(status.get("conditions") or []), _new_condition("FailureTarget", reason, message, now)]
-            status = self._patch_job(job, {"conditions": conditions})
+            status = self._patch_job(job, {**start, "conditions": conditions})
+        elif start:
+            status = self._patch_job(job, start)
         killed = 0
         for pod in pods:
             if _terminal(pod):

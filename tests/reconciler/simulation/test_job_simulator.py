@@ -281,7 +281,7 @@ def test_reads_come_from_its_informers_and_the_writes_are_unchanged() -> None:
     # Like the job controller: one list+watch per kind, then no GET; the same status writes.
     assert {kind: sim.cluster.count("get", kind) for kind in ("Job", "Pod")} == {"Job": 0, "Pod": 0}
     assert {kind: sim.cluster.count("list", kind) for kind in ("Job", "Pod")} == {"Job": 1, "Pod": 1}
-    assert sim.cluster.count("patch_status", "Job") == 4 and sim.cluster.count("patch_status", "Pod") == 2
+    assert sim.cluster.count("patch_status", "Job") == 3 and sim.cluster.count("patch_status", "Pod") == 2
     assert sim.cluster.count("create", "Pod") == 1
 
 
