@@ -111,7 +111,7 @@ def test_without_informers_the_same_run_reads_from_the_server() -> None:
 
 # -- V2: what kubernaut writes per PipelineRun status change ---------------------------------------------
 
-#: The issue's budget: kubernaut's writes per write Tekton makes to a PipelineRun.
+#: The issue's budget: kubernaut's writes per status change Tekton makes to a PipelineRun.
 V2_WRITES_PER_RUN_CHANGE = 3
 
 
@@ -142,20 +142,23 @@ def on_tekton() -> tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]:
     return run_on_tekton(3)
 
 
-def test_v2_a_taskruns_progress_costs_no_status_write(
+def test_v2_the_workflows_status_is_written_at_most_once_per_pipelinerun_status_change(
         on_tekton: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]) -> None:
     ours, tekton = on_tekton
-    # Tekton writes each TaskRun three times or more (labels, started, finished); the workflow's
-    # status changes at most when a step starts and when it ends, plus the start and the end.
+    # Tekton writes each TaskRun three times or more (labels, started, finished) and the run's
+    # status when it creates TaskRuns and when one finishes; the workflow's status is written when
+    # it starts (the engine recorded before anything exists), then at most once per run status
+    # change: a TaskRun's own progress costs nothing, a step's end and its successors' start one.
     assert tekton[("patch_status", "TaskRun")] + tekton[("update", "TaskRun")] >= 3 * 3 * len(STEPS)
-    assert ours[("patch_status", "WorkflowExecution")] <= 3 * (2 * len(STEPS) + 2)
+    assert ours[("patch_status", "WorkflowExecution")] <= 3 + tekton[("patch_status", "PipelineRun")]
 
 
 def test_v2_writes_per_pipelinerun_status_change_are_within_budget(
         on_tekton: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]]) -> None:
     ours, tekton = on_tekton
     writes = sum(n for (verb, _), n in ours.items() if verb in ("create", "update", "apply", "patch_status", "delete"))
-    # What bench_engine.py --engine tekton counts as the run's changes: Tekton's writes of it.
-    changes = tekton[("patch_status", "PipelineRun")] + tekton[("update", "PipelineRun")]
+    # Tekton's status writes of the runs (bench_engine.py --engine tekton also counts the label
+    # update of each run, which makes its ratio lower).
+    changes = tekton[("patch_status", "PipelineRun")]
     assert changes >= 3 * 5
     assert writes <= V2_WRITES_PER_RUN_CHANGE * changes, (writes, changes, ours)
