@@ -135,8 +135,8 @@ def _write(output: Path, files: dict[PurePosixPath, str], units: list[PurePosixP
 @with_trust_flags
 def compile_command(
     files: list[Path] = FilesArg,
-    target: str = typer.Option(REGISTERED_TARGETS[0].name, "--target", "-t", help="Engine to compile for: "
-                               f"{', '.join([*(t.name for t in REGISTERED_TARGETS), ALL])}."),
+    target: str = typer.Option(REGISTERED_TARGETS[0].name, "--target", "-t", help="Engine to compile for.",
+                               metavar="|".join([*(t.name for t in REGISTERED_TARGETS), ALL])),
     output: str = typer.Option(STDOUT, "--output", "-o", metavar="DIR|-",
                                help="Directory for one file per resource plus kustomization.yaml; "
                                     "'-' prints to stdout."),
