@@ -73,9 +73,16 @@ def test_mutated_workflows(raw: bytes) -> None:
     check(raw, catalog())
 
 
+@pytest.fixture(scope="module")
+def cli_loaded() -> None:
+    """Load every command once before hypothesis times examples (the first load takes seconds)."""
+    check_cli(ROOT / "examples" / "single-action.yaml", [])
+
+
 @settings(BOUNDED, max_examples=25)
 @given(raw=mutated_workflows())
-def test_mutated_workflows_through_the_cli(raw: bytes, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_mutated_workflows_through_the_cli(raw: bytes, tmp_path_factory: pytest.TempPathFactory,
+                                           cli_loaded: None) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.yaml"
     path.write_bytes(raw)
     check_cli(path, contract_dirs())
