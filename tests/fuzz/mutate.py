@@ -1,10 +1,14 @@
-"""A seeded mutational fuzzer for WorkflowExecution YAML (the campaign's engine; no hypothesis).
+"""A seeded mutational fuzzer for WorkflowExecution YAML (the campaign's engine).
 
-``Mutator(seed).generate()`` returns one input as bytes. Most inputs are a valid corpus workflow
-with a few structural mutations (drop, duplicate or retype a field, a hostile scalar, deep
-nesting, an anchor and its aliases, a tag on a scalar or a collection, references to steps that
-exist or not, renamed keys), written back as block YAML; some get text- or byte-level damage on
-top; a few are random bytes. The same seed gives the same inputs, so a run can be replayed.
+``Mutator(seed).input(n)`` returns input number *n* as bytes; it depends only on the seed and *n*,
+so any input of a campaign can be made again. About a quarter of the inputs are a valid corpus
+workflow with gentle changes it should survive (new input values, references to real outputs,
+copies of steps), so both targets and the parity checker see many workflows; most of the rest
+get structural mutations (drop, duplicate or retype a field, a hostile scalar, deep nesting, an
+anchor and its aliases, a tag on a scalar or a collection, references to steps that exist or not,
+renamed keys), written back as block YAML, sometimes with text damage on top; a few are damaged
+bytes or random bytes. The hypothesis tests drive the same mutations from hypothesis's random
+source (``Mutator(random)``), so a failure shrinks.
 
 The tree is written by a small emitter of our own, not PyYAML's: PyYAML cannot put anchors and
 tags where we want them, repeat a key, or splice in a raw hostile snippet.
