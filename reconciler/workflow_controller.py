@@ -408,7 +408,7 @@ class WorkflowController:
             observed = self._observe_before_stopping(ctx, engine)
             engine.cancel(ctx)
             if observed is not None:
-                current = dataclasses.replace(status, steps=observed.steps)
+                current = dataclasses.replace(status, steps=_not_run_because_cancelled(observed.steps))
         deleting = bool(wfe["metadata"].get("deletionTimestamp"))
         why = "the WorkflowExecution is being deleted" if deleting else "spec.cancel is true"
         message = f"cancelled: {why}"
@@ -499,6 +499,16 @@ def _outcome(conditions: list[dict[str, object]], state: str, reason: str, messa
     """``Succeeded`` (Tekton's convention) and ``Ready`` (Kubernetes') say the same thing."""
     conditions = set_condition(conditions, Condition("Succeeded", state, reason, message, now))
     return set_condition(conditions, Condition("Ready", state, reason, message, now))
+
+
+def _not_run_because_cancelled(steps: list[StepStatus]) -> list[StepStatus]:
+    """Steps the engine wrote off as "not run: workflow failed" when no step failed: a step was
+    Cancelled by an earlier try of this cancel (whose status write failed), so they did not run
+    because of the cancel. Pending again, the cancel names them as it does on a first try."""
+    if any(s.phase is StepPhase.FAILED for s in steps):
+        return steps
+    return [StepStatus(s.name) if s.phase is StepPhase.SKIPPED and s.message == NOT_RUN_WORKFLOW_FAILED else s
+            for s in steps]
 
 
 def _finish(status: WorkflowStatus, phase: WorkflowPhase, message: str, now: str, *,
