@@ -194,7 +194,9 @@ class ActionExecutionController:
         status = ae.get("status") or {}
         if status.get("phase") in _FINAL:
             attempts = int(status.get("attempts") or 0)
-            if status.get("phase") == StepPhase.CANCELLED.value and attempts:
+            if attempts:
+                # The last attempt ended (cancelled, timed out, stuck) but its Job may still run:
+                # the delete after the record failed or its answer was lost. Delete it again.
                 self._stop_job(ae, attempts)
             return None
         history = ended_attempts(status)
@@ -209,6 +211,7 @@ class ActionExecutionController:
             return self._observe(ae, attempt, history, job)
         if not history:
             return self._first_attempt(ae)
+        self._stop_job(ae, len(history))  # as above, while the next attempt waits for its backoff
         return self._retry_when_due(ae, len(history), history[-1])
 
     # -- starting attempts ------------------------------------------------------------------------
