@@ -220,7 +220,10 @@ def diff_owned(desired: JsonObject, observed: JsonObject, *, field_manager: str 
     """Readable differences on the fields ``desired`` owns; empty when applying it changes nothing."""
     want = _normalise(owned_content(desired))
     have = _normalise(_project(owned_content(observed), want, ()))
-    found = _deepdiff_lines(have, want)
+    # Nothing to tell apart (the usual case: most applies change nothing) is found by comparing
+    # JSON text, which tells 1 from 1.0 and true from 1 as DeepDiff does, far faster than it.
+    same = json.dumps(have, sort_keys=True) == json.dumps(want, sort_keys=True)
+    found = [] if same else _deepdiff_lines(have, want)
     found.extend(f"- {path}: set by {field_manager} before, no longer desired"
                  for path in _stale_owned_fields(observed, want, field_manager))
     return found

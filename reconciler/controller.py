@@ -326,9 +326,14 @@ class Controller:
         return sum(source.poll(timeout) for source in self._sources)
 
     def feeds(self) -> list[Informer | WatchSource]:
-        """What delivers this controller's events when polled: its own watches, and the shared
-        informers feeding the others (a driver polls a shared informer once for everyone)."""
-        return [source.informer if isinstance(source, InformerSource) else source for source in self._sources]
+        """What a driver polls for this controller: its own watches, the shared informers feeding
+        the others (polled once for everyone), and the rest of its own informer cache (kinds it
+        reads without watching them)."""
+        feeds: list[Informer | WatchSource] = [
+            source.informer if isinstance(source, InformerSource) else source for source in self._sources]
+        if self.own_informers is not None:
+            feeds.extend(self.own_informers.informers.values())
+        return feeds
 
     def next_timer(self) -> float | None:
         """The earliest pending requeue timer or watch retry (monotonic on the clock), or None."""

@@ -46,11 +46,11 @@ from targets.common.labels import ACTION_TYPE as ACTION_TYPE_ANNOTATION
 from targets.common.labels import ATTEMPT as ATTEMPT_LABEL
 from targets.common.labels import STEP as STEP_LABEL
 
-from ..cache import CachedCluster, InformerCache
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
 from ..controller import Controller, Key, Result, WatchSpec, owner_key
 from ..events import EventRecorder
+from .informer_reads import InformerReads
 from .kubelet import expand
 from .outcomes import AttemptOutcome, Outcomes
 from .process import kubelet_termination_file, run_entrypoint, termination_message
@@ -166,12 +166,9 @@ class JobSimulator:
             raise ValueError("default_duration must not be negative")
         self.cluster = cluster
         self.clock = clock
-        # Like the real job controller, it reads Jobs and Pods from informers (fed by its own
-        # watches, shared read-only snapshots: no request, no copy) and writes to the API server
-        # through ``_api``, which puts each answer into the cache (read-your-writes). Until the
-        # informers have listed (a reconcile called directly), reads go to the API server.
-        self._informers = InformerCache(cluster, clock, {(_JOB_API, "Job"): None, ("v1", "Pod"): None})
-        self._api = CachedCluster(self._informers)
+        # Jobs and Pods are read from its informers as read-only snapshots (no request, no copy).
+        self._reads = InformerReads(cluster, clock, [(_JOB_API, "Job"), ("v1", "Pod")])
+        self._api = self._reads.api
         self.outcomes = outcomes or Outcomes()
         self.entrypoints = dict(entrypoints or {})
         self.default_duration = default_duration
@@ -191,23 +188,13 @@ class JobSimulator:
             self.reconcile,
             [WatchSpec(_JOB_API, "Job"), WatchSpec("v1", "Pod", owner_key("Job", _JOB_API))],
             workers=workers,
-            informers=self._informers,
+            informers=self._reads.informers,
         )
-
-    def _read(self, api_version: str, kind: str, name: str, namespace: str) -> JsonObject | None:
-        """The object (a read-only snapshot once the informer has synced), or None if absent."""
-        informer = self._informers.informers[(api_version, kind)]
-        if informer.synced:
-            return informer.get(namespace, name)
-        try:
-            return self.cluster.get(api_version, kind, name, namespace)
-        except NotFound:
-            return None
 
     # -- reconcile ----------------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> Result | None:
-        job = self._read(_JOB_API, "Job", key.name, key.namespace or "default")
+        job = self._reads.peek(_JOB_API, "Job", key.name, key.namespace or "default")
         if job is None:
             return None  # deleted: garbage collection removes its pods
         meta = job["metadata"]
@@ -280,7 +267,7 @@ class JobSimulator:
         meta = job["metadata"]
         pods = []
         for index in itertools.count():
-            pod = self._read("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta["namespace"])
+            pod = self._reads.peek("v1", "Pod", pod_name(meta["name"], meta["uid"], index), meta["namespace"])
             if pod is None:
                 break
             if not any(ref.get("uid") == meta["uid"] for ref in pod["metadata"].get("ownerReferences") or []):

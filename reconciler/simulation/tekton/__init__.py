@@ -23,6 +23,7 @@ from ...clock import Clock
 from ...cluster import Cluster
 from ...controller import Controller
 from .. import Simulation
+from ..informer_reads import InformerReads
 from ..outcomes import Outcomes
 from . import conditions
 from .conditions import condition_reason, run_failed, run_finished, run_succeeded, succeeded_condition
@@ -72,10 +73,11 @@ def tekton_simulators(
 ) -> TektonSimulators:
     """The two simulators on ``cluster``, timed by ``clock``. ``failure_reason``: the TaskRun
     reason of a failed step (``Failed``; Tekton >= 1.12 says ``StepFailed``)."""
+    reads = InformerReads(cluster, clock, conditions.INFORMER_KINDS)  # one process, shared informers
     return TektonSimulators(
-        PipelineRunSimulator(cluster, clock),
+        PipelineRunSimulator(cluster, clock, reads=reads),
         TaskRunSimulator(cluster, clock, outcomes=outcomes, entrypoints=entrypoints,
-                         default_duration=default_duration, failure_reason=failure_reason),
+                         default_duration=default_duration, failure_reason=failure_reason, reads=reads),
     )
 
 

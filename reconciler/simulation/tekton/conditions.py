@@ -18,6 +18,8 @@ from compiler.values import parse_duration
 from ...cluster import JsonObject
 
 API_VERSION = "tekton.dev/v1"
+#: What the simulated Tekton controllers read from informers (one cache for both reconcilers).
+INFORMER_KINDS = tuple((API_VERSION, kind) for kind in ("PipelineRun", "TaskRun", "Task", "Pipeline"))
 SUCCEEDED = "Succeeded"
 
 # -- labels (pkg/apis/pipeline/register.go) ---------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any
 from ...clock import Clock, parse_rfc3339, rfc3339
 from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...controller import Controller, Key, Result, WatchSpec, owner_key
+from ..informer_reads import InformerReads
 from . import conditions as c
 from .children import pvc_for, task_run, taskrun_name
 from .dag import Graph, GraphError, build_graph
@@ -60,10 +61,15 @@ class _Prepared:
 class PipelineRunSimulator:
     """The simulated PipelineRun reconciler. Add :meth:`controller` to a ``Manager``."""
 
-    def __init__(self, cluster: Cluster, clock: Clock, *, name: str = "tekton-pipelinerun-simulator") -> None:
+    def __init__(self, cluster: Cluster, clock: Clock, *, name: str = "tekton-pipelinerun-simulator",
+                 reads: InformerReads | None = None) -> None:
+        """``reads``: the informers of Tekton's controller process (shared with the TaskRun
+        simulator; by default its own)."""
         self.cluster = cluster
         self.clock = clock
         self.name = name
+        self._reads = reads or InformerReads(cluster, clock, c.INFORMER_KINDS)
+        self._api = self._reads.api  # writes: their answers go into the informers
 
     def controller(self, workers: int = 1) -> Controller:
         return Controller(
@@ -72,14 +78,14 @@ class PipelineRunSimulator:
             [WatchSpec(c.API_VERSION, "PipelineRun"),
              WatchSpec(c.API_VERSION, "TaskRun", owner_key("PipelineRun", c.API_VERSION))],
             workers=workers,
+            informers=self._reads.informers,
         )
 
     # -- reconcile ------------------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> Result | None:
-        try:
-            pr = self.cluster.get(c.API_VERSION, "PipelineRun", key.name, key.namespace)
-        except NotFound:
+        pr = self._reads.find(c.API_VERSION, "PipelineRun", key.name, key.namespace or "default")
+        if pr is None:
             return None
         if pr["metadata"].get("deletionTimestamp") or c.run_finished(pr):
             return None
@@ -143,7 +149,7 @@ class PipelineRunSimulator:
                 pipeline_spec = spec["pipelineSpec"]
             else:
                 try:
-                    pipeline_spec = self.cluster.get(c.API_VERSION, "Pipeline", pipeline_name, ns).get("spec") or {}
+                    pipeline_spec = self._reads.get(c.API_VERSION, "Pipeline", pipeline_name, ns).get("spec") or {}
                 except NotFound as exc:
                     return _Failure(c.PR_REASON_COULDNT_GET_PIPELINE,
                                     f"Error retrieving pipeline for pipelinerun {ns}/{name}: "
@@ -194,7 +200,7 @@ class PipelineRunSimulator:
             if ref in found:
                 continue
             try:
-                self.cluster.get(c.API_VERSION, "Task", ref, ns)
+                self._reads.get(c.API_VERSION, "Task", ref, ns, copy=False)
             except NotFound as exc:
                 return (f"Pipeline {ns}/{pipeline} can't be Run; it contains Tasks that don't exist: "
                         f'Couldn\'t retrieve Task "{ref}": {exc.message}')
@@ -209,9 +215,8 @@ class PipelineRunSimulator:
     # -- children -------------------------------------------------------------------------------------
 
     def _taskrun(self, pr: JsonObject, task: str) -> JsonObject | None:
-        try:
-            taskrun = self.cluster.get(c.API_VERSION, "TaskRun", taskrun_name(pr, task), pr["metadata"]["namespace"])
-        except NotFound:
+        taskrun = self._reads.find(c.API_VERSION, "TaskRun", taskrun_name(pr, task), pr["metadata"]["namespace"])
+        if taskrun is None:
             return None
         owned = any(ref.get("uid") == pr["metadata"]["uid"] for ref in taskrun["metadata"].get("ownerReferences") or [])
         return taskrun if owned else None
@@ -226,13 +231,13 @@ class PipelineRunSimulator:
             task = dict(facts.effective_task(name))
             desired = task_run(pr, task, taskrun_name(pr, name))
             try:
-                created = self.cluster.create(desired)
+                created = self._api.create(desired)
             except Conflict as exc:
                 if not exc.already_exists:
                     raise
                 # Deterministic name: an earlier reconcile created it and its answer was lost.
-                created = self.cluster.get(c.API_VERSION, "TaskRun", desired["metadata"]["name"],
-                                           desired["metadata"]["namespace"])
+                created = self._api.get_fresh(c.API_VERSION, "TaskRun", desired["metadata"]["name"],
+                                              desired["metadata"]["namespace"])
             facts.taskruns[name] = created
 
     def _create_pvcs(self, pr: JsonObject) -> None:
@@ -240,7 +245,7 @@ class PipelineRunSimulator:
             if binding.get("volumeClaimTemplate") is None:
                 continue
             try:
-                self.cluster.create(pvc_for(pr, binding))
+                self._api.create(pvc_for(pr, binding))
             except Conflict as exc:
                 if not exc.already_exists:
                     raise
@@ -254,7 +259,7 @@ class PipelineRunSimulator:
                      if r.get("kind") == "TaskRun"]
         for name in names:
             try:
-                taskrun = self.cluster.get(c.API_VERSION, "TaskRun", name, pr["metadata"]["namespace"])
+                taskrun = self._api.get_fresh(c.API_VERSION, "TaskRun", name, pr["metadata"]["namespace"])
             except NotFound:
                 continue
             spec = taskrun.get("spec") or {}
@@ -262,7 +267,7 @@ class PipelineRunSimulator:
                 continue
             taskrun["spec"] = {**spec, "status": c.TR_CANCELLED, "statusMessage": message}
             # A stale resourceVersion raises Conflict, which the controller retries after a re-read.
-            self.cluster.update(taskrun)
+            self._api.update(taskrun)
 
     def _label(self, pr: JsonObject, prepared: _Prepared) -> JsonObject:
         """Add the ``tekton.dev/pipeline`` label to the run, as Tekton's
@@ -275,7 +280,7 @@ class PipelineRunSimulator:
             return pr
         updated = dict(pr)
         updated["metadata"] = {**pr["metadata"], "labels": wanted}
-        return self.cluster.update(updated)
+        return self._api.update(updated)
 
     # -- status ----------------------------------------------------------------------------------------
 
@@ -293,4 +298,4 @@ class PipelineRunSimulator:
             patch: JsonObject = {k: v for k, v in new.items() if old.get(k) != v}
             patch.update({k: None for k in old if k not in new})
             meta = pr["metadata"]
-            self.cluster.patch_status(c.API_VERSION, "PipelineRun", meta["name"], meta["namespace"], patch)
+            self._api.patch_status(c.API_VERSION, "PipelineRun", meta["name"], meta["namespace"], patch)

@@ -40,6 +40,7 @@ from targets.common.naming import child_name
 from ...clock import Clock, parse_rfc3339, rfc3339
 from ...cluster import Cluster, JsonObject, NotFound
 from ...controller import Controller, Key, Result, WatchSpec
+from ..informer_reads import InformerReads
 from ..outcomes import Outcomes
 from . import conditions as c
 from .params import ParamError
@@ -80,9 +81,14 @@ class TaskRunSimulator:
         entrypoint_timeout: float = 600.0,
         failure_reason: str = c.TR_REASON_FAILED,
         name: str = "tekton-taskrun-simulator",
+        reads: InformerReads | None = None,
     ) -> None:
+        """``reads``: the informers of Tekton's controller process (shared with the PipelineRun
+        simulator; by default its own)."""
         self.cluster = cluster
         self.clock = clock
+        self._reads = reads or InformerReads(cluster, clock, c.INFORMER_KINDS)
+        self._api = self._reads.api  # writes: their answers go into the informers
         self.runner = MetaTaskRunner(outcomes, entrypoints, default_duration=default_duration,
                                      entrypoint_timeout=entrypoint_timeout)
         self.failure_reason = failure_reason
@@ -98,7 +104,8 @@ class TaskRunSimulator:
         return self.runner.processes_started
 
     def controller(self, workers: int = 1) -> Controller:
-        return Controller(self.name, self.reconcile, [WatchSpec(c.API_VERSION, "TaskRun")], workers=workers)
+        return Controller(self.name, self.reconcile, [WatchSpec(c.API_VERSION, "TaskRun")], workers=workers,
+                          informers=self._reads.informers)
 
     def step_logs(self, taskrun: Mapping[str, Any], attempt: int | None = None) -> dict[str, str]:
         """The logs of each step of an attempt (default: the latest) — what ``kubectl logs``
@@ -112,9 +119,8 @@ class TaskRunSimulator:
     # -- reconcile ----------------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> Result | None:
-        try:
-            tr = self.cluster.get(c.API_VERSION, "TaskRun", key.name, key.namespace)
-        except NotFound:
+        tr = self._reads.find(c.API_VERSION, "TaskRun", key.name, key.namespace or "default")
+        if tr is None:
             return None
         if tr["metadata"].get("deletionTimestamp") or c.run_finished(tr):
             self._forget(tr)
@@ -162,7 +168,7 @@ class TaskRunSimulator:
             return dict(spec["taskSpec"])
         ref = str((spec.get("taskRef") or {}).get("name") or "")
         try:
-            task = self.cluster.get(c.API_VERSION, "Task", ref, tr["metadata"]["namespace"])
+            task = self._reads.get(c.API_VERSION, "Task", ref, tr["metadata"]["namespace"], copy=False)
         except NotFound as exc:
             return f"error when listing tasks for taskRun {tr['metadata']['name']}: {exc.message}"
         self._label(tr, ref, task)
@@ -296,7 +302,7 @@ class TaskRunSimulator:
         wanted = {**(task["metadata"].get("labels") or {}), **labels, c.LABEL_TASK: task_name}
         if wanted != labels:
             with contextlib.suppress(NotFound):
-                updated = self.cluster.update({**tr, "metadata": {**tr["metadata"], "labels": wanted}})
+                updated = self._api.update({**tr, "metadata": {**tr["metadata"], "labels": wanted}})
                 tr["metadata"] = updated["metadata"]
 
     def _write(self, tr: JsonObject, status: JsonObject, changes: Mapping[str, Any], *,
@@ -308,7 +314,7 @@ class TaskRunSimulator:
             patch: JsonObject = {k: v for k, v in new.items() if old.get(k) != v}
             patch.update({k: None for k in old if k not in new})
             meta = tr["metadata"]
-            self.cluster.patch_status(c.API_VERSION, "TaskRun", meta["name"], meta["namespace"], patch)
+            self._api.patch_status(c.API_VERSION, "TaskRun", meta["name"], meta["namespace"], patch)
         return result
 
 

@@ -72,7 +72,9 @@ def test_api_errors_and_lost_responses(seed: int) -> None:
     h = Harness(outcomes=FLAKY, faults=faults)
     h.create(workflow("restart", STEPS))
     assert h.run()
-    assert faults.injected > 10
+    # Enough faults to exercise recovery (fewer than before issue 13: the simulated Tekton
+    # controllers read from informers, so a run makes fewer requests to fail).
+    assert faults.injected >= 5
     _check(h)
 
 
