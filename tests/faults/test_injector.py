@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.cache import Informer
 from reconciler.clock import VirtualClock
-from reconciler.cluster import ApiError, FaultInjector
+from reconciler.cluster import ApiError, FaultInjector, Watch
 from reconciler.cluster.memory import MemoryCluster
 
 
@@ -88,11 +88,21 @@ def test_an_idle_watch_never_expires() -> None:
 
 def test_watches_of_other_clients_are_not_expired() -> None:
     cluster = MemoryCluster(seed=0, faults=FaultInjector(watch_expiry_rate=1.0, clients={"kubernaut"}))
-    watch = cluster.client("observer").watch("v1", "ConfigMap", resource_version=cluster.resource_version)
-    for index in range(5):
-        cluster.create(configmap(f"c{index}"))
-        assert watch.next(0) is not None and watch.next(0) is None
-    assert not watch.closed
+    rv = cluster.resource_version
+    kubernaut = cluster.client("kubernaut").watch("v1", "ConfigMap", resource_version=rv)
+    observer = cluster.client("observer").watch("v1", "ConfigMap", resource_version=rv)
+    cluster.create(configmap("a"))
+
+    def round_of(watch: Watch) -> list[str]:
+        types: list[str] = []
+        while (event := watch.next(0)) is not None:
+            types.append(event.type)
+        return types
+
+    assert round_of(kubernaut) == ["ADDED", "ERROR"]
+    assert round_of(observer) == ["ADDED"]
+    cluster.create(configmap("b"))
+    assert round_of(observer) == ["ADDED"]
 
 
 def test_an_informer_relists_after_an_injected_410_and_misses_nothing() -> None:
