@@ -155,6 +155,9 @@ class Informer:
         with self._lock:
             gone = [self._objects[k] for k in sorted(self._objects) if k not in fresh]
             previous, self._objects = self._objects, fresh
+            # Complete now: listeners' key mappers read it (a workflow's lock waiters) rather than
+            # asking the API server, which can fail and drop the event (fault campaign).
+            self.synced = True
             for obj in gone:  # deleted while we were not watching
                 self._announced.pop(object_key(obj), None)
                 self._notify("DELETED", obj, obj)
@@ -166,7 +169,6 @@ class Informer:
                 elif self._announced[key] != revision or previous.get(key) is None:
                     self._announced[key] = revision
                     self._notify("MODIFIED", obj, previous.get(key))
-            self.synced = True
             if self._next_resync is None and self._resync_seconds:
                 self._next_resync = self._clock.monotonic() + self._resync_seconds
 

@@ -47,3 +47,21 @@ def test_a_relist_announces_a_write_the_cache_observed_but_the_watch_never_deliv
     cluster.compact_history()
     cache.poll()
     assert len(heard) == 3
+
+
+def test_listeners_of_the_first_list_read_the_cache_not_the_api_server() -> None:
+    # A key mapper that lists (the workflow controller's lock waiters) ran while the first list
+    # was announced, before the cache counted as synced: it asked the API server, and under
+    # faults its error dropped the event.
+    clock = VirtualClock()
+    cluster = MemoryCluster(clock=clock, seed=0)
+    for name in ("a", "b", "c"):
+        cluster.create(configmap(name, "1"))
+    cache = InformerCache(cluster, clock, [("v1", "ConfigMap")])
+    view = CachedCluster(cache)
+    seen: list[int] = []
+    cache.informers[("v1", "ConfigMap")].add_listener(
+        lambda kind, obj, old: seen.append(len(view.list("v1", "ConfigMap", "ns").items)))
+    cache.poll()
+    assert seen == [3, 3, 3]
+    assert cluster.count("list") == 1  # the informer's own
