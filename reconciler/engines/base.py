@@ -115,7 +115,7 @@ class EngineResult:
 
 @runtime_checkable
 class Engine(Protocol):
-    #: ``jobs`` or ``tekton``: the value recorded in ``status.engine``.
+    #: Its name in ``reconciler.engines.registry``: the value recorded in ``status.engine``.
     name: str
     #: Kinds whose changes concern a workflow, mapped to the WorkflowExecution's key.
     watches: Sequence[WatchSpec]
