@@ -44,12 +44,18 @@ def validate_object(rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] |
     def invalid(detail: str) -> Invalid:
         return Invalid(f'{rt.group_kind} "{name}" is invalid: {detail}')
 
-    if (problem := name_error(name, rt.name_rule)) is not None:
-        raise invalid(f"metadata.name: {problem}")
-    if rt.namespaced and (problem := name_error(meta["namespace"], "label")) is not None:
-        raise invalid(f"metadata.namespace: {problem}")
+    # What an update shares with the stored version (the same objects, as a status write
+    # shares its metadata's parts) was checked when it was stored.
+    stored_meta = old["metadata"] if old is not None else None
+    if stored_meta is None or name != stored_meta.get("name"):
+        if (problem := name_error(name, rt.name_rule)) is not None:
+            raise invalid(f"metadata.name: {problem}")
+        if rt.namespaced and (problem := name_error(meta["namespace"], "label")) is not None:
+            raise invalid(f"metadata.namespace: {problem}")
     for where in ("metadata",), ("spec", "template", "metadata"):
         labels = _dig(obj, where).get("labels") or {}
+        if old is not None and labels and labels is _dig(old, where).get("labels"):
+            continue
         if not isinstance(labels, dict):
             raise invalid(f"{'.'.join(where)}.labels: must be a map of strings")
         for key, value in labels.items():
