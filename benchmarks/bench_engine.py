@@ -92,20 +92,20 @@ class Recording:
                 kind, name = args[0]["kind"], args[0]["metadata"].get("name")
             else:
                 kind, name = args[1], (args[2] if len(args) > 2 and verb != "list" else None)
-            # Only what transitions() reads: a Job's workflow/step labels (and conditions, for the
-            # simulator's status patches). Keeping whole answers would grow the heap the garbage
+            # Only what transitions() reads: a Job's or TaskRun's workflow/step labels and
+            # conditions. Keeping whole answers would grow the heap the garbage
             # collector scans, and so slow down what is being measured.
-            kept = _job_facts(answer) if kind == "Job" and verb in ("patch_status", "create") else None
+            kept = _run_facts(answer) if kind in ("Job", "TaskRun") and verb in ("patch_status", "create") else None
             self.calls.append((time.perf_counter(), verb, kind, name, kept))
             return answer
 
         return call
 
 
-def _job_facts(job: Any) -> dict[str, Any]:
-    conditions = (job.get("status") or {}).get("conditions") or []
-    return {"metadata": {"labels": {k: job["metadata"]["labels"][k] for k in (WORKFLOW, STEP)}},
-            "status": {"conditions": [{"type": c.get("type")} for c in conditions]}}
+def _run_facts(run: Any) -> dict[str, Any]:
+    conditions = (run.get("status") or {}).get("conditions") or []
+    return {"metadata": {"labels": {k: run["metadata"]["labels"][k] for k in (WORKFLOW, STEP)}},
+            "status": {"conditions": [{"type": c.get("type"), "status": c.get("status")} for c in conditions]}}
 
 
 class CountingMetrics(Metrics):
@@ -159,16 +159,21 @@ def run(count: int, profile: bool = False, informers: bool = True, engine: str =
 
 
 def transitions(result: dict[str, Any]) -> list[float]:
-    """Seconds from a dependency's Job completing to the dependent's Job being created."""
+    """Seconds from a dependency's run completing to the dependent's run being created: V1, a
+    Job's ``Complete`` (the simulated job controller) to kubernaut creating the next Job; V2, a
+    TaskRun's ``Succeeded`` to the (simulated) Tekton controller creating the next TaskRun."""
+    run_kind, done, creates = (("TaskRun", "Succeeded", result["simulator_calls"]) if result["engine"] == "tekton"
+                               else ("Job", "Complete", result["engine_calls"]))
     completed: dict[tuple[str, str], float] = {}
     for at, verb, kind, _name, answer in result["simulator_calls"]:
-        if verb == "patch_status" and kind == "Job" and answer and any(
-                c.get("type") == "Complete" for c in (answer.get("status") or {}).get("conditions") or []):
+        if verb == "patch_status" and kind == run_kind and answer and any(
+                c.get("type") == done and c.get("status") == "True"
+                for c in (answer.get("status") or {}).get("conditions") or []):
             labels = answer["metadata"]["labels"]
             completed.setdefault((labels[WORKFLOW], labels[STEP]), at)
     gaps = []
-    for at, verb, kind, _name, answer in result["engine_calls"]:
-        if verb == "create" and kind == "Job" and answer:
+    for at, verb, kind, _name, answer in creates:
+        if verb == "create" and kind == run_kind and answer:
             labels = answer["metadata"]["labels"]
             workflow_name, step = labels[WORKFLOW], labels[STEP]
             deps = DEPS.get(step, ())
@@ -189,7 +194,9 @@ def describe(result: dict[str, Any]) -> None:
     print(f"  reconciles: {result['reconciles']}; compiles: {result['compiles']}")
     if gaps:
         gaps.sort()
-        print(f"  step transition (Job Complete -> next Job created), {len(gaps)} transitions: "
+        what = ("TaskRun Succeeded -> next TaskRun created" if result["engine"] == "tekton"
+                else "Job Complete -> next Job created")
+        print(f"  step transition ({what}), {len(gaps)} transitions: "
               f"median {1000 * statistics.median(gaps):.2f} ms, p95 {1000 * gaps[int(0.95 * (len(gaps) - 1))]:.2f} ms,"
               f" max {1000 * gaps[-1]:.2f} ms")
     total = sum(by.values())
