@@ -118,24 +118,24 @@ def missing_rbac(cluster: Cluster, required: Sequence[JsonObject], namespace: st
             "the controller does not grant permissions itself (docs/security.md)", names)
 
 
-def _undeclared(granted: Sequence[Mapping[str, Any]], signed: ActionContract) -> list[Mapping[str, Any]]:
-    """The rules of ``granted`` that the signed contract does not declare (literally, as ``_covers``)."""
-    declared = role_rules(contract_info(signed, {}).permissions)
-    return [rule for rule in granted if not _covers(declared, rule)]
-
-
 def _borrowing(step: str, image: str, action_type: str, account: str, granted: Sequence[Mapping[str, Any]],
                signed: ActionContract) -> str | None:
+    """Why the image may not run with the Role ``granted``: its signed contract is for another
+    action type, or declares other permissions (compared literally, as ``_covers`` does)."""
     if not granted:
         return None  # an account without a Role grants nothing
     if signed.action_type != action_type:
         return (f"step '{step}': the signed contract of {image} is for action type '{signed.action_type}', "
                 f"not '{action_type}'; the image does not get the Role {account} of that action type")
-    undeclared = _undeclared(granted, signed)
-    if undeclared:
+    declared = role_rules(contract_info(signed, {}).permissions)
+    if undeclared := [rule for rule in granted if not _covers(declared, rule)]:
         return (f"step '{step}': the Role {account} of '{action_type}' grants {undeclared[0]}, which the signed "
                 f"contract of {image} does not declare; the image does not get it (compile the workflow with the "
                 "image's own contract, and apply its RBAC)")
+    if ungranted := [rule for rule in declared if not _covers(granted, rule)]:
+        return (f"step '{step}': the signed contract of {image} declares {ungranted[0]}, which the Role {account} "
+                f"of '{action_type}' does not grant: its permissions differ from those compiled for it; the image "
+                "does not get the Role (compile the workflow with the image's own contract, and apply its RBAC)")
     return None
 
 
@@ -156,8 +156,8 @@ def borrowed_permissions(wf: ir.Workflow, step: ir.Step, signed: ActionContract 
 
 def borrowed_role(cluster: Cluster, ae: Mapping[str, Any], signed: ActionContract | None) -> str | None:
     """``borrowed_permissions`` for a V1 ActionExecution, judged on the Role installed under its
-    account (the ActionExecution controller has no compiled workflow): the Role may grant nothing
-    the image's signed contract does not declare. Only read when the image has a signed contract
+    account (the ActionExecution controller has no compiled workflow): the Role must grant what the
+    image's signed contract declares, no more and no less. Only read when the image has a signed contract
     and the step runs under kubernaut's account of its action type and image."""
     spec = ae.get("spec") or {}
     action_type, image = str(spec.get("actionType") or ""), str(spec.get("image") or "")

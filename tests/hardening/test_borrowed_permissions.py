@@ -2,7 +2,7 @@
 
 The account (and its Role) of an action type is named after the action type *and* the image
 digest the workflow was compiled with; once the image is verified, a step whose image's signed
-contract is for another action type, or declares less than the Role grants, fails with
+contract is for another action type, or declares other permissions than the Role grants, fails with
 ``PermissionsNotDeclared`` (status and Event) before anything of it runs — on both engines.
 """
 
@@ -87,6 +87,14 @@ def test_an_image_declaring_less_than_the_role_grants_does_not_get_it(engine: st
     declares_less = "  permissions:\n    - {apiGroups: [apps], resources: [deployments], verbs: [get]}\n"
     h = Cluster(_contract("kubernetes/scale_deployment", declares_less))
     _refused(h, h.run_example(engine), "which the signed contract of")
+
+
+@pytest.mark.parametrize("engine", ["jobs", "tekton"])
+def test_an_image_declaring_other_permissions_does_not_get_the_role(engine: str) -> None:
+    # More than compiled: the Role was reviewed for other permissions than the image says it needs.
+    declares_more = SCALE_PERMISSIONS + "    - {apiGroups: [apps], resources: [deployments], verbs: [delete]}\n"
+    h = Cluster(_contract("kubernetes/scale_deployment", declares_more))
+    _refused(h, h.run_example(engine), "which the Role")
 
 
 @pytest.mark.parametrize("engine", ["jobs", "tekton"])
