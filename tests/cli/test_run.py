@@ -39,7 +39,8 @@ def test_text_output_follows_the_steps_and_summarises(tmp_path: Path) -> None:
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0] == "[    0s] workflow echo-data-passing running on engine jobs"
-    assert "[    0s] produce: Running" in lines
+    # A started step counts the attempt it runs (V1 and V2 alike; its first status says so).
+    assert "[    0s] produce: Running (attempt 1)" in lines
     assert "[    1s] produce: Succeeded (attempt 1)" in lines
     assert "[    1s] never: Skipped - when guard is false: $(steps.produce.outputs.sha) notin ['abc123', 'def456']" \
         in lines

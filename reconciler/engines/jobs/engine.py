@@ -44,7 +44,6 @@ from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner
 from .actionexecution_controller import ENGINE
-from .lookup import job_or_none
 from .names import (
     AE_API_VERSION,
     AE_KIND,
@@ -53,7 +52,6 @@ from .names import (
     WFE_KIND,
     WORKFLOW_LABEL,
     action_execution_name,
-    job_name,
     workspace_claim_name,
 )
 from .scheduler import Identity, Schedule, schedule
@@ -79,10 +77,13 @@ def step_status_from_action_execution(ae: JsonObject) -> StepStatus:
     raw = status.get("phase")
     phase = StepPhase(raw) if raw in {p.value for p in _FINAL} else StepPhase.RUNNING
     final = phase in _FINAL
+    recorded = int(status.get("attempts") or 0)
     return StepStatus(
         name=str((ae.get("spec") or {}).get("step")),
         phase=phase,
-        attempts=int(status.get("attempts") or 0),
+        # The ActionExecution records attempts as they end (one write per outcome): a step still
+        # running counts the attempt in progress, or the retry it waits for.
+        attempts=recorded if final else recorded + 1,
         # The step started when its ActionExecution was created (the scheduler's decision).
         start_time=ae["metadata"].get("creationTimestamp"),
         completion_time=status.get("completionTime") if final else None,
@@ -188,14 +189,7 @@ class JobsEngine:
             # Left over from an earlier workflow of the same name (being garbage collected).
             known.pop(step, None)
             return False
-        status = step_status_from_action_execution(ae)
-        if not status.terminal:
-            # The ActionExecution records attempts as they end; the one in progress shows as its
-            # Job (read from the cache, not the API server).
-            running = job_name(ae["metadata"]["name"], status.attempts + 1)
-            if job_or_none(ctx.cluster, running, ctx.namespace) is not None:
-                status.attempts += 1
-        known[step] = status
+        known[step] = step_status_from_action_execution(ae)
         return True
 
     def _apply_base_objects(self, ctx: EngineContext, wf: ir.Workflow) -> StepStatus | None:
