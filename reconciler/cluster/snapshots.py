@@ -55,6 +55,8 @@ class FrozenList(list[Any]):
         return (list, (thaw(self),))
 
 
+_NOTHING = object()  # a ``like`` that shares nothing, unlike None which means "use _frozen_copy"
+
 #: The types of a JSON value's leaves: immutable, so copies share them (no call per leaf).
 LEAF_TYPES = frozenset({str, int, float, bool, type(None)})
 
@@ -82,6 +84,8 @@ def freeze(value: Any, like: Any = None) -> Any:
     kind = type(value)
     if kind is FrozenDict or kind is FrozenList:
         return value
+    if like is None:
+        return _frozen_copy(value)
     if isinstance(value, dict):
         if type(like) is FrozenDict:
             if value == like:
@@ -98,6 +102,16 @@ def freeze(value: Any, like: Any = None) -> Any:
                                for i, v in enumerate(value)])
         return FrozenList([v if type(v) in LEAF_TYPES else freeze(v) for v in value])
     return value
+
+
+def _frozen_copy(value: Any) -> Any:
+    """``freeze`` with nothing to share (a new object): the same walk as :func:`json_copy`."""
+    kind = type(value)
+    if kind is dict:
+        return FrozenDict({k: v if type(v) in LEAF_TYPES else _frozen_copy(v) for k, v in value.items()})
+    if kind is list:
+        return FrozenList([v if type(v) in LEAF_TYPES else _frozen_copy(v) for v in value])
+    return freeze(value, _NOTHING)  # frozen already, a subclass, or a leaf
 
 
 def thaw(value: Any) -> Any:
