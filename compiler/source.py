@@ -505,7 +505,7 @@ class _Builder:
             value = self.constructor.construct_object(node, deep=True)
         except (ValueError, yaml.YAMLError) as exc:  # `!!int x`, integers over Python's 4,300 digits
             return self._not_json(node, f"is not a valid {_short(node.tag)}: {exc}")
-        except KeyError:  # `!!bool maybe`: PyYAML looks the word up in its table of booleans
+        except (KeyError, IndexError):  # `!!bool maybe`, `!!float ''`: PyYAML indexes into a table or the text
             return self._not_json(node, f"is not a valid {_short(node.tag)}")
         if isinstance(value, float) and not math.isfinite(value):
             return self._not_json(node, "is not a number JSON can hold (NaN and infinities are not)")

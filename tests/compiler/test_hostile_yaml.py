@@ -135,6 +135,8 @@ def test_value_count_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     ("!custom x", "has the tag '!custom'"),
     ("!!int x", "is not a valid !!int"),
     ("!!bool maybe", "is not a valid !!bool"),
+    ("!!float ''", "is not a valid !!float"),
+    ('!!int ""', "is not a valid !!int"),
     ("9" * 5000, "Exceeds the limit (4300 digits)"),
     (".nan", "NaN and infinities"),
     ("-.inf", "NaN and infinities"),

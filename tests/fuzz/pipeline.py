@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from typer.testing import CliRunner
 
 import targets.jobs
@@ -76,12 +75,9 @@ def _frontend(raw: bytes, catalog: Catalog) -> FrontendResult:
     return result
 
 
-def _source_documents(text: str, name: str, namespace: str | None) -> list[dict[str, Any]]:
+def _source_documents(result: FrontendResult, wf: ir.Workflow) -> list[dict[str, Any]]:
     # As `kubernaut parity` does: the V1 model reads the workflow timeout from the source document.
-    docs = yaml.safe_load_all(text)
-    return [d for d in docs if isinstance(d, dict) and d.get("kind") == "WorkflowExecution"
-            and isinstance(d.get("metadata"), dict) and d["metadata"].get("name") == name
-            and d["metadata"].get("namespace") == namespace]
+    return [unit.document.data for unit in result.units if unit.workflow is wf]
 
 
 Compiled = list[tuple[ir.Workflow, list[dict[str, Any]], list[dict[str, Any]]]]
@@ -113,7 +109,7 @@ def check(raw: bytes, catalog: Catalog, *, twice: bool = True) -> Outcome:
     if twice and _emit(_frontend(raw, catalog))[0] != text:
         raise PropertyViolation("two compiles of the same input differ")
     for wf, jobs_docs, tekton_docs in compiled:
-        source_docs = _source_documents(result.sources[FILE], wf.name, wf.namespace)
+        source_docs = _source_documents(result, wf)
         differences = compare_manifests([*jobs_docs, *source_docs], tekton_docs, wf.name)
         if differences:
             raise PropertyViolation(f"parity: workflow '{wf.name}': " + "; ".join(map(str, differences)))

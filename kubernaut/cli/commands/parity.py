@@ -50,15 +50,9 @@ def load_manifests(path: Path) -> list[Manifest]:
 
 
 def _source_documents(result: FrontendResult, wf: ir.Workflow) -> list[Manifest]:
-    """The WorkflowExecution itself: the V1 engine reads the workflow timeout from it."""
-    file = wf.source.rpartition(":")[0]
-    try:
-        docs = list(yaml.safe_load_all(result.sources.get(file, "")))
-    except yaml.YAMLError:
-        return []
-    return [d for d in docs if isinstance(d, dict) and d.get("kind") == "WorkflowExecution"
-            and isinstance(d.get("metadata"), dict) and d["metadata"].get("name") == wf.name
-            and d["metadata"].get("namespace") == wf.namespace]
+    """The WorkflowExecution itself, as the front end read it (a YAML 1.1 loader would read
+    ``namespace: 2026-01-01`` as a date): the V1 engine reads the workflow timeout from it."""
+    return [unit.document.data for unit in result.units if unit.workflow is wf]
 
 
 def _tekton_problems(result: FrontendResult, workflows: list[ir.Workflow]) -> bool:
