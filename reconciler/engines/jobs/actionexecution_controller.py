@@ -194,10 +194,15 @@ class ActionExecutionController:
         status = ae.get("status") or {}
         if status.get("phase") in _FINAL:
             attempts = int(status.get("attempts") or 0)
-            if attempts:
+            ended = [attempts] if attempts else []
+            if status.get("phase") == StepPhase.CANCELLED.value:
+                # A cancellation recorded while the cache did not show the attempt's Job yet
+                # names only the attempts before it: that Job is the one after them.
+                ended.append(attempts + 1)
+            for attempt in ended:
                 # The last attempt ended (cancelled, timed out, stuck) but its Job may still run:
                 # the delete after the record failed or its answer was lost. Delete it again.
-                self._stop_job(ae, attempts)
+                self._stop_job(ae, attempt)
             return None
         history = ended_attempts(status)
         if spec.get("cancel"):

@@ -161,7 +161,11 @@ class JobsEngine:
                 ctx.cluster.update(ae)
 
     def cleanup(self, ctx: EngineContext) -> bool:
-        """Delete the workspace PVC (once: a claim already being deleted is left alone)."""
+        """Once no Job of the workflow runs any more (a cancelled step's Job is stopped by its
+        ActionExecution controller, after it recorded the attempt), delete the workspace PVC
+        (once: a claim already being deleted is left alone). False: not yet, look again."""
+        if _running_jobs(ctx):
+            return False
         if ctx.workflow is not None and ctx.workflow.workspace is None:
             return True
         name = workspace_claim_name(ctx.name)
@@ -268,6 +272,28 @@ class JobsEngine:
                 raise Conflict(f"ActionExecution {ae['metadata']['name']} belongs to an earlier workflow of the "
                                "same name and is still being deleted") from None
         return step_status_from_action_execution(created)
+
+
+def _running_jobs(ctx: EngineContext) -> list[str]:
+    """The Jobs of this workflow's ActionExecutions still running (read from the caches: listed
+    by the selector the informers hold, the workflow's own picked out here)."""
+    owners = {str(ae["metadata"].get("uid")) for ae in _of_workflow(ctx, AE_API_VERSION, AE_KIND)
+              if _owned_by(ae, ctx.uid)}
+    if not owners:
+        return []
+    running = []
+    for job in _of_workflow(ctx, "batch/v1", "Job"):
+        conditions = (job.get("status") or {}).get("conditions") or []
+        finished = any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
+        mine = any(ref.get("uid") in owners for ref in job["metadata"].get("ownerReferences") or [])
+        if mine and not finished and not job["metadata"].get("deletionTimestamp"):
+            running.append(job["metadata"]["name"])
+    return running
+
+
+def _of_workflow(ctx: EngineContext, api_version: str, kind: str) -> list[JsonObject]:
+    items = ctx.cluster.list(api_version, kind, ctx.namespace, MANAGED_BY_SELECTOR).items
+    return [o for o in items if (o["metadata"].get("labels") or {}).get(WORKFLOW_LABEL) == ctx.name]
 
 
 def _outputs(status: JsonObject) -> dict[str, Any]:
