@@ -124,6 +124,9 @@ class Campaign:
         self.slowest = max(self.slowest, (result.seconds, result.index))
         if result.outcome in (CRASH, VIOLATION, HANG):
             self.save(result)
+        elif result.outcome == GENERATOR:  # the fuzzer's own bug: say which input, to --replay it
+            last = result.detail.strip().splitlines()[-1] if result.detail else ""
+            print(f"  generator error: input {result.index}: {last}", file=sys.stderr, flush=True)
 
     def save(self, result: Result) -> None:
         folder = Path(self.args.crash_dir)
