@@ -44,6 +44,7 @@ from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner
 from .actionexecution_controller import ENGINE
+from .lookup import job_or_none
 from .names import (
     AE_API_VERSION,
     AE_KIND,
@@ -52,6 +53,7 @@ from .names import (
     WFE_KIND,
     WORKFLOW_LABEL,
     action_execution_name,
+    job_name,
     workspace_claim_name,
 )
 from .scheduler import Identity, Schedule, schedule
@@ -275,25 +277,35 @@ class JobsEngine:
 
 
 def _running_jobs(ctx: EngineContext) -> list[str]:
-    """The Jobs of this workflow's ActionExecutions still running (read from the caches: listed
-    by the selector the informers hold, the workflow's own picked out here)."""
-    owners = {str(ae["metadata"].get("uid")) for ae in _of_workflow(ctx, AE_API_VERSION, AE_KIND)
-              if _owned_by(ae, ctx.uid)}
-    if not owners:
-        return []
+    """What still runs of the workflow's cancelled steps (none ran on after any other ending):
+    a step whose ActionExecution has not recorded the cancellation yet, or the Job of its last
+    attempt (or of the one after, which the cache may not have shown) until it is stopped. By
+    name, from the caches: no list, nothing for a workflow that ended otherwise."""
     running = []
-    for job in _of_workflow(ctx, "batch/v1", "Job"):
-        conditions = (job.get("status") or {}).get("conditions") or []
-        finished = any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
-        mine = any(ref.get("uid") in owners for ref in job["metadata"].get("ownerReferences") or [])
-        if mine and not finished and not job["metadata"].get("deletionTimestamp"):
-            running.append(job["metadata"]["name"])
+    for step in ctx.status.steps:
+        if step.phase is not StepPhase.CANCELLED:
+            continue
+        name = action_execution_name(ctx.name, step.name)
+        try:
+            ae = ctx.cluster.get(AE_API_VERSION, AE_KIND, name, ctx.namespace)
+        except NotFound:
+            continue
+        if not _owned_by(ae, ctx.uid) or ae["metadata"].get("deletionTimestamp"):
+            continue
+        status = ae.get("status") or {}
+        if status.get("phase") not in {p.value for p in _FINAL}:
+            running.append(name)
+            continue
+        attempts = int(status.get("attempts") or 0)
+        for attempt in (attempts, attempts + 1) if attempts else (1,):
+            job = job_or_none(ctx.cluster, job_name(name, attempt), ctx.namespace)
+            if job is None or not _owned_by(job, str(ae["metadata"].get("uid"))):
+                continue
+            conditions = (job.get("status") or {}).get("conditions") or []
+            finished = any(c.get("type") in ("Complete", "Failed") and c.get("status") == "True" for c in conditions)
+            if not finished and not job["metadata"].get("deletionTimestamp"):
+                running.append(job["metadata"]["name"])
     return running
-
-
-def _of_workflow(ctx: EngineContext, api_version: str, kind: str) -> list[JsonObject]:
-    items = ctx.cluster.list(api_version, kind, ctx.namespace, MANAGED_BY_SELECTOR).items
-    return [o for o in items if (o["metadata"].get("labels") or {}).get(WORKFLOW_LABEL) == ctx.name]
 
 
 def _outputs(status: JsonObject) -> dict[str, Any]:
