@@ -318,11 +318,11 @@ class Mutator:
         _set(slot, Raw(self.rng.choice(HOSTILE_SCALARS)))
 
     def deep(self, tree: Any, slot: Slot) -> None:
-        if self.deepened:  # twice could nest past the recursion limit of this module's own walks
+        if self.deepened:  # twice (or 400 levels) would nest past the recursion limit of our own walks
             return
         self.deepened = True
         value = _get(slot)
-        for _ in range(self.rng.choice((3, 20, 99, 100, 101, 150, 400))):
+        for _ in range(self.rng.choice((3, 20, 99, 100, 101, 150, 250))):
             value = Pairs([("k", value)]) if self.rng.random() < 0.5 else [value]
         _set(slot, value)
 
