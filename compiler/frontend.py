@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,8 +41,9 @@ class FrontendResult:
         return [u.workflow for u in self.units if u.workflow is not None]
 
 
-def check_document(doc: SourceDocument, catalog: Catalog) -> Unit | None:
-    """The checked workflow of ``doc``; None for a document of another kind (skipped with a note)."""
+def check_document(doc: SourceDocument, catalog: Catalog, engines: Collection[str] | None = None) -> Unit | None:
+    """The checked workflow of ``doc``; None for a document of another kind (skipped with a note).
+    ``engines``: the names ``spec.engine`` may take besides ``auto`` (None: any well-formed name)."""
     if not doc.problems and other_kind(doc) is not None:
         return None
     diagnostics = [*doc.problems, *check_kind(doc)]
@@ -52,19 +53,19 @@ def check_document(doc: SourceDocument, catalog: Catalog) -> Unit | None:
         return Unit(doc, None, diagnostics)
     analysis = analyse(doc, model)
     diagnostics.extend(analysis.diagnostics)
-    ctx = RuleContext(doc, model, catalog, analysis)
+    ctx = RuleContext(doc, model, catalog, analysis, engines)
     diagnostics.extend(run_rules(ctx))
     workflow = None if has_errors(diagnostics) else build_ir(ctx)
     return Unit(doc, workflow, diagnostics)
 
 
-def compile_source(file: str, raw: bytes, catalog: Catalog) -> FrontendResult:
+def compile_source(file: str, raw: bytes, catalog: Catalog, engines: Collection[str] | None = None) -> FrontendResult:
     result = FrontendResult()
     docs, problems, text = load_documents(file, raw)
     result.sources[file] = text
     result.diagnostics.extend(problems)
     for doc in docs:
-        unit = check_document(doc, catalog)
+        unit = check_document(doc, catalog, engines)
         if unit is None:
             result.diagnostics.append(note("KN082", f"skipped a {other_kind(doc)} (not a WorkflowExecution)",
                                            doc.span(("kind",))))
@@ -94,9 +95,11 @@ def _check_unique_names(result: FrontendResult) -> None:
 
 
 def compile_files(paths: Iterable[Path], contract_dirs: Iterable[Path] = (), *,
-                  catalog: Catalog | None = None) -> FrontendResult:
+                  catalog: Catalog | None = None, engines: Collection[str] | None = None) -> FrontendResult:
     """Read, check and lower every workflow in ``paths``. Never raises on bad input. ``catalog``
-    replaces the built-in one and ``contract_dirs`` (contracts read from images, say)."""
+    replaces the built-in one and ``contract_dirs`` (contracts read from images, say).
+    ``engines`` are the names ``spec.engine`` may take besides ``auto`` (the CLI passes the
+    registered engines); None accepts any well-formed name."""
     catalog, catalog_problems = (catalog, []) if catalog is not None else load_catalog(contract_dirs)
     total = FrontendResult(diagnostics=list(catalog_problems))
     for path in paths:
@@ -106,7 +109,7 @@ def compile_files(paths: Iterable[Path], contract_dirs: Iterable[Path] = (), *,
         except OSError as exc:
             total.diagnostics.append(error("KN002", f"cannot read '{name}': {exc.strerror or exc}", None))
             continue
-        part = compile_source(name, raw, catalog)
+        part = compile_source(name, raw, catalog, engines)
         total.units.extend(part.units)
         total.diagnostics.extend(part.diagnostics)
         total.sources.update(part.sources)

@@ -134,7 +134,7 @@ class Workflow(_Frozen):
     namespace: str | None = None
     source: str = ""  # file:line of the document, for messages
     workflow_type: str | None = None
-    engine: Literal["auto", "jobs", "tekton"] = "auto"
+    engine: str = "auto"  # spec.engine: "auto" or an engine's name (checked by the front end)
     timeout_seconds: int = DEFAULT_WORKFLOW_TIMEOUT_SECONDS
     workspace: WorkspaceSpec | None = None  # None when no step uses it
     service_account_name: str | None = None

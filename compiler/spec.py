@@ -19,7 +19,14 @@ ACTION_API_GROUP = "actionexecution.kubernaut.ai"
 ACTION_API_VERSION = f"{ACTION_API_GROUP}/v1alpha1"
 ACTION_KIND = "ActionExecution"
 
-Engine = Literal["auto", "jobs", "tekton"]
+#: ``spec.engine``: ``auto`` (routing decides) or an engine's name. The engines that exist are
+#: the controller's (``reconciler.engines.registry``), which sits above the compiler: the schema
+#: (and the CRD made from it) fixes the shape of a name, a DNS-1123 label, and the front end checks
+#: the name against the engines it is given (``compile_files(engines=...)``).
+Engine = str
+ENGINE_AUTO = "auto"
+ENGINE_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+ENGINE_NAME_MAX = 63
 
 
 class _Model(BaseModel):
@@ -85,7 +92,9 @@ class Step(_Model):
 
 class WorkflowSpec(_Model):
     workflowType: str | None = Field(default=None, description="Free-form label used by engine routing.")
-    engine: Engine = Field(default="auto", description="auto (routing decides), jobs or tekton.")
+    engine: Engine = Field(default=ENGINE_AUTO, description="auto (routing decides) or the name of an engine "
+                           "the controller runs.",
+                           json_schema_extra={"pattern": ENGINE_NAME_PATTERN, "maxLength": ENGINE_NAME_MAX})
     timeout: str | None = Field(default=None, description="Whole-workflow timeout (Go duration).")
     workspace: Workspace | None = None
     serviceAccountName: str | None = Field(default=None, description="Service account for every step.")

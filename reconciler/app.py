@@ -23,7 +23,8 @@ from .cluster import Cluster
 from .compile import WorkflowCompiler
 from .engines.action_rbac import ActionRbac
 from .engines.base import Engine, EngineSetup
-from .engines.jobs import ActionExecutionController, AttemptSettings, PodLookup, pods_by_label
+from .engines.controllers import ControllerSetup, EngineController
+from .engines.jobs import AttemptSettings, PodLookup, pods_by_label
 from .engines.registry import known_engines
 from .events import EventRecorder
 from .metrics import Metrics
@@ -32,7 +33,7 @@ from .runtime import Manager
 from .verification import ImagePolicy, ImageVerification
 from .workflow_controller import PolicyProvider, WorkflowController
 
-__all__ = ["App", "AppConfig", "build_manager", "default_engines", "install"]
+__all__ = ["App", "AppConfig", "build_manager", "default_engines", "engine_controllers_of", "install"]
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class AppConfig:
 class App:
     manager: Manager
     workflows: WorkflowController
-    actions: ActionExecutionController
+    #: The controllers the engines added (``EngineInfo.controllers``; V1: the ActionExecution one).
+    engine_controllers: Sequence[EngineController]
     engines: Mapping[str, Engine]
     compiler: WorkflowCompiler
     metrics: Metrics
@@ -83,7 +85,7 @@ def default_engines(verification: ImageVerification | None = None, config: AppCo
 
 def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metrics | None = None,
             cluster: Cluster | None = None) -> App:
-    """Add the WorkflowExecution and ActionExecution controllers to ``manager``.
+    """Add the WorkflowExecution controller and the controllers the engines declare to ``manager``.
 
     ``cluster`` defaults to the manager's; passing another lets a caller interpose on the
     controllers' requests (``kubernaut run`` tags them as kubernaut's, the benchmark counts them).
@@ -106,18 +108,28 @@ def install(manager: Manager, config: AppConfig | None = None, *, metrics: Metri
     workflows = WorkflowController(
         cluster, clock, compiler, engines, policy_provider=config.policy_provider,
         recorder=EventRecorder(cluster, "kubernaut-workflowexecution", clock=clock), metrics=metrics)
-    actions = ActionExecutionController(
-        cluster, clock, verification, settings=config.attempts,
-        recorder=EventRecorder(cluster, "kubernaut-actionexecution", clock=clock), metrics=metrics,
-        pod_lookup=config.pod_lookup)
-    controllers = [workflows.controller(config.workers), actions.controller(config.workers)]
+    setup = ControllerSetup(cluster, clock, verification, metrics,
+                            lambda component: EventRecorder(cluster, component, clock=clock),
+                            attempts=config.attempts, pod_lookup=config.pod_lookup)
+    engine_controllers = engine_controllers_of(setup)
+    controllers = [workflows.controller(config.workers), *(c.controller(config.workers) for c in engine_controllers)]
     if informers is not None:
         for (api_version, kind), selector in selectors_of(w for c in controllers for w in c.watches).items():
             informers.add(api_version, kind, selector)
         manager.use_informers(informers)
     for controller in controllers:
         manager.add(controller)
-    return App(manager, workflows, actions, engines, compiler, metrics, verification)
+    return App(manager, workflows, engine_controllers, engines, compiler, metrics, verification)
+
+
+def engine_controllers_of(setup: ControllerSetup) -> list[EngineController]:
+    """The controllers every registered engine declares (``EngineInfo.controllers``), in registry order."""
+    made: list[EngineController] = []
+    for info in known_engines():
+        build = info.load_controllers()
+        if build is not None:
+            made.extend(build(setup))
+    return made
 
 
 def build_manager(cluster: Cluster, clock: Clock | None = None, config: AppConfig | None = None,

@@ -29,6 +29,7 @@ from compiler.source import SourceDocument
 from compiler.yamlout import dump_document
 
 from .cluster.snapshots import json_copy
+from .engines.registry import known_engines
 
 __all__ = ["Compiled", "WorkflowCompiler", "compile_object", "manifest_text", "source_name"]
 
@@ -91,10 +92,12 @@ def _user_document(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def compile_object(obj: Mapping[str, Any], catalog: Catalog) -> Compiled:
-    """Compile one WorkflowExecution object. Never raises on bad input."""
+    """Compile one WorkflowExecution object. Never raises on bad input. ``spec.engine`` must be
+    ``auto`` or a registered engine: the controller refuses any other name as ``validate`` does."""
     name = source_name(obj)
+    engines = known_engines().names
     try:
-        unit = check_document(SourceDocument(name, "", 0, _user_document(obj)), catalog)
+        unit = check_document(SourceDocument(name, "", 0, _user_document(obj)), catalog, engines)
     except (TypeError, ValueError):
         unit = None  # not plain JSON data: the text path reports it, located
     if unit is not None and unit.workflow is not None and not has_errors(unit.diagnostics):
@@ -102,7 +105,7 @@ def compile_object(obj: Mapping[str, Any], catalog: Catalog) -> Compiled:
         # workflow that compiles; `kubernaut validate` shows them located.
         return Compiled(unit.workflow, tuple(sorted(unit.diagnostics, key=sort_key)))
     # An error to report: compile the text a user sees, for located diagnostics.
-    result = compile_source(name, manifest_text(obj).encode("utf-8"), catalog)
+    result = compile_source(name, manifest_text(obj).encode("utf-8"), catalog, engines)
     workflows = result.workflows
     workflow = workflows[0] if result.ok and len(workflows) == 1 else None
     return Compiled(workflow, tuple(result.diagnostics), dict(result.sources))

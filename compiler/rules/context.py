@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -17,6 +18,9 @@ class RuleContext:
     workflow: WorkflowExecution
     catalog: Catalog
     analysis: Analysis
+    #: The engines ``spec.engine`` may name besides ``auto`` (the caller's registry); None: any
+    #: well-formed name (the compiler knows no engine).
+    engines: Collection[str] | None = None
 
     @property
     def steps(self) -> list[Step]:

@@ -9,6 +9,7 @@ import typer
 
 from compiler.diagnostics import Severity, render_all
 from compiler.frontend import FrontendResult, compile_files
+from reconciler.engines.registry import known_engines
 
 EXIT_OK = 0
 EXIT_INVALID = 1
@@ -36,4 +37,4 @@ def run_frontend(files: list[Path], contracts: list[Path]) -> FrontendResult:
     if missing:
         sys.stderr.write(f"kubernaut: no such file: {missing[0]}\n")
         raise typer.Exit(EXIT_USAGE)
-    return compile_files(files, contracts)
+    return compile_files(files, contracts, engines=known_engines().names)

@@ -27,6 +27,7 @@ from kubernaut.cli.common import EXIT_USAGE, run_frontend
 from kubernaut.cli.trust import Trust, TrustFlags
 from reconciler.clock import RealClock
 from reconciler.cluster.memory import MemoryCluster
+from reconciler.engines.registry import known_engines
 from reconciler.supplychain.errors import SupplyChainError
 from reconciler.supplychain.policy_contracts import ContractProblem, parse_contract
 from reconciler.supplychain.policy_local import flag_policy_objects
@@ -152,7 +153,7 @@ def frontend(files: list[Path], contract_dirs: list[Path], trust: Trust | None, 
         sys.stderr.write(f"kubernaut: no such file: {missing[0]}\n")
         raise typer.Exit(EXIT_USAGE)
     found = registry_contracts(files, trust, allow_http=allow_http)
-    result = compile_files(files, catalog=found.catalog)
+    result = compile_files(files, catalog=found.catalog, engines=known_engines().names)
     result.diagnostics.extend(found.diagnostics)
     result.diagnostics.sort(key=sort_key)
     return result

@@ -36,6 +36,23 @@ class EngineInfo:
     engine; ``missing`` says, for status messages and Events, what is absent when they are not
     served. ``build`` names the function that makes the engine (``module:function``, called with
     a ``reconciler.engines.base.EngineSetup``).
+
+    The other names are optional, each a ``module:function`` (or ``module:attribute``) imported
+    only by the one caller that needs it, so that no production module imports what it names:
+
+    * ``controllers``: makes the controllers the engine needs besides the workflow controller
+      (V1: the ActionExecution controller); called with a
+      ``reconciler.engines.controllers.ControllerSetup``, returns a sequence of objects with
+      ``controller(workers)``. Read by the assembly (``reconciler.app``).
+    * ``simulator``: adds what simulates the engine's objects to a
+      ``reconciler.simulation.Simulation`` (V2: the Tekton simulators), for ``kubernaut run``
+      and the tests; empty: the Simulation's own Job and Pod simulation is all it needs.
+    * ``step_objects``: finds the objects behind one step for ``kubernaut describe``/``logs``,
+      called as ``(source, workflow, namespace, step)`` and returning a
+      ``reconciler.inspect.engine_objects.StepObjects``; empty: ``describe`` lists none.
+
+    ``workflow_objects`` names the kinds of the objects the engine names after the workflow
+    itself (V2: its PipelineRun), whose Events ``describe`` shows as the workflow's.
     """
 
     name: str
@@ -44,6 +61,10 @@ class EngineInfo:
     build: str
     requires: tuple[ApiKind, ...] = ()
     missing: str = ""
+    controllers: str = ""
+    simulator: str = ""
+    step_objects: str = ""
+    workflow_objects: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -56,11 +77,28 @@ class EngineInfo:
 
     def load_builder(self) -> Callable[..., Any]:
         """The function named by ``build`` (imported now, never at module import)."""
-        module, _, function = self.build.partition(":")
-        builder = getattr(importlib.import_module(module), function)
-        if not callable(builder):
-            raise TypeError(f"engine '{self.name}': {self.build} is not callable")
-        return builder
+        return self._load("build", self.build)
+
+    def load_controllers(self) -> Callable[..., Any] | None:
+        """The function named by ``controllers``; None when the engine needs no controller of its own."""
+        return self._load("controllers", self.controllers) if self.controllers else None
+
+    def load_simulator(self) -> Callable[..., Any] | None:
+        """The function named by ``simulator``; None when the engine needs no simulator of its own."""
+        return self._load("simulator", self.simulator) if self.simulator else None
+
+    def load_step_objects(self) -> Callable[..., Any] | None:
+        """The function named by ``step_objects``; None when ``describe`` lists no objects for the engine."""
+        return self._load("step_objects", self.step_objects) if self.step_objects else None
+
+    def _load(self, field: str, path: str) -> Callable[..., Any]:
+        module, colon, attribute = path.partition(":")
+        if not colon or not module or not attribute:
+            raise ValueError(f"engine '{self.name}': {field} must be 'module:function', not '{path}'")
+        loaded = getattr(importlib.import_module(module), attribute)
+        if not callable(loaded):
+            raise TypeError(f"engine '{self.name}': {field} {path} is not callable")
+        return loaded
 
 
 class EngineRegistry:
@@ -122,11 +160,16 @@ class EngineRegistry:
 REGISTRY: Final = EngineRegistry(
     (
         EngineInfo("jobs", "V1", "kubernaut's own controllers run each step as a native batch/v1 Job",
-                   build="reconciler.engines.jobs.engine:build_engine"),
+                   build="reconciler.engines.jobs.engine:build_engine",
+                   controllers="reconciler.engines.jobs.controllers:build_controllers",
+                   step_objects="reconciler.inspect.engine_objects:jobs_step"),
         EngineInfo("tekton", "V2", "the workflow runs as one Tekton PipelineRun",
                    build="reconciler.engines.tekton.engine:build_engine",
                    requires=(("tekton.dev/v1", "PipelineRun"),),
-                   missing="Tekton is not installed (no tekton.dev CRDs)"),
+                   missing="Tekton is not installed (no tekton.dev CRDs)",
+                   simulator="reconciler.simulation.tekton:add_tekton",
+                   step_objects="reconciler.inspect.engine_objects:tekton_step",
+                   workflow_objects=("PipelineRun",)),
     ),
     fallback="jobs",
 )

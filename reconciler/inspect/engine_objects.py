@@ -6,6 +6,10 @@ by the ``job-name`` label; the action runs in the Pod's first container. V2 (``t
 PipelineRun ``<workflow>`` -> the step's TaskRun (from ``status.childReferences``) -> one Pod per
 attempt (``retriesStatus[].podName``, then ``status.podName``); the action runs in container
 ``step-execute``.
+
+Which function reads which engine's objects is the registry's to say (``EngineInfo.step_objects``,
+named by import path): an engine without one runs all the same, and ``describe`` lists no
+objects behind its steps.
 """
 
 from __future__ import annotations
@@ -16,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cluster import JsonObject, NotFound
-from ..engines.jobs import JobsEngine
 from ..engines.jobs.names import AE_API_VERSION, AE_KIND, action_execution_name, job_name
-from ..engines.tekton import TektonEngine
+from ..engines.registry import known_engines
 from ..engines.tekton import vocabulary as t
 from .source import ReadSource
 
-__all__ = ["ACTION_CONTAINER_V2", "Attempt", "EngineObject", "StepObjects", "step_attempts", "workflow_objects"]
+__all__ = ["ACTION_CONTAINER_V2", "Attempt", "EngineObject", "StepObjects", "jobs_step", "step_attempts",
+           "tekton_step", "workflow_objects"]
 
 #: The meta-Task step that runs the action image (``targets.tekton``'s ``execute`` step).
 ACTION_CONTAINER_V2 = "step-execute"
@@ -96,7 +100,8 @@ def _first_container(pod: Mapping[str, Any]) -> str | None:
 _FINAL_AE_PHASES = ("Succeeded", "Failed", "Cancelled")
 
 
-def _jobs_step(source: ReadSource, workflow: str, namespace: str, step: str) -> StepObjects:
+def jobs_step(source: ReadSource, workflow: str, namespace: str, step: str) -> StepObjects:
+    """V1: the ActionExecution, one Job per attempt, their Pods."""
     ae_name = action_execution_name(workflow, step)
     ae = _get(source, AE_API_VERSION, AE_KIND, ae_name, namespace)
     if ae is None:
@@ -140,7 +145,8 @@ def _attempt_state(status: Mapping[str, Any]) -> str:
     return "Pending"
 
 
-def _tekton_step(source: ReadSource, workflow: str, namespace: str, step: str) -> StepObjects:
+def tekton_step(source: ReadSource, workflow: str, namespace: str, step: str) -> StepObjects:
+    """V2: the step's TaskRun, one Pod per attempt."""
     pipelinerun = _get(source, t.API_VERSION, t.PIPELINE_RUN, workflow, namespace)
     name = _taskrun_name(pipelinerun, step) if pipelinerun is not None else None
     taskrun = _get(source, t.API_VERSION, t.TASK_RUN, name, namespace) if name else None
@@ -161,22 +167,21 @@ def _tekton_step(source: ReadSource, workflow: str, namespace: str, step: str) -
     return StepObjects(parent, tuple(attempts))
 
 
-#: How each engine's objects behind a step are found, by the engine's name. An engine without an
-#: entry (a newly registered one) runs all the same; ``describe`` lists no objects behind its steps.
-_STEP_OBJECTS = {JobsEngine.name: _jobs_step, TektonEngine.name: _tekton_step}
-#: Kinds of the objects an engine names after the workflow itself (their Events are the workflow's).
-_WORKFLOW_OBJECTS: dict[str, tuple[str, ...]] = {TektonEngine.name: (t.PIPELINE_RUN,)}
-
-
 def step_attempts(source: ReadSource, wfe: Mapping[str, Any], step: str) -> StepObjects:
     """The objects behind ``step`` on the workflow's engine (nothing before one is chosen)."""
     meta = wfe.get("metadata") or {}
-    find = _STEP_OBJECTS.get(str((wfe.get("status") or {}).get("engine")))
-    if find is None:
+    info = known_engines().get((wfe.get("status") or {}).get("engine"))
+    find = info.load_step_objects() if info is not None else None
+    if info is None or find is None:
         return StepObjects(None)
-    return find(source, str(meta.get("name")), str(meta.get("namespace") or "default"), step)
+    found = find(source, str(meta.get("name")), str(meta.get("namespace") or "default"), step)
+    if not isinstance(found, StepObjects):
+        raise TypeError(f"engine '{info.name}': {info.step_objects} returned {type(found).__name__}, "
+                        "not StepObjects")
+    return found
 
 
 def workflow_objects(engine: object) -> tuple[str, ...]:
     """The kinds of the objects ``engine`` names like the workflow (V2: its PipelineRun)."""
-    return _WORKFLOW_OBJECTS.get(str(engine), ())
+    info = known_engines().get(engine)
+    return info.workflow_objects if info is not None else ()

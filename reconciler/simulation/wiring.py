@@ -2,7 +2,8 @@
 
 The controllers' wiring (``reconciler.app``) knows nothing of simulation: the in-cluster
 controller never imports this package. What an embedded run needs beyond it is passed in from
-here, e.g. ``AppConfig(pod_lookup=simulated_pods)``.
+here, e.g. ``AppConfig(pod_lookup=simulated_pods)``, and each registered engine's simulator
+(``EngineInfo.simulator``, a name the registry holds so that only this module imports it).
 """
 
 from __future__ import annotations
@@ -12,9 +13,24 @@ import itertools
 from ..cache import CachedCluster
 from ..cluster import Cluster, JsonObject, NotFound
 from ..engines.jobs import pods_by_label
+from ..engines.registry import known_engines
+from . import Simulation
 from .jobs import pod_name
 
-__all__ = ["simulated_pods"]
+__all__ = ["add_engine_simulators", "simulated_pods"]
+
+
+def add_engine_simulators(simulation: Simulation) -> list[str]:
+    """Add every registered engine's simulator to ``simulation`` (their outcomes, entrypoints
+    and durations default to the Job simulation's, so one outcomes file drives every engine).
+    Returns the names of the engines that brought one."""
+    added: list[str] = []
+    for info in known_engines():
+        add = info.load_simulator()
+        if add is not None:
+            add(simulation)
+            added.append(info.name)
+    return added
 
 
 def simulated_pods(cluster: Cluster, job: JsonObject) -> list[JsonObject]:

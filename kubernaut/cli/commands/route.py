@@ -9,6 +9,7 @@ from namespace/name (``reconciler.routing.derived_uid``), stable from run to run
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -16,6 +17,7 @@ import typer
 from compiler.diagnostics import sort_key
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
+from reconciler.engines.registry import known_engines
 from reconciler.routing import RoutingPolicy, decide, default_policy, derived_uid, load_policy_file
 
 
@@ -28,15 +30,20 @@ def route(
     uid: str | None = typer.Option(
         None, "--uid", help="The workflow uid that percentage rules hash. Default: metadata.uid, "
         "else a uid derived from namespace/name."),
-    tekton_available: bool = typer.Option(
-        True, "--tekton-available/--no-tekton", help="Whether Tekton's CRDs are installed; without "
-        "them a workflow routed to tekton falls back to jobs."),
+    unavailable: list[str] = typer.Option(
+        [], "--unavailable", metavar="ENGINE", help="Preview a cluster that lacks what ENGINE needs "
+        "(its CRDs): a workflow routed to it falls back to "
+        f"{known_engines().fallback.name}. Repeatable; one of {', '.join(e.name for e in known_engines().candidates)}.",
+        show_default=False),
+    # The flag of the two-engine days: --no-tekton said "no engine's CRDs are installed".
+    every_engine_available: bool = typer.Option(True, "--tekton-available/--no-tekton", hidden=True),
     contracts: list[Path] = ContractsOpt,
 ) -> None:
     """Print, for each workflow, the engine it would run on and why: '<name>: <engine> (<reason>)'."""
     if config is not None and not config.is_file():
         sys.stderr.write(f"kubernaut: no such file: {config}\n")
         raise typer.Exit(EXIT_USAGE)
+    served = _served(unavailable, every_engine_available)
     result = run_frontend([file], contracts)
     policy: RoutingPolicy = default_policy()
     if config is not None:
@@ -58,6 +65,23 @@ def route(
         metadata = unit.document.data.get("metadata") or {}
         file_uid = metadata.get("uid") if isinstance(metadata.get("uid"), str) else None
         chosen_uid = uid or file_uid or derived_uid(workflow.namespace, workflow.name)
-        decision = decide(workflow, chosen_uid, policy, tekton_available)
+        decision = decide(workflow, chosen_uid, policy, served)
         typer.echo(f"{workflow.name}: {decision.engine} ({decision.reason})")
     raise typer.Exit(EXIT_OK)
+
+
+def _served(unavailable: list[str], every_engine_available: bool) -> Callable[[str, str], bool]:
+    """Which kinds the previewed cluster serves: all but those the ``--unavailable`` engines need."""
+    engines = known_engines()
+    for name in unavailable:
+        info = engines.get(name)
+        if info is None or not info.requires:
+            choices = ", ".join(e.name for e in engines.candidates)
+            why = (f"'{name}' needs nothing from the cluster, it is always available" if info is not None
+                   else f"no engine is called '{name}'")
+            sys.stderr.write(f"kubernaut: --unavailable: {why} (engines that can be unavailable: {choices})\n")
+            raise typer.Exit(EXIT_USAGE)
+    if not every_engine_available:
+        return lambda api_version, kind: False
+    missing = {kind for name in unavailable for kind in engines[name].requires}
+    return lambda api_version, kind: (api_version, kind) not in missing

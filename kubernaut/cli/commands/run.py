@@ -44,8 +44,7 @@ from reconciler.app import AppConfig, install
 from reconciler.engines.registry import known_engines
 from reconciler.inspect import save_state
 from reconciler.simulation import LoadedOutcomes, OutcomesError, Simulation, load_outcomes
-from reconciler.simulation.tekton import add_tekton
-from reconciler.simulation.wiring import simulated_pods
+from reconciler.simulation.wiring import add_engine_simulators, simulated_pods
 from reconciler.status import TERMINAL_WORKFLOW_PHASES
 from reconciler.supplychain.policy_local import flag_policy_objects
 from reconciler.supplychain.policy_registry import RegistryBackend
@@ -203,7 +202,7 @@ def run(
 
     sim = Simulation(outcomes=loaded.outcomes if loaded else None, entrypoints=LOCAL_ENTRYPOINTS,
                      realtime=realtime)
-    add_tekton(sim)  # same outcomes and entrypoints as the Jobs: one outcomes file drives both engines
+    add_engine_simulators(sim)  # same outcomes and entrypoints as the Jobs: one outcomes file drives every engine
     catalog, _ = load_catalog(contracts)
     if trust is None:
         # Said once, on stderr (stdout stays the progress or the JSON): a run that passes here has

@@ -16,7 +16,8 @@ def test_build_manager_feeds_every_watch_from_one_informer_per_kind() -> None:
     app = build_manager(cluster, cluster.clock, AppConfig(image_policy=ImagePolicy("skip")))
     informers = app.manager.informers
     assert informers is not None
-    assert isinstance(app.workflows.cluster, CachedCluster) and isinstance(app.actions.cluster, CachedCluster)
+    assert isinstance(app.workflows.cluster, CachedCluster) and app.engine_controllers
+    assert all(isinstance(c.cluster, CachedCluster) for c in app.engine_controllers)
     sources = [s for c in app.manager.controllers for s in c.sources]
     assert sources and all(isinstance(s, InformerSource) for s in sources)
     kinds = {(s.spec.api_version, s.spec.kind) for s in sources}

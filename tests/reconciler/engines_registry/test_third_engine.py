@@ -1,12 +1,15 @@
 """Issue 13's acceptance: a third engine is one new package plus one registration. The test
-registers ``argo`` (``fake_argo_engine``) and shows routing, metrics, the assembly, the workflow
-controller and the CLI take it up with no other edit."""
+registers ``argo`` (``fake_argo_engine``) and shows routing, metrics, the compiler's check of
+``spec.engine`` (CLI and controller), the assembly with the engine's own controller, the workflow
+controller, ``kubernaut run`` with the engine's simulator, ``describe`` and ``route`` take it up
+with no other edit."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fake_argo_engine import ARGO, ARGO_ANYWHERE, NAME, Register
+import pytest
+from fake_argo_engine import ARGO, ARGO_ANYWHERE, NAME, SIMULATED, WORKFLOW_KIND, ArgoObserver, Register
 from prometheus_client import generate_latest
 from typer.testing import CliRunner
 
@@ -14,7 +17,9 @@ from compiler.contracts import load_catalog
 from compiler.spec import API_VERSION, KIND
 from kubernaut.cli import app as cli
 from reconciler.app import AppConfig, install
-from reconciler.compile import WorkflowCompiler
+from reconciler.compile import WorkflowCompiler, compile_object
+from reconciler.controller import Key
+from reconciler.inspect.engine_objects import StepObjects, step_attempts, workflow_objects
 from reconciler.metrics import Metrics
 from reconciler.routing import decide, parse_policy
 from reconciler.simulation import Simulation
@@ -30,10 +35,16 @@ def policy_text(engine: str) -> str:
     return f"apiVersion: kubernaut.ai/v1alpha1\nkind: RoutingPolicy\ndefaultEngine: {engine}\n"
 
 
-def workflow() -> dict[str, object]:
+def workflow(engine: str = "auto") -> dict[str, object]:
     return {"apiVersion": API_VERSION, "kind": KIND, "metadata": {"name": "wf", "namespace": "team"},
-            "spec": {"steps": [{"name": "a", "actionType": "custom/thing", "image": IMAGE},
+            "spec": {"engine": engine,
+                     "steps": [{"name": "a", "actionType": "custom/thing", "image": IMAGE},
                                {"name": "b", "actionType": "custom/thing", "image": IMAGE, "runAfter": ["a"]}]}}
+
+
+@pytest.fixture(autouse=True)
+def _no_simulations_left() -> None:
+    SIMULATED.clear()
 
 
 def test_a_policy_may_name_a_registered_engine_only(register: Register) -> None:
@@ -86,6 +97,9 @@ def test_a_workflow_routed_to_the_new_engine_runs_on_it(register: Register) -> N
     built = install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods,
                                            policy_provider=lambda: policy), metrics=metrics)
     assert list(built.engines) == ["jobs", "tekton", NAME]  # built by the registry from its import path
+    # The engine's own controller is installed beside the others the engines declare.
+    observers = [c for c in built.engine_controllers if isinstance(c, ArgoObserver)]
+    assert len(observers) == 1 and len(built.engine_controllers) >= 2
     sim.cluster.create(workflow())
 
     def status() -> dict[str, object]:
@@ -96,6 +110,7 @@ def test_a_workflow_routed_to_the_new_engine_runs_on_it(register: Register) -> N
     text = generate_latest(metrics.registry).decode()
     assert f'kubernaut_workflows_started_total{{engine="{NAME}"}} 1.0' in text
     assert f'kubernaut_routing_decisions_total{{engine="{NAME}",rule="defaultEngine"}} 1.0' in text
+    assert sim.run_until(lambda: Key("team", "wf") in observers[0].seen, 10)
 
 
 def test_the_cli_offers_and_routes_to_the_new_engine(register: Register, tmp_path: Path) -> None:
@@ -107,8 +122,51 @@ def test_the_cli_offers_and_routes_to_the_new_engine(register: Register, tmp_pat
     assert refused.exit_code == 2 and "--engine must be one of jobs, tekton, argo, not 'nope'" in refused.stderr
     config = tmp_path / "routing.yaml"
     config.write_text(policy_text(NAME))
-    routed = runner.invoke(cli, ["route", str(GITOPS), "--config", str(config), "--tekton-available"])
+    routed = runner.invoke(cli, ["route", str(GITOPS), "--config", str(config), "--unavailable", "tekton"])
     assert (routed.exit_code, routed.stdout) == (0, "payment-memory-fix: argo (no rules; defaultEngine is argo)\n")
-    fallback = runner.invoke(cli, ["route", str(GITOPS), "--config", str(config), "--no-tekton"])
+    fallback = runner.invoke(cli, ["route", str(GITOPS), "--config", str(config), "--unavailable", NAME])
     assert fallback.stdout == ("payment-memory-fix: jobs (no rules; defaultEngine is argo; Argo Workflows is not "
                                "installed (no argoproj.io CRDs): falling back to jobs)\n")
+    # The flag of the two-engine days still previews a cluster without any engine's CRDs.
+    legacy = runner.invoke(cli, ["route", str(GITOPS), "--config", str(config), "--no-tekton"])
+    assert legacy.stdout == fallback.stdout
+
+
+def test_spec_engine_may_name_a_registered_engine_only(register: Register, tmp_path: Path) -> None:
+    runner = CliRunner()
+    path = tmp_path / "wf.yaml"
+    text = GITOPS.read_text(encoding="utf-8")
+    assert "\nspec:\n" in text
+    path.write_text(text.replace("\nspec:\n", f"\nspec:\n  engine: {NAME}\n", 1), encoding="utf-8")
+    refused = runner.invoke(cli, ["validate", str(path)])
+    assert refused.exit_code == 1
+    assert "error[KN007]: spec.engine: 'argo' is not allowed; expected 'auto', 'jobs' or 'tekton'" in refused.stderr
+    # The controller compiles with the same names: it refuses the workflow (SpecInvalid) as validate does.
+    assert not compile_object(workflow(NAME), load_catalog()[0]).ok
+    register(ARGO)
+    assert runner.invoke(cli, ["validate", str(path)]).exit_code == 0
+    assert compile_object(workflow(NAME), load_catalog()[0]).ok
+    path.write_text(text.replace("\nspec:\n", "\nspec:\n  engine: argoo\n", 1), encoding="utf-8")
+    typo = runner.invoke(cli, ["validate", str(path)])
+    assert typo.exit_code == 1
+    assert "spec.engine: 'argoo' is not allowed; expected 'auto', 'jobs', 'tekton' or 'argo'" in typo.stderr
+    assert "did you mean 'argo'?" in typo.stderr
+
+
+def test_kubernaut_run_adds_the_engines_simulator(register: Register) -> None:
+    register(ARGO_ANYWHERE)
+    result = CliRunner().invoke(cli, ["run", str(GITOPS), "--engine", NAME, "--output", "json"])
+    assert result.exit_code == 0, result.stderr
+    assert len(SIMULATED) == 1  # the registry's simulator, loaded by name for this run only
+    assert '"engine": "argo"' in result.stdout and '"phase": "Succeeded"' in result.stdout
+
+
+def test_describe_finds_the_step_objects_where_the_registry_points(register: Register) -> None:
+    wfe = {**workflow(), "status": {"engine": NAME}}
+    source = Simulation().cluster
+    assert step_attempts(source, wfe, "a") == StepObjects(None) and workflow_objects(NAME) == ()
+    register(ARGO)
+    found = step_attempts(source, wfe, "a")
+    assert found.parent is not None and (found.parent.kind, found.parent.name) == (WORKFLOW_KIND, "wf")
+    assert [child.name for child in found.parent.children] == ["wf-a"]
+    assert workflow_objects(NAME) == (WORKFLOW_KIND,)
