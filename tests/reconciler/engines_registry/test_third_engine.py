@@ -7,6 +7,7 @@ with no other edit."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_argo_engine import ARGO, ARGO_ANYWHERE, NAME, SIMULATED, WORKFLOW_KIND, ArgoObserver, Register
@@ -170,3 +171,20 @@ def test_describe_finds_the_step_objects_where_the_registry_points(register: Reg
     assert found.parent is not None and (found.parent.kind, found.parent.name) == (WORKFLOW_KIND, "wf")
     assert [child.name for child in found.parent.children] == ["wf-a"]
     assert workflow_objects(NAME) == (WORKFLOW_KIND,)
+
+
+def test_the_controller_refuses_an_unregistered_engine_with_a_reason_and_an_event() -> None:
+    sim = Simulation()
+    install(sim.manager, AppConfig(image_policy=ImagePolicy("skip"), pod_lookup=simulated_pods))
+    sim.cluster.create(workflow(NAME))
+
+    def status() -> dict[str, Any]:
+        return sim.cluster.get(API_VERSION, KIND, "wf", "team").get("status") or {}
+
+    assert sim.run_until(lambda: status().get("phase") == "Failed", 60)
+    compiled = next(c for c in status()["conditions"] if c["type"] == "Compiled")
+    assert compiled["reason"] == "SpecInvalid"
+    assert "error[KN007]: spec.engine: 'argo' is not allowed; expected 'auto', 'jobs' or 'tekton'" \
+        in compiled["message"]
+    events = sim.cluster.list("v1", "Event", "team").items
+    assert any(e.get("reason") == "SpecInvalid" and "spec.engine: 'argo'" in str(e.get("message")) for e in events)
