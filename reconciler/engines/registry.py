@@ -9,8 +9,13 @@ choices). Adding an engine is one new package under ``reconciler/engines/`` plus
 
 This module imports nothing of kubernaut: metrics and routing sit below the engines and import
 it, while the engines import them. An engine's implementation is therefore named, not imported:
-``build`` is a ``module:function`` loaded only by the assembly (``reconciler.app``) that builds
-the engines of a controller.
+``build`` (and ``controllers``) are ``module:function`` strings loaded only by the assembly
+(``reconciler.app``) that builds the engines of a controller, ``simulator`` only by
+``kubernaut run``'s wiring (``reconciler.simulation.wiring``: production code never imports a
+simulator) and ``step_objects`` only by ``kubernaut describe``/``logs`` (``reconciler.inspect``).
+The compiler, below everything here, learns the names from its callers
+(``compile_files(engines=...)``): ``spec.engine`` is checked against this registry without the
+compiler importing it.
 """
 
 from __future__ import annotations

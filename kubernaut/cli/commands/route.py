@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from compiler.diagnostics import sort_key
+from compiler.didyoumean import did_you_mean
 from kubernaut.cli.app import app
 from kubernaut.cli.common import EXIT_INVALID, EXIT_OK, EXIT_USAGE, ContractsOpt, report, run_frontend
 from reconciler.engines.registry import known_engines
@@ -79,7 +80,9 @@ def _served(unavailable: list[str], every_engine_available: bool) -> Callable[[s
             choices = ", ".join(e.name for e in engines.candidates)
             why = (f"'{name}' needs nothing from the cluster, it is always available" if info is not None
                    else f"no engine is called '{name}'")
-            sys.stderr.write(f"kubernaut: --unavailable: {why} (engines that can be unavailable: {choices})\n")
+            hint = did_you_mean(name, [e.name for e in engines.candidates]) if info is None else None
+            sys.stderr.write(f"kubernaut: --unavailable: {why} (engines that can be unavailable: {choices})"
+                             f"{'; ' + hint if hint else ''}\n")
             raise typer.Exit(EXIT_USAGE)
     if not every_engine_available:
         return lambda api_version, kind: False
