@@ -143,6 +143,9 @@ class CampaignConfig:
     lock_every: int = 5
     #: Convergence bound, in virtual seconds (for the workflows to end; again for their deletion).
     max_virtual_seconds: float = 4 * 3600.0
+    #: And in kubernaut's reconciles per workflow: restarts faster than the controllers get
+    #: through the keys a restart queues again would otherwise spin without moving the clock.
+    max_reconciles_per_workflow: int = 500
     #: Delete every workflow at the end and check that nothing is left behind.
     delete_at_end: bool = True
 
@@ -314,7 +317,9 @@ class Campaign:
         """Run until ``done()`` within the virtual-time bound, in slices (see :meth:`_slice`),
         restarting the controllers after each slice when the campaign restarts them."""
         deadline = self.clock.monotonic() + self.config.max_virtual_seconds
-        while self.clock.monotonic() < deadline:
+        budget = self.reconciles + self._kubernaut_reconciles() + \
+            self.config.max_reconciles_per_workflow * max(1, self.config.workflows)
+        while self.clock.monotonic() < deadline and self.reconciles + self._kubernaut_reconciles() < budget:
             if cancels:
                 self._cancel_running()
             if not self._slice(done, deadline):
