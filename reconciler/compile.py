@@ -66,19 +66,17 @@ def source_name(obj: Mapping[str, Any]) -> str:
 
 def manifest_text(obj: Mapping[str, Any]) -> str:
     """The object as the user wrote it: identity, user metadata and spec; no status."""
-    meta = obj.get("metadata") or {}
-    doc: dict[str, Any] = {
-        "apiVersion": obj.get("apiVersion"),
-        "kind": obj.get("kind"),
-        "metadata": {k: meta[k] for k in _USER_METADATA if meta.get(k)},
-    }
-    if "spec" in obj:
-        doc["spec"] = obj["spec"]
-    return dump_document(doc)
+    return dump_document(_user_fields(obj))
 
 
 def _user_document(obj: Mapping[str, Any]) -> dict[str, Any]:
     """What :func:`manifest_text` writes, as data (a copy: the front end may keep parts of it)."""
+    copied: dict[str, Any] = json_copy(_user_fields(obj))
+    return copied
+
+
+def _user_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """Identity, user metadata and spec of ``obj`` (shared, not copied); no status."""
     meta = obj.get("metadata") or {}
     doc: dict[str, Any] = {
         "apiVersion": obj.get("apiVersion"),
@@ -87,8 +85,7 @@ def _user_document(obj: Mapping[str, Any]) -> dict[str, Any]:
     }
     if "spec" in obj:
         doc["spec"] = obj["spec"]
-    copied: dict[str, Any] = json_copy(doc)
-    return copied
+    return doc
 
 
 def compile_object(obj: Mapping[str, Any], catalog: Catalog) -> Compiled:
