@@ -16,7 +16,10 @@ kubernaut.ai/target-lock``):
   so the waiters are found with one labelled list; a free lock goes to the earliest created
   waiter (creation time, then namespace/name), whichever waiter's reconcile notices first.
 * **Release**: when the holder ends (its final status persisted) or is deleted, the Lease is freed
-  (holder cleared, conditionally). A holder that no longer exists, or has finished, is taken over
+  (holder cleared, conditionally). The Lease freed is the one recorded on the workflow
+  (annotation ``kubernaut.ai/target-lease``, written with the lock label before the lock is
+  taken), not one compiled from the current spec: a spec edited underneath (``SpecModified``)
+  may name another target. A holder that no longer exists, or has finished, is taken over
   (the crash between "finished" and "released" leaves nothing stuck).
 
 ``lockPolicy: fail`` does not wait: the workflow ends at once, Failed with reason
@@ -39,6 +42,7 @@ from .clock import Clock, rfc3339
 from .cluster import Cluster, Conflict, JsonObject, NotFound
 
 __all__ = [
+    "LEASE_ANNOTATION",
     "LEASE_API_VERSION",
     "LOCK_LABEL",
     "LockState",
@@ -53,6 +57,8 @@ LEASE_KIND = "Lease"
 #: On WorkflowExecutions with a target and on their Leases: the lock's hash.
 LOCK_LABEL = "kubernaut.ai/target-lock"
 _TARGET_ANNOTATION = "kubernaut.ai/target"
+#: On WorkflowExecutions with a target: ``<namespace>/<name>`` of the Lease its lock is.
+LEASE_ANNOTATION = "kubernaut.ai/target-lease"
 _MANAGED_BY = {MANAGED_BY: MANAGER}
 _TERMINAL = frozenset({"Succeeded", "Failed", "Cancelled"})
 _RELEASE_TRIES = 3
@@ -101,13 +107,17 @@ class TargetLocks:
     # -- labels ------------------------------------------------------------------------------------
 
     def label(self, wfe: JsonObject, target: ir.TargetRef) -> JsonObject:
-        """``wfe`` with the lock label (written once), so waiters are found by a labelled list."""
+        """``wfe`` with the lock label (so waiters are found by a labelled list) and the Lease's
+        annotation (so the release frees this Lease whatever the spec says later), written once."""
         labels = dict(wfe["metadata"].get("labels") or {})
+        annotations = dict(wfe["metadata"].get("annotations") or {})
         key = lock_key(target)
-        if labels.get(LOCK_LABEL) == key:
+        lease = f"{target.namespace}/{lease_name(target)}"
+        if labels.get(LOCK_LABEL) == key and annotations.get(LEASE_ANNOTATION) == lease:
             return wfe
         changed = copy.deepcopy(wfe)
         changed["metadata"]["labels"] = {**labels, LOCK_LABEL: key}
+        changed["metadata"]["annotations"] = {**annotations, LEASE_ANNOTATION: lease}
         return self.cluster.update(changed)
 
     # -- acquiring -----------------------------------------------------------------------------------
@@ -201,10 +211,27 @@ class TargetLocks:
     # -- releasing -----------------------------------------------------------------------------------
 
     def release(self, wfe: JsonObject, target: ir.TargetRef) -> None:
-        """Free the Lease if ``wfe`` holds it (conditionally: a takeover in between wins). Raises
-        Conflict when the Lease kept changing (the caller retries)."""
+        """Free ``target``'s Lease if ``wfe`` holds it (conditionally: a takeover in between wins).
+        Raises Conflict when the Lease kept changing (the caller retries)."""
+        self._free(wfe, target.namespace, lease_name(target))
+
+    def release_recorded(self, wfe: JsonObject) -> bool:
+        """Free the Lease recorded on ``wfe`` (:data:`LEASE_ANNOTATION`) if ``wfe`` holds it; False
+        when none is recorded (a workflow without a target, or labelled by an older release).
+        Only a Lease held by ``wfe`` itself is freed, so an edited annotation frees nothing else."""
+        recorded = str((wfe["metadata"].get("annotations") or {}).get(LEASE_ANNOTATION) or "")
+        namespace, _, name = recorded.partition("/")
+        if not namespace or not name:
+            return False
+        self._free(wfe, namespace, name)
+        return True
+
+    def _free(self, wfe: JsonObject, namespace: str, name: str) -> None:
         for _ in range(_RELEASE_TRIES):
-            lease = self._lease(target)
+            try:
+                lease: JsonObject | None = self.cluster.get(LEASE_API_VERSION, LEASE_KIND, name, namespace)
+            except NotFound:
+                lease = None
             if lease is None or (lease.get("spec") or {}).get("holderIdentity") != holder_identity(wfe):
                 return  # gone, or taken over: not ours any more
             changed = copy.deepcopy(lease)
@@ -217,7 +244,7 @@ class TargetLocks:
                 return
             except Conflict:
                 continue  # written meanwhile: read it again
-        raise Conflict(f"Lease {target.namespace}/{lease_name(target)} kept changing while being released")
+        raise Conflict(f"Lease {namespace}/{name} kept changing while being released")
 
     def holders(self, target: ir.TargetRef) -> str | None:
         """Who holds the target's Lease (``namespace/name/uid``), for tests and tools."""

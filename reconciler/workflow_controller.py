@@ -216,8 +216,14 @@ class WorkflowController:
         return [Key(w["metadata"].get("namespace"), w["metadata"]["name"]) for w in items
                 if not (w.get("status") or {}).get("engine")]
 
-    def _release(self, wfe: JsonObject) -> None:
-        wf = self.compiler.compile(wfe).workflow
+    def _release(self, wfe: JsonObject, status: WorkflowStatus) -> None:
+        """Free the Lease this workflow took: the one recorded on it when it was labelled, never
+        one compiled from a spec edited since (SpecModified), which may name another target."""
+        if self.locks.release_recorded(wfe):
+            return
+        # Labelled by a release that recorded no Lease: the spec names it, if it is still the one
+        # the workflow started from.
+        wf = self._trusted_workflow(wfe, status)
         if wf is not None and wf.target is not None:
             self.locks.release(wfe, wf.target)
 
@@ -433,7 +439,7 @@ class WorkflowController:
                 return Result(requeue_after=_CLEANUP_RETRY_SECONDS)
         # The target's lock goes before the finalizer: while the finalizer is there, a crash
         # leaves this step to be done again; without it, a takeover frees the lock anyway.
-        self._release(wfe)
+        self._release(wfe, status)
         changed = copy.deepcopy(wfe)
         changed["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER]
         with contextlib.suppress(NotFound):  # gone already: nothing left to release
