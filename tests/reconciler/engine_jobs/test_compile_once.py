@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from support.golden_contracts import contract_dirs
 
-from compiler.contracts import load_catalog
+from compiler.contracts import Catalog, load_catalog
 from compiler.frontend import compile_source
 from reconciler import compile as compile_module
 from reconciler.compile import compile_object, manifest_text, source_name
@@ -22,21 +23,33 @@ CATALOG = load_catalog()[0]
 SOURCES = sorted((ROOT / "golden").glob("*/workflow.yaml")) + sorted((ROOT / "examples").glob("*.yaml"))
 
 
+def _catalog_of(path: Path) -> Catalog:
+    """The default catalog, plus the case's own ``contracts/`` folder when it has one."""
+    dirs = contract_dirs(path)
+    if not dirs:
+        return CATALOG
+    catalog, diagnostics = load_catalog(dirs)
+    errors = [d for d in diagnostics if d.severity.value == "error"]
+    assert not errors, errors
+    return catalog
+
+
 def _objects() -> list[Any]:
     found = []
     for path in SOURCES:
+        catalog = _catalog_of(path)
         for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
             if isinstance(doc, dict) and doc.get("kind") == "WorkflowExecution":
-                found.append(pytest.param(doc, id=f"{path.parent.name}/{path.name}:{doc['metadata']['name']}"))
+                found.append(pytest.param(doc, catalog,
+                                          id=f"{path.parent.name}/{path.name}:{doc['metadata']['name']}"))
     return found
 
 
-@pytest.mark.parametrize("obj", _objects())
-def test_the_object_compiles_to_the_ir_of_its_text(obj: dict[str, Any]) -> None:
-    direct = compile_object(obj, CATALOG)
-    text = compile_source(source_name(obj), manifest_text(obj).encode("utf-8"), CATALOG)
-    if not text.ok:
-        pytest.skip("the case needs contracts of its own (the default catalog has not got them)")
+@pytest.mark.parametrize(("obj", "catalog"), _objects())
+def test_the_object_compiles_to_the_ir_of_its_text(obj: dict[str, Any], catalog: Catalog) -> None:
+    direct = compile_object(obj, catalog)
+    text = compile_source(source_name(obj), manifest_text(obj).encode("utf-8"), catalog)
+    assert text.ok, text
     assert direct.workflow == text.workflows[0]
 
 
@@ -63,13 +76,12 @@ def test_an_invalid_object_still_gets_located_diagnostics() -> None:
     assert "nowhere" in manifest_text(obj).splitlines()[line - 1]
 
 
-@pytest.mark.parametrize("obj", _objects())
-def test_every_attempt_from_the_template_is_the_planned_job(obj: dict[str, Any]) -> None:
+@pytest.mark.parametrize(("obj", "catalog"), _objects())
+def test_every_attempt_from_the_template_is_the_planned_job(obj: dict[str, Any], catalog: Catalog) -> None:
     # The plan stored in spec.jobTemplate, with an attempt's number and image, is exactly the Job
     # `kubernaut compile` shows for that attempt: one builder, no drift.
-    wf = compile_object(obj, CATALOG).workflow
-    if wf is None:
-        pytest.skip("the case needs contracts of its own (the default catalog has not got them)")
+    wf = compile_object(obj, catalog).workflow
+    assert wf is not None
     for step in wf.steps:
         template = job_template(wf, step, step.inputs)
         for attempt in (1, 2, 3):
