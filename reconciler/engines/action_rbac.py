@@ -39,7 +39,10 @@ from targets.common.rbac import contract_account, permissions, role_rules, step_
 
 from ..cluster import Cluster, JsonObject, NotFound
 
-__all__ = ["RBAC_KINDS", "ActionRbac", "borrowed_permissions", "borrowed_role", "missing_rbac", "split_rbac"]
+__all__ = [
+    "RBAC_KINDS", "ActionRbac", "borrowed_installed_role", "borrowed_permissions", "borrowed_role", "missing_rbac",
+    "split_rbac",
+]
 
 #: The RBAC objects of an action type that only an administrator may create.
 RBAC_KINDS = frozenset({"Role", "RoleBinding"})
@@ -160,12 +163,23 @@ def borrowed_role(cluster: Cluster, ae: Mapping[str, Any], signed: ActionContrac
     image's signed contract declares, no more and no less. Only read when the image has a signed contract
     and the step runs under kubernaut's account of its action type and image."""
     spec = ae.get("spec") or {}
-    action_type, image = str(spec.get("actionType") or ""), str(spec.get("image") or "")
-    account = spec.get("serviceAccountName")
+    return borrowed_installed_role(cluster, ae["metadata"].get("namespace"), str(spec.get("step") or ""),
+                                   str(spec.get("image") or ""), str(spec.get("actionType") or ""),
+                                   spec.get("serviceAccountName"), signed)
+
+
+def borrowed_installed_role(cluster: Cluster, namespace: str | None, step: str, image: str, action_type: str,
+                            account: object, signed: ActionContract | None) -> str | None:
+    """Why the Role installed under kubernaut's account of ``action_type`` and ``image`` may not be
+    given to the image, judged against its signed contract; None when it may, when there is no
+    signed contract, when the step runs under another account or when no Role is installed.
+
+    Both engines ask: an administrator's Role that grants more than was compiled must not reach an
+    image whose contract does not declare it, whichever engine runs the step."""
     if signed is None or not action_type or account != action_service_account(action_type, image):
         return None
     try:
-        installed = cluster.get(_RBAC_API, "Role", account, ae["metadata"].get("namespace"))
+        installed = cluster.get(_RBAC_API, "Role", str(account), namespace)
     except NotFound:
         return None
-    return _borrowing(str(spec.get("step") or ""), image, action_type, account, installed.get("rules") or [], signed)
+    return _borrowing(step, image, action_type, str(account), installed.get("rules") or [], signed)

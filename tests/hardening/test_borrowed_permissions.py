@@ -18,6 +18,7 @@ from support.verifiers import FakeVerifier
 
 from kubernaut.actions import LOCAL_ENTRYPOINTS
 from reconciler.app import AppConfig, install
+from reconciler.engines.action_rbac import ActionRbac
 from reconciler.simulation import Simulation, parse_outcomes
 from reconciler.simulation.tekton import add_tekton
 from reconciler.simulation.wiring import simulated_pods
@@ -42,7 +43,7 @@ def _contract(action_type: str, permissions: str) -> bytes:
 
 
 class Cluster(WorkflowDriver):
-    def __init__(self, contract: bytes | None) -> None:
+    def __init__(self, contract: bytes | None, action_rbac: ActionRbac = ActionRbac.APPLY) -> None:
         self.sim = Simulation(outcomes=parse_outcomes(OUTCOMES).outcomes, entrypoints=LOCAL_ENTRYPOINTS)
         add_tekton(self.sim)
         self.cluster = self.sim.cluster
@@ -50,7 +51,8 @@ class Cluster(WorkflowDriver):
         doc = self.document("jobs")
         image = doc["spec"]["steps"][0]["image"]
         verifier = FakeVerifier(contracts={image: contract} if contract is not None else {})
-        install(self.manager, AppConfig(image_policy=ImagePolicy("verify", verifier), pod_lookup=simulated_pods))
+        install(self.manager, AppConfig(image_policy=ImagePolicy("verify", verifier), pod_lookup=simulated_pods,
+                                        action_rbac=action_rbac))
 
     @staticmethod
     def document(engine: str) -> dict[str, Any]:
@@ -109,3 +111,25 @@ def test_an_image_declaring_the_permissions_runs_under_the_account_of_its_digest
     (role,) = h.cluster.objects("Role")
     assert role["metadata"]["name"] == account
     assert role["metadata"]["annotations"]["kubernaut.ai/image-digest"] == image.rpartition("@")[2]
+
+
+@pytest.mark.parametrize("engine", ["jobs", "tekton"])
+def test_an_installed_role_granting_more_than_the_signed_contract_is_refused_on_both_engines(engine: str) -> None:
+    # In the cluster the administrator applies the action RBAC (`require`). Their Role under the
+    # image's account grants more than the signed contract declares (and more than was compiled):
+    # neither engine hands it to the image. V2 judged only the compiled Role before, so the same
+    # step was refused on V1 and ran on V2.
+    h = Cluster(_contract("kubernetes/scale_deployment", SCALE_PERMISSIONS), ActionRbac.REQUIRE)
+    image = Cluster.document(engine)["spec"]["steps"][0]["image"]
+    account = action_service_account("kubernetes/scale_deployment", image)
+    rules = [{"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]},
+             {"apiGroups": ["apps"], "resources": ["deployments/scale"], "verbs": ["get", "update", "patch"]},
+             {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]
+    rbac = "rbac.authorization.k8s.io/v1"
+    h.cluster.create({"apiVersion": rbac, "kind": "Role", "metadata": {"name": account, "namespace": "production"},
+                      "rules": rules})
+    h.cluster.create({"apiVersion": rbac, "kind": "RoleBinding",
+                      "metadata": {"name": account, "namespace": "production"},
+                      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": account},
+                      "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": "production"}]})
+    _refused(h, h.run_example(engine), "which the signed contract of")

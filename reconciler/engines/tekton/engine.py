@@ -42,7 +42,7 @@ from ...failures import FailureReason, StepFailure
 from ...status import NOT_RUN_WORKFLOW_FAILED, StepPhase, StepStatus, WorkflowPhase
 from ...supplychain.policy_contracts import ContractProblem, check_inputs, deferred_inputs, parse_contract
 from ...verification import ImageContext, ImageVerification, VerificationResult
-from ..action_rbac import ActionRbac, borrowed_permissions, missing_rbac, split_rbac
+from ..action_rbac import ActionRbac, borrowed_installed_role, borrowed_permissions, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
@@ -302,7 +302,9 @@ class TektonEngine:
             for warning in verdict.warnings:
                 ctx.recorder.warning(ctx.wfe, "ImagePolicyWarning", f"{step.image}: {warning}")
             contract, problems = _contract_problems(step, verdict)
-            if (borrowed := borrowed_permissions(wf, step, contract)) is not None:
+            borrowed = borrowed_permissions(wf, step, contract) or borrowed_installed_role(
+                ctx.cluster, ctx.namespace, step.name, step.image, step.action_type, account, contract)
+            if borrowed is not None:
                 return _refused(ctx, wf, step.name, borrowed, FailureReason.PERMISSIONS_NOT_DECLARED)
             if problems:
                 return _refused(ctx, wf, step.name, f"the inputs of step '{step.name}' do not fit the contract of "
