@@ -13,7 +13,7 @@ import sys
 import types
 from typing import Any
 
-from compiler.gcpause import collector_paused
+from compiler.gcpause import collector_paused, tune_for_long_running
 from kubernaut.__main__ import INTERNAL_ERROR, run_guarded
 from kubernaut.__main__ import main as _console_script
 
@@ -22,6 +22,9 @@ from kubernaut.__main__ import main as _console_script
 # all of it and a 10,000-step compile spent a fifth of its time there, growing faster than the
 # workflow. Paused, that compile took a fifth less time and the same peak memory (about 440 MB).
 _BATCH_COMMANDS = frozenset({"compile", "validate", "graph", "parity", "schema", "crds"})
+# Commands that run a reconcile loop: the collector's young generation is collected less often
+# (compiler.gcpause.tune_for_long_running says why).
+_LOOP_COMMANDS = frozenset({"run", "controller"})
 
 
 def main() -> None:
@@ -41,6 +44,8 @@ def main() -> None:
     # Everything imported so far lives as long as the process: move it out of the collector's
     # sight, so the full collections a large compile triggers do not re-scan it each time.
     gc.freeze()
+    if command in _LOOP_COMMANDS:
+        tune_for_long_running()
     if command in _BATCH_COMMANDS:
         with collector_paused():
             run_guarded(lambda: app(standalone_mode=True))
