@@ -205,17 +205,22 @@ class WatchSource:
         self._enqueue(obj)
 
     def _enqueue(self, obj: JsonObject) -> None:
-        self._controller.stats.add("events")
-        try:
-            keys = list(self.spec.mapper(obj))
-        except Exception:  # a mapper bug must not stop the watch
-            log.exception("%s: key mapper for %s failed", self._controller.name, self.spec.kind)
-            return
-        for key in keys:
-            self._controller.queue.add(key)
+        _enqueue_keys(self._controller, self.spec, obj)
 
     def close(self) -> None:
         self._lister.close()
+
+
+def _enqueue_keys(controller: Controller, spec: WatchSpec, obj: JsonObject) -> None:
+    """Queue the keys ``spec``'s mapper gives for ``obj`` (one event seen by ``controller``)."""
+    controller.stats.add("events")
+    try:
+        keys = list(spec.mapper(obj))
+    except Exception:  # a mapper bug must not stop the watch or the informer
+        log.exception("%s: key mapper for %s failed", controller.name, spec.kind)
+        return
+    for key in keys:
+        controller.queue.add(key)
 
 
 class InformerSource:
@@ -245,16 +250,8 @@ class InformerSource:
         return self._selector.matches(meta.get("labels"))
 
     def _deliver(self, event_type: str, obj: JsonObject, old: JsonObject | None) -> None:
-        if not (self._matches(obj) or self._matches(old)):
-            return
-        self._controller.stats.add("events")
-        try:
-            keys = list(self.spec.mapper(obj))
-        except Exception:  # a mapper bug must not stop the informer
-            log.exception("%s: key mapper for %s failed", self._controller.name, self.spec.kind)
-            return
-        for key in keys:
-            self._controller.queue.add(key)
+        if self._matches(obj) or self._matches(old):
+            _enqueue_keys(self._controller, self.spec, obj)
 
     def close(self) -> None:
         """The informer is shared: the cache's owner closes it."""
