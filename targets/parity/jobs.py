@@ -24,6 +24,7 @@ from targets.parity.manifests import (
     labels_of,
     name_of,
     of_kind,
+    read_only_sources,
 )
 from targets.parity.model import ManifestError, StepModel, WorkflowModel
 
@@ -108,13 +109,7 @@ def _job_view(job: Manifest, where: str) -> dict[str, Any]:
 
 def _mounts(pod: Mapping[str, Any], mounts: list[Any], where: str) -> dict[str, str]:
     """mount path -> "secret:<name>" / "configMap:<name>" of the read-only Secret/ConfigMap mounts."""
-    sources: dict[str, str] = {}
-    for volume in as_list(pod.get("volumes"), f"{where}.volumes"):
-        volume = as_map(volume, "volumes[]")
-        if "secret" in volume:
-            sources[str(volume.get("name"))] = f"secret:{as_map(volume['secret'], 'secret').get('secretName')}"
-        elif "configMap" in volume:
-            sources[str(volume.get("name"))] = f"configMap:{as_map(volume['configMap'], 'configMap').get('name')}"
+    sources = read_only_sources(pod.get("volumes"), f"{where}.volumes")
     found: dict[str, str] = {}
     for mount in mounts:
         mount = as_map(mount, "volumeMounts[]")

@@ -89,3 +89,16 @@ def container_env(container: Mapping[str, Any], where: str) -> dict[str, str]:
         if "value" in entry:
             env[str(entry.get("name"))] = kubelet_expand(str(entry["value"]), env)
     return env
+
+
+def read_only_sources(volumes: Any, where: str) -> dict[str, str]:
+    """name -> "secret:<name>" / "configMap:<name>" of the Secret and ConfigMap volumes (a pod's
+    ``volumes`` or a PipelineRun's workspace bindings: both spell them the same way)."""
+    sources: dict[str, str] = {}
+    for volume in as_list(volumes, where):
+        volume = as_map(volume, f"{where}[]")
+        if "secret" in volume:
+            sources[str(volume.get("name"))] = f"secret:{as_map(volume['secret'], 'secret').get('secretName')}"
+        elif "configMap" in volume:
+            sources[str(volume.get("name"))] = f"configMap:{as_map(volume['configMap'], 'configMap').get('name')}"
+    return sources

@@ -22,6 +22,7 @@ from targets.parity.manifests import (
     labels_of,
     name_of,
     of_kind,
+    read_only_sources,
 )
 from targets.parity.model import ManifestError, StepModel, WorkflowModel
 
@@ -157,13 +158,7 @@ def _mounts(task: Manifest | None, pipeline_task: Mapping[str, Any], run_spec: M
         return {}
     bound = {str(as_map(w, "workspaces[]").get("name")): str(as_map(w, "workspaces[]").get("workspace"))
              for w in as_list(pipeline_task.get("workspaces"), "tasks[].workspaces")}
-    sources: dict[str, str] = {}
-    for binding in as_list(run_spec.get("workspaces"), "PipelineRun.spec.workspaces"):
-        binding = as_map(binding, "workspaces[]")
-        if "secret" in binding:
-            sources[str(binding.get("name"))] = f"secret:{as_map(binding['secret'], 'secret').get('secretName')}"
-        elif "configMap" in binding:
-            sources[str(binding.get("name"))] = f"configMap:{as_map(binding['configMap'], 'configMap').get('name')}"
+    sources = read_only_sources(run_spec.get("workspaces"), "PipelineRun.spec.workspaces")
     found: dict[str, str] = {}
     for workspace in as_list(as_map(task.get("spec"), "Task.spec").get("workspaces"), "Task.spec.workspaces"):
         workspace = as_map(workspace, "workspaces[]")
