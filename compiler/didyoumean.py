@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-import difflib
+import functools
 from collections.abc import Iterable
+from difflib import get_close_matches
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
     """The closest candidate to ``word``, or None when nothing is close enough."""
-    matches = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
+    return _closest(word, tuple(candidates))
+
+
+# A pure function of its arguments, memoised: difflib is slow, and some hints are built for
+# warnings of valid workflows too (KN043, no contract known), so every compile of a workflow
+# with an uncontracted action type in a busy controller asked difflib the same question again.
+@functools.lru_cache(maxsize=1024)
+def _closest(word: str, candidates: tuple[str, ...]) -> str | None:
+    matches = get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.6)
     if matches:
         return matches[0]
     lowered = {c.lower(): c for c in candidates}
@@ -17,5 +26,5 @@ def suggest(word: str, candidates: Iterable[str]) -> str | None:
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     """A ready-made hint sentence, or None."""
-    best = suggest(word, list(candidates))
+    best = suggest(word, candidates)
     return f"did you mean '{best}'?" if best else None

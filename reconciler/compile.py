@@ -30,6 +30,7 @@ from compiler.yamlout import dump_document
 
 from .cluster.snapshots import json_copy
 from .engines.registry import known_engines
+from .status import spec_digest
 
 __all__ = ["Compiled", "WorkflowCompiler", "compile_object", "manifest_text", "source_name"]
 
@@ -121,8 +122,30 @@ class WorkflowCompiler:
         self.catalog = catalog
         self.max_entries = max_entries
         self._cache: OrderedDict[tuple[str, int], Compiled] = OrderedDict()
+        self._digests: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._lock = threading.Lock()
         self.misses = 0
+
+    def spec_digest(self, obj: Mapping[str, Any]) -> str:
+        """:func:`reconciler.status.spec_digest` of ``obj``'s spec, cached like the IR: the
+        workflow controller compares it with ``status.specHash`` on every reconcile, and the spec
+        cannot change without the generation changing (a JSON dump and a hash per reconcile)."""
+        meta = obj.get("metadata") or {}
+        uid, generation = meta.get("uid"), meta.get("generation")
+        if not uid or generation is None:
+            return spec_digest(obj.get("spec"))
+        key = (str(uid), int(generation))
+        with self._lock:
+            digest = self._digests.get(key)
+            if digest is not None:
+                self._digests.move_to_end(key)
+                return digest
+        digest = spec_digest(obj.get("spec"))
+        with self._lock:
+            self._digests[key] = digest
+            while len(self._digests) > self.max_entries:
+                self._digests.popitem(last=False)
+        return digest
 
     def cached(self, uid: str, generation: int) -> Compiled | None:
         """The result for that version of a workflow if it was compiled already."""

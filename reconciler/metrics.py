@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, start_http_server
@@ -150,8 +151,13 @@ class Metrics:
             "Unix time by which a running workflow must finish (startTime + spec.timeout); the series "
             "is removed when the workflow finishes, so one still present after its deadline is stuck.",
             ["namespace", "name", "engine"], registry=r)
-        self._deadlines: dict[tuple[str, str], str] = {}  # (namespace, name) -> engine label
+        # (namespace, name) -> (engine label, deadline): the series this instance set.
+        self._deadlines: dict[tuple[str, str], tuple[str, float]] = {}
         self._deadlines_lock = threading.Lock()
+        # The labelled series used so far, by metric and label values: prometheus_client's
+        # labels() checks and joins the values again on every call (a few per reconcile, for
+        # every step). Only series that are never removed are kept here.
+        self._series: dict[tuple[object, tuple[str, ...]], Any] = {}
         self._initialise_series()
 
     def _initialise_series(self) -> None:
@@ -162,6 +168,14 @@ class Metrics:
             for outcome in WORKFLOW_OUTCOMES:
                 self.workflows_finished.labels(engine=engine, outcome=outcome)
                 self.workflow_duration.labels(engine=engine, outcome=outcome)
+
+    def _child(self, metric: Counter | Histogram, *values: str) -> Any:
+        """``metric.labels(*values)``, looked up once per distinct label values."""
+        key = (metric, values)
+        child = self._series.get(key)
+        if child is None:
+            child = self._series.setdefault(key, metric.labels(*values))
+        return child
 
     # -- workflows and steps ------------------------------------------------------------------------
 
@@ -180,33 +194,31 @@ class Metrics:
 
     def step_finished(self, engine: str, action_type: str, outcome: str, duration_seconds: float) -> None:
         seconds = _check_duration(duration_seconds)  # before .labels(), which creates the series
-        self.step_duration.labels(
-            engine=_check("engine", engine, self.engines), action_type=action_type,
-            outcome=_check("outcome", outcome, STEP_OUTCOMES),
-        ).observe(seconds)
+        self._child(self.step_duration, _check("engine", engine, self.engines), action_type,
+                    _check("outcome", outcome, STEP_OUTCOMES)).observe(seconds)
 
     def step_attempt(self, engine: str, action_type: str, outcome: str) -> None:
-        self.step_attempts.labels(
-            engine=_check("engine", engine, self.engines), action_type=action_type,
-            outcome=_check("outcome", outcome, ATTEMPT_OUTCOMES),
-        ).inc()
+        self._child(self.step_attempts, _check("engine", engine, self.engines), action_type,
+                    _check("outcome", outcome, ATTEMPT_OUTCOMES)).inc()
 
     def workflow_running(self, namespace: str, name: str, engine: str, deadline_unix: float) -> None:
         """A workflow runs on ``engine`` and must finish by ``deadline_unix`` (idempotent)."""
         _check("engine", engine, self.engines)
         with self._deadlines_lock:
             previous = self._deadlines.get((namespace, name))
-            if previous is not None and previous != engine:
-                self.workflow_deadline.remove(namespace, name, previous)
-            self._deadlines[(namespace, name)] = engine
+            if previous == (engine, deadline_unix):
+                return  # set by an earlier reconcile (called on every one): nothing changed
+            if previous is not None and previous[0] != engine:
+                self.workflow_deadline.remove(namespace, name, previous[0])
+            self._deadlines[(namespace, name)] = (engine, deadline_unix)
             self.workflow_deadline.labels(namespace=namespace, name=name, engine=engine).set(deadline_unix)
 
     def workflow_gone(self, namespace: str, name: str) -> None:
         """The workflow finished or was deleted: drop its deadline series (idempotent)."""
         with self._deadlines_lock:
-            engine = self._deadlines.pop((namespace, name), None)
-            if engine is not None:
-                self.workflow_deadline.remove(namespace, name, engine)
+            previous = self._deadlines.pop((namespace, name), None)
+            if previous is not None:
+                self.workflow_deadline.remove(namespace, name, previous[0])
 
     # -- the controller machinery ---------------------------------------------------------------------
 
@@ -216,7 +228,7 @@ class Metrics:
 
     def reconcile_finished(self, controller: str, seconds: float) -> None:
         checked = _check_duration(seconds)
-        self.reconcile_duration.labels(controller=controller).observe(checked)
+        self._child(self.reconcile_duration, controller).observe(checked)
 
     def reconcile_error(self, controller: str, kind: str) -> None:
         self.reconcile_errors.labels(controller=controller, kind=kind).inc()
@@ -243,7 +255,7 @@ class Metrics:
     def image_verification(self, result: str) -> None:
         """``result``: ``verified``, ``rejected`` (bad or missing signature) or ``error``
         (could not verify); a free string so the verifier can add e.g. ``cached``."""
-        self.image_verifications.labels(result=result).inc()
+        self._child(self.image_verifications, result).inc()
 
     # -- exposing ---------------------------------------------------------------------------------------
 

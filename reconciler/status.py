@@ -7,6 +7,7 @@ both build it with these helpers so the JSON is identical.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import hashlib
 import json
@@ -186,6 +187,16 @@ class WorkflowStatus:
             failure_details=data.get("failureDetails"),
             spec_hash=data.get("specHash"),
         )
+
+
+    def in_order(self, step_names: Iterable[str]) -> WorkflowStatus:
+        """This status with exactly ``step_names``' steps, in that order (those it lacks
+        Pending): what :meth:`from_json` with ``step_names`` makes of the JSON it came from,
+        without parsing it again. Shares the step statuses (replace a step, never edit it)."""
+        stored = {s.name: s for s in self.steps}
+        names = list(step_names) or list(stored)
+        return dataclasses.replace(self, conditions=list(self.conditions),
+                                   steps=[stored.get(n) or StepStatus(n) for n in names])
 
 
 def failure_details(step: str | None, failure: StepFailure) -> dict[str, Any]:

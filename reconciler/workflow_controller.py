@@ -28,7 +28,6 @@ It owns what both engines share and delegates running the steps to an
 from __future__ import annotations
 
 import contextlib
-import copy
 import dataclasses
 import logging
 import math
@@ -65,7 +64,6 @@ from .status import (
     failure_details,
     first_failure,
     set_condition,
-    spec_digest,
 )
 
 __all__ = ["FINALIZER", "PolicyProvider", "WorkflowController"]
@@ -141,14 +139,15 @@ class WorkflowController:
             return self._cancel(wfe, stored)
         if stored.terminal:
             return self._cleanup(wfe, stored)
-        if _spec_modified(wfe, stored):
+        if self._modified(wfe, stored):
             return self._spec_modified(wfe, stored)
         wfe = self._ensure_finalizer(wfe)
         compiled = self.compiler.compile(wfe)
         if compiled.workflow is None:
             return self._spec_error(wfe, stored, compiled)
         wf = compiled.workflow
-        status = WorkflowStatus.from_json(wfe.get("status"), [s.name for s in wf.steps])
+        # The stored status again, in workflow order (the finalizer's update left it as it was).
+        status = stored.in_order([s.name for s in wf.steps])
         if wf.target is not None:
             wfe, waiting = self._lock(wfe, status, wf, wf.target)
             if waiting is not None:
@@ -233,9 +232,7 @@ class WorkflowController:
         finalizers = list(wfe["metadata"].get("finalizers") or [])
         if FINALIZER in finalizers:
             return wfe
-        changed = copy.deepcopy(wfe)
-        changed["metadata"]["finalizers"] = [*finalizers, FINALIZER]
-        return self._own.record(self.cluster.update(changed))
+        return self._own.record(self.cluster.update(_with_finalizers(wfe, [*finalizers, FINALIZER])))
 
     def _start(self, wfe: JsonObject, status: WorkflowStatus, wf: ir.Workflow) -> tuple[JsonObject, WorkflowStatus]:
         """Choose the engine and record it, with the start, in one conditional status patch."""
@@ -265,7 +262,7 @@ class WorkflowController:
         new = WorkflowStatus(phase=WorkflowPhase.RUNNING, engine=engine, start_time=now,
                              observed_generation=meta.get("generation"), conditions=conditions,
                              steps=[StepStatus(step.name) for step in wf.steps],
-                             spec_hash=spec_digest(wfe.get("spec")))
+                             spec_hash=self.compiler.spec_digest(wfe))
         wfe = self._patch(wfe, new)
         self.recorder.normal(wfe, "EngineSelected", f"running on {engine}: {reason}")
         if fallback:
@@ -398,7 +395,7 @@ class WorkflowController:
     def _trusted_workflow(self, wfe: JsonObject, status: WorkflowStatus) -> ir.Workflow | None:
         """The compiled spec, or None when it is not the spec the workflow started from (then the
         engine stops and cleans up by names and labels, as for a spec that no longer compiles)."""
-        if _spec_modified(wfe, status):
+        if self._modified(wfe, status):
             return None
         return self.compiler.compile(wfe).workflow
 
@@ -440,8 +437,7 @@ class WorkflowController:
         # The target's lock goes before the finalizer: while the finalizer is there, a crash
         # leaves this step to be done again; without it, a takeover frees the lock anyway.
         self._release(wfe, status)
-        changed = copy.deepcopy(wfe)
-        changed["metadata"]["finalizers"] = [f for f in finalizers if f != FINALIZER]
+        changed = _with_finalizers(wfe, [f for f in finalizers if f != FINALIZER])
         with contextlib.suppress(NotFound):  # gone already: nothing left to release
             self._own.record(self.cluster.update(changed))
         return None
@@ -451,16 +447,19 @@ class WorkflowController:
     def _write(self, wfe: JsonObject, old: WorkflowStatus, new: WorkflowStatus,
                wf: ir.Workflow | None) -> JsonObject:
         """Persist ``new`` if it differs from ``old``, then announce the transitions."""
-        if new.to_json() == old.to_json():
+        body = new.to_json()
+        if body == old.to_json():
             return wfe
-        wfe = self._patch(wfe, new)
+        wfe = self._patch(wfe, new, body)
         self._announce(wfe, old, new, wf)
         return wfe
 
-    def _patch(self, wfe: JsonObject, status: WorkflowStatus) -> JsonObject:
+    def _patch(self, wfe: JsonObject, status: WorkflowStatus, body: dict[str, object] | None = None) -> JsonObject:
+        """Write ``status`` (``body``: its JSON, when the caller has it already)."""
         meta = wfe["metadata"]
         updated = self.cluster.patch_status(WFE_API_VERSION, WFE_KIND, meta["name"], meta.get("namespace"),
-                                            status.to_json(), resource_version=meta.get("resourceVersion"))
+                                            body if body is not None else status.to_json(),
+                                            resource_version=meta.get("resourceVersion"))
         return self._own.record(updated)
 
     def _announce(self, wfe: JsonObject, old: WorkflowStatus, new: WorkflowStatus, wf: ir.Workflow | None) -> None:
@@ -499,6 +498,11 @@ class WorkflowController:
     def _now(self) -> str:
         return rfc3339(self.clock.now())
 
+    def _modified(self, wfe: JsonObject, status: WorkflowStatus) -> bool:
+        """Whether the spec differs (``cancel`` aside) from the one recorded when the workflow
+        started (a workflow started by a version that recorded none is not checked)."""
+        return status.spec_hash is not None and status.spec_hash != self.compiler.spec_digest(wfe)
+
 
 def _outcome(conditions: list[dict[str, object]], state: str, reason: str, message: str,
              now: str) -> list[dict[str, object]]:
@@ -533,10 +537,11 @@ def _finish(status: WorkflowStatus, phase: WorkflowPhase, message: str, now: str
                                conditions=list(status.conditions))
 
 
-def _spec_modified(wfe: JsonObject, status: WorkflowStatus) -> bool:
-    """Whether the spec differs (``cancel`` aside) from the one recorded when the workflow started
-    (a workflow started by a version that recorded none is not checked)."""
-    return status.spec_hash is not None and status.spec_hash != spec_digest(wfe.get("spec"))
+def _with_finalizers(wfe: JsonObject, finalizers: list[str]) -> JsonObject:
+    """``wfe`` with these finalizers, for an update: a new top level and metadata, the rest
+    shared with ``wfe`` (a read, read-only snapshot, so never edited in place; copying the whole
+    object only to change one list was a deep copy per workflow start and end)."""
+    return {**wfe, "metadata": {**wfe["metadata"], "finalizers": finalizers}}
 
 
 def _seconds_between(start: str, end: str) -> float:

@@ -179,9 +179,8 @@ class TektonEngine:
             if (not owned_by(pr, ctx.uid) or run_finished(pr) or pr["metadata"].get("deletionTimestamp")
                     or spec.get("status") == t.SPEC_CANCELLED):
                 return
-            pr["spec"] = {**spec, "status": t.SPEC_CANCELLED}
             try:
-                ctx.cluster.update(pr)
+                ctx.cluster.update({**pr, "spec": {**spec, "status": t.SPEC_CANCELLED}})  # ``pr`` is read-only
                 return
             except Conflict as exc:
                 if exc.already_exists:
