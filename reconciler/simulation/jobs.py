@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import itertools
 import json
@@ -116,11 +117,15 @@ class _Run:
         return self.started + self.outcome.duration - now
 
 
+@functools.lru_cache(maxsize=8192)
 def pod_name(job_name: str, job_uid: str, index: int = 0) -> str:
     """``<job>-<5 chars>``: what generateName would give, but derived from the Job's uid (and
-    the pod's index for backoff retries) so a restarted simulator finds the same Pod."""
+    the pod's index for backoff retries) so a restarted simulator finds the same Pod.
+
+    Memoized: every reconcile of a Job (and kubernaut's pod lookup) derives the same names
+    again, and a pure function of its arguments cannot go stale."""
     digest = hashlib.sha256(f"{job_uid}/{index}".encode()).digest()
-    suffix = "".join(_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:5])
+    suffix = "".join([_NAME_ALPHABET[b % len(_NAME_ALPHABET)] for b in digest[:5]])
     return f"{job_name}-"[:_MAX_NAME_BASE] + suffix
 
 
@@ -293,8 +298,9 @@ class JobSimulator:
         }
         if template_meta.get("annotations"):
             pod_meta["annotations"] = dict(template_meta["annotations"])
-        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta,
-               "spec": json.loads(json.dumps(template.get("spec") or {}))}
+        # The template's spec as read: a create copies its body (never writes into it), so the
+        # read-only snapshot goes in as it is, without a copy.
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": template.get("spec") or {}}
         try:
             created = self._api.create(pod)
         except Conflict as exc:

@@ -89,38 +89,47 @@ DEFAULT_TIMEOUT_SECONDS = 60 * 60.0
 
 
 def succeeded_condition(obj: Mapping[str, Any]) -> JsonObject | None:
-    """The ``Succeeded`` condition of a PipelineRun or TaskRun, or None."""
-    for condition in (obj.get("status") or {}).get("conditions") or []:
+    """The ``Succeeded`` condition of a PipelineRun or TaskRun (a copy), or None."""
+    condition = _succeeded(obj)
+    return None if condition is None else dict(condition)
+
+
+def _succeeded(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    # The condition as read, for the predicates below: they run for every task of a run on
+    # every reconcile, and only look.
+    for condition in (obj.get("status") or {}).get("conditions") or ():
         if condition.get("type") == SUCCEEDED:
-            return dict(condition)
+            return condition
     return None
+
+
+def _state(obj: Mapping[str, Any]) -> Any:
+    condition = _succeeded(obj)
+    return None if condition is None else condition.get("status")
 
 
 def run_finished(obj: Mapping[str, Any]) -> bool:
     """Tekton's ``IsDone``: the ``Succeeded`` condition is True or False."""
-    condition = succeeded_condition(obj)
-    return condition is not None and condition.get("status") in ("True", "False")
+    return _state(obj) in ("True", "False")
 
 
 def run_succeeded(obj: Mapping[str, Any]) -> bool:
-    condition = succeeded_condition(obj)
-    return condition is not None and condition.get("status") == "True"
+    return _state(obj) == "True"
 
 
 def run_failed(obj: Mapping[str, Any]) -> bool:
-    condition = succeeded_condition(obj)
-    return condition is not None and condition.get("status") == "False"
+    return _state(obj) == "False"
 
 
 def condition_reason(obj: Mapping[str, Any]) -> str | None:
-    condition = succeeded_condition(obj)
+    condition = _succeeded(obj)
     return str(condition.get("reason")) if condition and condition.get("reason") is not None else None
 
 
 def with_condition(status: Mapping[str, Any], state: str, reason: str, message: str, now: str) -> list[JsonObject]:
     """``status.conditions`` with ``Succeeded`` set; the transition time is kept when nothing
     about the condition changed (knative ``SetCondition``)."""
-    old = succeeded_condition({"status": status})
+    old = _succeeded({"status": status})
     new: JsonObject = {"type": SUCCEEDED, "status": state, "reason": reason, "message": message,
                        "lastTransitionTime": now}
     if old is not None and (old.get("status"), old.get("reason"), old.get("message")) == (state, reason, message):

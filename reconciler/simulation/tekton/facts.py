@@ -63,8 +63,12 @@ class PipelineFacts:
         *,
         spec_status: str | None = None,
         pipeline_timed_out: bool = False,
+        refs: Mapping[str, Sequence[ResultRef]] | None = None,
     ) -> None:
+        """``refs``: the result references of each task, when the caller knows them already
+        (they depend on the tasks only); else found here, once per task."""
         self.tasks = {str(t["name"]): t for t in tasks}
+        self._refs: dict[str, Sequence[ResultRef]] = dict(refs or {})
         self.taskruns = dict(taskruns)
         self.graph = graph
         self.spec_status = spec_status
@@ -73,6 +77,9 @@ class PipelineFacts:
         #: ``ValidationFailedTask``), with the error; filled by :meth:`check_missing_results`.
         self.validation_failed: dict[str, str] = {}
         self._skips: dict[str, str | None] = {}
+        # effective_task by name, computed once per decision round (it depends on the parents'
+        # TaskRuns): skipping, scheduling and reporting all ask for it. Cleared with the skips.
+        self._effective: dict[str, JsonObject] = {}
 
     # -- single tasks ---------------------------------------------------------------------------
 
@@ -124,11 +131,18 @@ class PipelineFacts:
 
     # -- results and substitution -------------------------------------------------------------------
 
+    def result_refs(self, name: str) -> Sequence[ResultRef]:
+        """The results task ``name`` references (in its params and ``when``)."""
+        refs = self._refs.get(name)
+        if refs is None:
+            refs = self._refs[name] = result_refs(task_texts(self.tasks[name]))
+        return refs
+
     def resolve_results(self, name: str) -> Replacements:
         """The values of every result ``name`` references; raises _Unresolved on the first one
         that is not available (``convertToResultRefs``)."""
         repl = Replacements()
-        for ref in result_refs(task_texts(self.tasks[name])):
+        for ref in self.result_refs(name):
             if ref.task not in self.tasks:
                 raise _Unresolved(ref.task, f'could not find task "{ref.task}" referenced by result')
             if not (self.successful(ref.task) or self.failure(ref.task)):
@@ -148,8 +162,17 @@ class PipelineFacts:
         return repl
 
     def effective_task(self, name: str) -> JsonObject:
-        """The pipeline task with its result references applied when all of them resolve."""
+        """The pipeline task with its result references applied when all of them resolve
+        (read-only: callers copy it to change it)."""
+        known = self._effective.get(name)
+        if known is None:
+            known = self._effective[name] = self._effective_task(name)
+        return known
+
+    def _effective_task(self, name: str) -> JsonObject:
         task = self.tasks[name]
+        if not self.result_refs(name):
+            return task  # nothing to resolve
         try:
             repl = self.resolve_results(name)
         except _Unresolved:
@@ -183,6 +206,7 @@ class PipelineFacts:
 
     def reset_skips(self) -> None:
         self._skips.clear()
+        self._effective.clear()
 
     def _skip(self, name: str) -> str | None:
         if self.taskrun(name) is not None or name in self.validation_failed:
@@ -228,7 +252,7 @@ class PipelineFacts:
         for name in queue:
             if self.skip(name) is not None:
                 continue
-            for ref in result_refs(task_texts(self.tasks[name])):
+            for ref in self.result_refs(name):
                 taskrun = self.taskrun(ref.task)
                 if taskrun is None or not self.successful(ref.task):
                     continue

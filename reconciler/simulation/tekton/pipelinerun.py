@@ -24,19 +24,29 @@ pipeline results, Events and metrics.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ...clock import Clock, parse_rfc3339, rfc3339
 from ...cluster import Cluster, Conflict, JsonObject, NotFound
+from ...cluster.snapshots import freeze
 from ...controller import Controller, Key, Result, WatchSpec, owner_key
 from ..informer_reads import InformerReads
 from . import conditions as c
 from .children import pvc_for, task_run, taskrun_name
 from .dag import Graph, GraphError, build_graph
 from .facts import PipelineFacts
-from .params import ParamError, Replacements, apply_to_param_values, apply_to_when, param_values
+from .params import (
+    ParamError,
+    Replacements,
+    ResultRef,
+    apply_to_param_values,
+    apply_to_when,
+    param_values,
+    result_refs,
+    task_texts,
+)
 
 __all__ = ["PipelineRunSimulator"]
 
@@ -54,8 +64,25 @@ class _Failure:
 @dataclass(frozen=True)
 class _Prepared:
     spec: JsonObject  # the Pipeline spec as stored in status.pipelineSpec
-    tasks: list[JsonObject]  # its tasks with params and context substituted
+    tasks: list[JsonObject]  # its tasks with params and context substituted (read-only)
     graph: Graph
+    refs: Mapping[str, Sequence[ResultRef]]  # the result references of each task
+
+
+@dataclass(frozen=True)
+class _PreparedFor:
+    """A run's prepared Pipeline and what it was prepared from (its uid, ``spec`` and
+    ``status.pipelineSpec``): still valid while those are equal."""
+
+    uid: str
+    run_spec: Mapping[str, Any]
+    pipeline_spec: Mapping[str, Any]
+    prepared: _Prepared
+
+    def matches(self, uid: str, run_spec: Mapping[str, Any], pipeline_spec: Mapping[str, Any]) -> bool:
+        # Read-only snapshots: the same object is the same content (the cheap check first).
+        return (uid == self.uid and (run_spec is self.run_spec or run_spec == self.run_spec)
+                and (pipeline_spec is self.pipeline_spec or pipeline_spec == self.pipeline_spec))
 
 
 class PipelineRunSimulator:
@@ -70,6 +97,12 @@ class PipelineRunSimulator:
         self.name = name
         self._reads = reads or InformerReads(cluster, clock, c.INFORMER_KINDS)
         self._api = self._reads.api  # writes: their answers go into the informers
+        # Each running PipelineRun's prepared Pipeline by (namespace, name). A run is reconciled
+        # on every change of it and of its TaskRuns, and preparing (graph, params, context
+        # substitution) was a fifth of each reconcile; from its second reconcile on a run's
+        # Pipeline comes from its own status.pipelineSpec, so the result is reused while that
+        # and the run's spec are equal (content, not version: status writes do not invalidate).
+        self._prepared: dict[tuple[str, str], _PreparedFor] = {}
 
     def controller(self, workers: int = 1) -> Controller:
         return Controller(
@@ -84,10 +117,10 @@ class PipelineRunSimulator:
     # -- reconcile ------------------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> Result | None:
-        pr = self._reads.find(c.API_VERSION, "PipelineRun", key.name, key.namespace or "default")
-        if pr is None:
-            return None
-        if pr["metadata"].get("deletionTimestamp") or c.run_finished(pr):
+        # Read-only snapshots (never mutated here): every change is built as a new dict.
+        pr = self._reads.peek(c.API_VERSION, "PipelineRun", key.name, key.namespace or "default")
+        if pr is None or pr["metadata"].get("deletionTimestamp") or c.run_finished(pr):
+            self._prepared.pop((key.namespace or "default", key.name), None)
             return None
         status: JsonObject = dict(pr.get("status") or {})
         spec = pr.get("spec") or {}
@@ -117,7 +150,7 @@ class PipelineRunSimulator:
         elapsed = (self.clock.now() - parse_rfc3339(status["startTime"])).total_seconds()
         timed_out = timeout > 0 and elapsed >= timeout - _EPSILON
         facts = PipelineFacts(prepared.tasks, taskruns, prepared.graph, spec_status=spec.get("status"),
-                              pipeline_timed_out=timed_out)
+                              pipeline_timed_out=timed_out, refs=prepared.refs)
         if all(tr is None for tr in taskruns.values()):
             self._create_pvcs(pr)
         if facts.gracefully_cancelled and facts.any_running():
@@ -141,6 +174,20 @@ class PipelineRunSimulator:
 
     def _prepare(self, pr: JsonObject, status: Mapping[str, Any]) -> _Prepared | _Failure:
         meta, spec = pr["metadata"], pr.get("spec") or {}
+        stored = status.get("pipelineSpec")
+        key = (meta["namespace"], meta["name"])
+        known = self._prepared.get(key)
+        # Without a stored spec the Pipeline is read again (it may have changed meanwhile).
+        if stored is not None and known is not None and known.matches(meta["uid"], spec, stored):
+            return known.prepared
+        prepared = self._prepare_anew(pr, status)
+        if isinstance(prepared, _Prepared):
+            # Kept with the spec it goes on to store: the next reconcile finds it there.
+            self._prepared[key] = _PreparedFor(meta["uid"], spec, prepared.spec, prepared)
+        return prepared
+
+    def _prepare_anew(self, pr: JsonObject, status: Mapping[str, Any]) -> _Prepared | _Failure:
+        meta, spec = pr["metadata"], pr.get("spec") or {}
         ns, name = meta["namespace"], meta["name"]
         pipeline_name = str((spec.get("pipelineRef") or {}).get("name") or "")
         pipeline_spec = status.get("pipelineSpec")
@@ -149,7 +196,8 @@ class PipelineRunSimulator:
                 pipeline_spec = spec["pipelineSpec"]
             else:
                 try:
-                    pipeline_spec = self._reads.get(c.API_VERSION, "Pipeline", pipeline_name, ns).get("spec") or {}
+                    pipeline = self._reads.get(c.API_VERSION, "Pipeline", pipeline_name, ns, copy=False)
+                    pipeline_spec = pipeline.get("spec") or {}
                 except NotFound as exc:
                     return _Failure(c.PR_REASON_COULDNT_GET_PIPELINE,
                                     f"Error retrieving pipeline for pipelinerun {ns}/{name}: "
@@ -181,7 +229,9 @@ class PipelineRunSimulator:
                     task["params"] = apply_to_param_values(task["params"], repl)
                 if task.get("when"):
                     task["when"] = apply_to_when(task["when"], repl)
-        return _Prepared(pipeline_spec, tasks, graph)
+        # Read-only: the prepared tasks are shared by every later reconcile of the run.
+        refs = {str(task["name"]): result_refs(task_texts(task)) for task in tasks}
+        return _Prepared(pipeline_spec, [freeze(task) for task in tasks], graph, refs)
 
     def _missing_task(self, pr: JsonObject, prepared: _Prepared,
                       taskruns: Mapping[str, JsonObject | None]) -> str | None:
@@ -215,7 +265,7 @@ class PipelineRunSimulator:
     # -- children -------------------------------------------------------------------------------------
 
     def _taskrun(self, pr: JsonObject, task: str) -> JsonObject | None:
-        taskrun = self._reads.find(c.API_VERSION, "TaskRun", taskrun_name(pr, task), pr["metadata"]["namespace"])
+        taskrun = self._reads.peek(c.API_VERSION, "TaskRun", taskrun_name(pr, task), pr["metadata"]["namespace"])
         if taskrun is None:
             return None
         owned = any(ref.get("uid") == pr["metadata"]["uid"] for ref in taskrun["metadata"].get("ownerReferences") or [])
@@ -265,9 +315,8 @@ class PipelineRunSimulator:
             spec = taskrun.get("spec") or {}
             if c.run_finished(taskrun) or spec.get("status") == c.TR_CANCELLED:
                 continue
-            taskrun["spec"] = {**spec, "status": c.TR_CANCELLED, "statusMessage": message}
             # A stale resourceVersion raises Conflict, which the controller retries after a re-read.
-            self._api.update(taskrun)
+            self._api.update({**taskrun, "spec": {**spec, "status": c.TR_CANCELLED, "statusMessage": message}})
 
     def _label(self, pr: JsonObject, prepared: _Prepared) -> JsonObject:
         """Add the ``tekton.dev/pipeline`` label to the run, as Tekton's

@@ -93,9 +93,10 @@ class TaskRunSimulator:
                                      entrypoint_timeout=entrypoint_timeout)
         self.failure_reason = failure_reason
         self.name = name
-        # Attempts in progress by (TaskRun uid, attempt). A restarted simulator recomputes them
-        # from the recorded start time (scripts and entrypoints are deterministic).
-        self._runs: dict[tuple[str, int], _Run] = {}
+        # Attempts in progress by TaskRun uid, then attempt (so that forgetting a finished
+        # TaskRun does not scan every run). A restarted simulator recomputes them from the
+        # recorded start time (scripts and entrypoints are deterministic).
+        self._runs: dict[str, dict[int, _Run]] = {}
         self._logs: dict[tuple[str, int], dict[str, str]] = {}
         self._lock = threading.Lock()
 
@@ -119,7 +120,8 @@ class TaskRunSimulator:
     # -- reconcile ----------------------------------------------------------------------------------
 
     def reconcile(self, key: Key) -> Result | None:
-        tr = self._reads.find(c.API_VERSION, "TaskRun", key.name, key.namespace or "default")
+        # A read-only snapshot (never mutated here): every change is built as a new dict.
+        tr = self._reads.peek(c.API_VERSION, "TaskRun", key.name, key.namespace or "default")
         if tr is None:
             return None
         if tr["metadata"].get("deletionTimestamp") or c.run_finished(tr):
@@ -159,23 +161,23 @@ class TaskRunSimulator:
         seconds = c.parse_go_duration((tr.get("spec") or {}).get("timeout"))
         return c.DEFAULT_TIMEOUT_SECONDS if seconds is None else seconds
 
-    def _task_spec(self, tr: JsonObject, status: Mapping[str, Any]) -> JsonObject | str:
-        """The Task's spec (``status.taskSpec`` once stored), or the failure message."""
+    def _task_spec(self, tr: JsonObject, status: Mapping[str, Any]) -> tuple[JsonObject, JsonObject | str]:
+        """The TaskRun (relabelled when its Task was read) and the Task's spec
+        (``status.taskSpec`` once stored), or the failure message."""
         if status.get("taskSpec") is not None:
-            return dict(status["taskSpec"])
+            return tr, status["taskSpec"]
         spec = tr.get("spec") or {}
         if spec.get("taskSpec") is not None:
-            return dict(spec["taskSpec"])
+            return tr, spec["taskSpec"]
         ref = str((spec.get("taskRef") or {}).get("name") or "")
         try:
             task = self._reads.get(c.API_VERSION, "Task", ref, tr["metadata"]["namespace"], copy=False)
         except NotFound as exc:
-            return f"error when listing tasks for taskRun {tr['metadata']['name']}: {exc.message}"
-        self._label(tr, ref, task)
-        return dict(task.get("spec") or {})
+            return tr, f"error when listing tasks for taskRun {tr['metadata']['name']}: {exc.message}"
+        return self._label(tr, ref, task), task.get("spec") or {}
 
     def _start(self, tr: JsonObject, status: JsonObject) -> Result | None:
-        task_spec = self._task_spec(tr, status)
+        tr, task_spec = self._task_spec(tr, status)
         now = self.clock.now()
         if isinstance(task_spec, str):
             return self._final(tr, status, c.TR_REASON_RESOLUTION_FAILED, task_spec, retriable=False)
@@ -277,7 +279,7 @@ class TaskRunSimulator:
     def _remember(self, tr: JsonObject, attempt: int, run: _Run) -> None:
         uid = tr["metadata"]["uid"]
         with self._lock:
-            self._runs[(uid, attempt)] = run
+            self._runs.setdefault(uid, {})[attempt] = run
             self._logs[(uid, attempt)] = {s.name: s.log for s in run.attempt.steps}
         # Also where ``kubectl logs <pod> -c step-<name>`` (``read_pod_log``) looks, when the
         # cluster keeps logs: the attempt's pod is named, though never created as an object.
@@ -288,22 +290,23 @@ class TaskRunSimulator:
 
     def _run_of(self, tr: JsonObject) -> _Run | None:
         with self._lock:
-            return self._runs.get((tr["metadata"]["uid"], self._attempt(tr.get("status") or {})))
+            return self._runs.get(tr["metadata"]["uid"], {}).get(self._attempt(tr.get("status") or {}))
 
     def _forget(self, tr: JsonObject) -> None:
-        uid = tr["metadata"]["uid"]
         with self._lock:
-            for key in [k for k in self._runs if k[0] == uid]:
-                del self._runs[key]
+            self._runs.pop(tr["metadata"]["uid"], None)
 
-    def _label(self, tr: JsonObject, task_name: str, task: JsonObject) -> None:
-        """``tekton.dev/task`` and the Task's labels on the TaskRun (Tekton's metadata merge)."""
-        labels = dict(tr["metadata"].get("labels") or {})
+    def _label(self, tr: JsonObject, task_name: str, task: JsonObject) -> JsonObject:
+        """``tekton.dev/task`` and the Task's labels on the TaskRun (Tekton's metadata merge);
+        returns the TaskRun as written (as read when there was nothing to change)."""
+        labels = tr["metadata"].get("labels") or {}
         wanted = {**(task["metadata"].get("labels") or {}), **labels, c.LABEL_TASK: task_name}
         if wanted != labels:
             with contextlib.suppress(NotFound):
                 updated = self._api.update({**tr, "metadata": {**tr["metadata"], "labels": wanted}})
-                tr["metadata"] = updated["metadata"]
+                # Its metadata only: the status this reconcile works from stays the one it read.
+                return {**tr, "metadata": updated["metadata"]}
+        return tr
 
     def _write(self, tr: JsonObject, status: JsonObject, changes: Mapping[str, Any], *,
                result: Result | None = None) -> Result | None:
