@@ -7,7 +7,6 @@ form) so that a reviewer sees exactly what will run.
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -202,22 +201,35 @@ def job_from_template(template: dict[str, Any], name: str, namespace: str | None
     """The Job of ``attempt`` from a :func:`job_template`: its name, attempt label and
     ``KUBERNAUT_ATTEMPT``, and ``image`` (the reference verified for the step) in the action
     container. ``job_from_template(job_template(wf, step, inputs), ...)`` equals
-    :func:`job_for_attempt` for the same attempt and the step's image."""
+    :func:`job_for_attempt` for the same attempt and the step's image.
+
+    ``template`` is never changed, and the Job shares what it does not change with it (the
+    template is usually a read-only snapshot from the cache, and copying all of it for every
+    attempt was a deep copy per step): copy the Job before editing it below its metadata."""
     if attempt < 1:
         raise ValueError(f"attempts are numbered from 1, got {attempt}")
     meta = template.get("metadata") or {}
-    spec = copy.deepcopy(template.get("spec") or {})
     labels = {**(meta.get("labels") or {}), ATTEMPT: str(attempt)}
-    pod = spec.get("template") or {}
-    pod.setdefault("metadata", {})["labels"] = {**(pod["metadata"].get("labels") or {}), ATTEMPT: str(attempt)}
-    containers = [c for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") == CONTAINER_NAME]
-    if len(containers) != 1:
+    # New dicts and lists along the paths that change, down to the action container.
+    spec = dict(template.get("spec") or {})
+    pod = dict(spec.get("template") or {})
+    pod_meta = dict(pod.get("metadata") or {})
+    pod_meta["labels"] = {**(pod_meta.get("labels") or {}), ATTEMPT: str(attempt)}
+    pod["metadata"] = pod_meta
+    pod_spec = dict(pod.get("spec") or {})
+    containers = list(pod_spec.get("containers") or [])
+    actions = [i for i, c in enumerate(containers) if c.get("name") == CONTAINER_NAME]
+    if len(actions) != 1:
         raise ValueError(f"the job template has no single '{CONTAINER_NAME}' container")
-    container = containers[0]
+    container = dict(containers[actions[0]])
     container["image"] = image
-    for variable in container.get("env") or []:
-        if variable.get("name") == ATTEMPT_ENV:
-            variable["value"] = str(attempt)
+    if container.get("env"):
+        container["env"] = [{**variable, "value": str(attempt)} if variable.get("name") == ATTEMPT_ENV else variable
+                            for variable in container["env"]]
+    containers[actions[0]] = container
+    pod_spec["containers"] = containers
+    pod["spec"] = pod_spec
+    spec["template"] = pod
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",

@@ -41,7 +41,6 @@ entry of the successful attempt (exact even for null values, see ``_succeeded``)
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -516,10 +515,11 @@ class ActionExecutionController:
                          "attemptHistory": [*ended_attempts(status), entry]})
 
     def _write(self, ae: JsonObject, patch: dict[str, Any]) -> JsonObject:
-        """Merge ``patch`` into the status, conditional on the version read (409: re-read, retry)."""
+        """Merge ``patch`` into the status, conditional on the version read (409: re-read, retry).
+        ``patch`` is sent as it is: built for this write, never edited after it."""
         meta = ae["metadata"]
         updated = self.cluster.patch_status(AE_API_VERSION, AE_KIND, meta["name"], meta.get("namespace"),
-                                            copy.deepcopy(patch), resource_version=meta.get("resourceVersion"))
+                                            patch, resource_version=meta.get("resourceVersion"))
         return self._own.record(updated)
 
     def _started(self, ae: JsonObject) -> str | None:

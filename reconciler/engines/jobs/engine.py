@@ -34,7 +34,7 @@ from compiler import ir
 from targets.common.rbac import step_service_account
 from targets.jobs import action_execution, job_template, rbac_for, workspace_claim
 
-from ...apply import execute, plan
+from ...apply import execute
 from ...clock import rfc3339
 from ...cluster import Conflict, JsonObject, NotFound
 from ...controller import Key, WatchSpec, owner_key
@@ -42,6 +42,7 @@ from ...failures import FailureReason, StepFailure
 from ...status import StepPhase, StepStatus, WorkflowPhase
 from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
+from ..in_sync import InSync
 from ..refusals import foreign_owner
 from .actionexecution_controller import ENGINE
 from .lookup import job_or_none
@@ -97,12 +98,14 @@ def step_status_from_action_execution(ae: JsonObject) -> StepStatus:
 
 
 class JobsEngine:
-    """``jobs``: see the module docstring. Stateless; one instance serves every workflow."""
+    """``jobs``: see the module docstring. One instance serves every workflow; it keeps no state
+    of a workflow (only which shared objects it last found in sync, by version)."""
 
     name = ENGINE
 
     def __init__(self, action_rbac: ActionRbac = ActionRbac.APPLY) -> None:
         self.action_rbac = action_rbac
+        self._in_sync = InSync()  # the shared objects last found in sync, by version
         self.watches: Sequence[WatchSpec] = (
             WatchSpec(AE_API_VERSION, AE_KIND, _reported_owner, label_selector=MANAGED_BY_SELECTOR),
         )
@@ -237,8 +240,9 @@ class JobsEngine:
                 now = rfc3339(ctx.clock.now())
                 return StepStatus(step.name, StepPhase.FAILED, 0, now, now, None, foreign,
                                   StepFailure.of(FailureReason.NAME_CONFLICT, foreign))
-        the_plan = plan(desired, observed, owned_selector={**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: wf.name},
-                        default_namespace=ctx.namespace)
+        the_plan = self._in_sync.plan(desired, observed,
+                                      owned_selector={**MANAGED_BY_SELECTOR, WORKFLOW_LABEL: wf.name},
+                                      default_namespace=ctx.namespace)
         execute(ctx.cluster, the_plan)
         return None
 

@@ -12,19 +12,18 @@ from __future__ import annotations
 import contextlib
 
 from ...cluster import Cluster, JsonObject, NotFound
-from ...cluster.snapshots import json_copy
 
 __all__ = ["job_or_none"]
 
 
 def job_or_none(cluster: Cluster, name: str, namespace: str | None) -> JsonObject | None:
-    """The Job ``name`` as the cache has it (a copy), or None when it has none."""
+    """The Job ``name`` as the cache has it, or None when it has none. The cached object itself,
+    as ``CachedCluster.get`` answers: read-only (copy it to edit it)."""
     cache = getattr(cluster, "cache", None)
     informer = getattr(cache, "informers", {}).get(("batch/v1", "Job")) if cache is not None else None
     if informer is not None and informer.synced:
-        found = informer.get(namespace or "default", name)
-        copied: JsonObject | None = json_copy(found) if found is not None else None
-        return copied
+        found: JsonObject | None = informer.get(namespace or "default", name)
+        return found
     with contextlib.suppress(NotFound):
         return cluster.get("batch/v1", "Job", name, namespace)
     return None

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -158,25 +159,34 @@ def expression_guard(guard: ir.Guard) -> Guard:
 
 def topological_order(wf: ir.Workflow) -> list[ir.Step]:
     """Steps with every dependency first; among ready steps, workflow order (Kahn's algorithm)."""
-    index = {step.name: i for i, step in enumerate(wf.steps)}
-    waiting = {step.name: len(set(step.dependencies)) for step in wf.steps}
-    dependents: dict[str, list[str]] = {step.name: [] for step in wf.steps}
-    for step in wf.steps:
-        for dep in set(step.dependencies):
-            dependents[dep].append(step.name)
+    order = _kahn(tuple((step.name, step.dependencies) for step in wf.steps))
+    if order is None:
+        raise ValueError(f"workflow '{wf.name}' has a dependency cycle")  # the compiler rejects these
+    return [wf.steps[i] for i in order]
+
+
+# Memoised by the graph itself (names and dependencies, immutable): every reconcile of every
+# workflow schedules, twice when a step starts, and workflows made from one template share a graph.
+@functools.lru_cache(maxsize=256)
+def _kahn(graph: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[int, ...] | None:
+    """The positions of ``graph``'s steps in topological order, or None for a cycle."""
+    index = {name: i for i, (name, _) in enumerate(graph)}
+    waiting = {name: len(set(deps)) for name, deps in graph}
+    dependents: dict[str, list[str]] = {name: [] for name, _ in graph}
+    for name, deps in graph:
+        for dep in set(deps):
+            dependents[dep].append(name)
     ready = [index[name] for name, count in waiting.items() if count == 0]
     heapq.heapify(ready)
-    order: list[ir.Step] = []
+    order: list[int] = []
     while ready:
-        step = wf.steps[heapq.heappop(ready)]
-        order.append(step)
-        for name in dependents[step.name]:
+        position = heapq.heappop(ready)
+        order.append(position)
+        for name in dependents[graph[position][0]]:
             waiting[name] -= 1
             if waiting[name] == 0:
                 heapq.heappush(ready, index[name])
-    if len(order) != len(wf.steps):
-        raise ValueError(f"workflow '{wf.name}' has a dependency cycle")  # the compiler rejects these
-    return order
+    return tuple(order) if len(order) == len(graph) else None
 
 
 def read_steps(step: ir.Step) -> list[str]:

@@ -44,6 +44,7 @@ from ...supplychain.policy_contracts import ContractProblem, check_inputs, defer
 from ...verification import ImageContext, ImageVerification, VerificationResult
 from ..action_rbac import ActionRbac, borrowed_installed_role, borrowed_permissions, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
+from ..in_sync import InSync
 from ..refusals import foreign_owner, quota_retry_delay, refusal
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
@@ -78,7 +79,8 @@ def taskrun_workflow_key(taskrun: JsonObject) -> list[Key]:
 
 
 class TektonEngine:
-    """``tekton``: see the module docstring. Stateless; one instance serves every workflow.
+    """``tekton``: see the module docstring. One instance serves every workflow; it keeps no
+    state of a workflow (only which shared objects it last found in sync, by version).
 
     ``verification`` is the image policy hook, required so that no engine runs images unchecked
     by accident (``ImagePolicy("skip")`` says so explicitly). ``cancel_grace_seconds``: how long
@@ -100,6 +102,7 @@ class TektonEngine:
         self.cancel_grace_seconds = cancel_grace_seconds
         self.options = TektonOptions(helper_image=helper_image)
         self.require_released_helper = require_released_helper
+        self._in_sync = InSync()  # the shared objects last found in sync, by version
         # Only kubernaut's runs and their TaskRuns (which inherit the run's labels).
         self.watches: Sequence[WatchSpec] = (
             WatchSpec(t.API_VERSION, t.PIPELINE_RUN, owner_key(WFE_KIND, WFE_API_VERSION),
@@ -257,7 +260,7 @@ class TektonEngine:
             message, names = lacking
             step = next(s for s in wf.steps if step_service_account(wf, s) in names)
             return _refused(ctx, wf, step.name, message, FailureReason.DEPENDENCY_MISSING)
-        apply_shared(ctx.cluster, to_apply, wf.name, ctx.namespace)
+        apply_shared(ctx.cluster, to_apply, wf.name, ctx.namespace, self._in_sync)
         try:
             return create_pipelinerun(ctx.cluster, objects.pipelinerun, ctx.uid)
         except ApiError as exc:

@@ -18,7 +18,6 @@ Two ways to the cluster, because the objects differ in what may change:
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from targets.tekton import interface as i
 from ...apply import execute, ownership_selector, plan
 from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...controller import TransientError
+from ..in_sync import InSync
 from . import vocabulary as t
 
 __all__ = ["WorkflowObjects", "apply_shared", "create_pipelinerun", "owned_by", "workflow_objects"]
@@ -58,7 +58,8 @@ def _set_param(params: list[dict[str, Any]], name: str, value: str) -> None:
 def workflow_objects(wf: ir.Workflow, namespace: str, owner: dict[str, Any], uid: str,
                      options: TektonOptions | None = None) -> WorkflowObjects:
     """The compiled objects in ``namespace``; raises ``NotExpressibleError`` like the target."""
-    objects = [copy.deepcopy(o) for o in compile_workflow(wf, options or TektonOptions())]
+    # The compile's objects are its own, new ones: only what is set below is copied first.
+    objects = [{**o, "metadata": dict(o["metadata"])} for o in compile_workflow(wf, options or TektonOptions())]
     applied: list[JsonObject] = []
     pipelinerun: JsonObject | None = None
     for obj in objects:
@@ -74,18 +75,23 @@ def workflow_objects(wf: ir.Workflow, namespace: str, owner: dict[str, Any], uid
         raise ValueError(f"the tekton target emitted no PipelineRun for workflow '{wf.name}'")
     pipelinerun["metadata"]["ownerReferences"] = [owner]
     if uid:
-        _set_param(pipelinerun["spec"].setdefault("params", []), i.PARAM_WORKFLOW_UID, uid)
+        spec = pipelinerun["spec"] = dict(pipelinerun["spec"])
+        spec["params"] = [dict(param) for param in spec.get("params") or []]
+        _set_param(spec["params"], i.PARAM_WORKFLOW_UID, uid)
     return WorkflowObjects(applied, pipelinerun)
 
 
-def apply_shared(cluster: Cluster, objects: Sequence[JsonObject], workflow: str, namespace: str) -> None:
+def apply_shared(cluster: Cluster, objects: Sequence[JsonObject], workflow: str, namespace: str,
+                 in_sync: InSync | None = None) -> None:
     """Apply the objects with the diff-based loop, observed by name (the names are fixed, and a
-    get is cheaper than a labelled list of every object of the kind)."""
+    get is cheaper than a labelled list of every object of the kind). ``in_sync``: skip diffing
+    the objects it found in sync at their current version."""
     observed = []
     for obj in objects:
         with contextlib.suppress(NotFound):
             observed.append(cluster.get(obj["apiVersion"], obj["kind"], obj["metadata"]["name"], namespace))
-    the_plan = plan(objects, observed, owned_selector=ownership_selector(workflow), default_namespace=namespace)
+    planner = in_sync.plan if in_sync is not None else plan
+    the_plan = planner(objects, observed, owned_selector=ownership_selector(workflow), default_namespace=namespace)
     waiting = [str(c.key) for c in the_plan.changes if c.waiting]
     if waiting:
         # Left over from an earlier workflow of the same name: a run started now could read the
