@@ -63,6 +63,11 @@ class StepStatus:
     def terminal(self) -> bool:
         return self.phase in TERMINAL_STEP_PHASES
 
+    def copy(self) -> StepStatus:
+        """A shallow copy: ``dataclasses.replace(self)``, a few times faster (a schedule copies
+        every started step on every reconcile)."""
+        return StepStatus(**self.__dict__)
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": self.name,

@@ -11,6 +11,8 @@ may not import each other, so the rule lives here. The readable part and the dig
 
 from __future__ import annotations
 
+import functools
+
 from compiler.values import action_account_digest, action_type_digest, action_type_stem
 from targets.common.naming import child_name
 
@@ -27,6 +29,8 @@ def action_type_slug(action_type: str) -> str:
     return child_name(action_type_stem(action_type), "-" + action_type_digest(action_type))
 
 
+# A pure function, memoised: every step start and every Job asks for the same few accounts.
+@functools.lru_cache(maxsize=1024)
 def action_service_account(action_type: str, image: str) -> str:
     """``kubernetes/restart_pod`` run by ``...@sha256:ab...`` -> ``kubernaut-kubernetes-restart-pod-<digest>``.
 

@@ -12,6 +12,7 @@ children of one workflow alike (docs/architecture.md, "Deterministic names").
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
@@ -93,6 +94,9 @@ def child_name(parent: str, suffix: str) -> str:
 STEP_DIGEST_LEN = 6
 
 
+# A pure function of two names, memoised: the controllers derive the names of a step's objects
+# from it several times per step (a digest each time).
+@functools.lru_cache(maxsize=4096)
 def step_object_name(workflow: str, step: str) -> str:
     """``<workflow>-<step>``, plus ``-<digest of the pair>`` whenever either contains a ``-``.
 

@@ -38,7 +38,6 @@ where the old one stopped.
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 import functools
 import heapq
@@ -320,7 +319,7 @@ def schedule(wf: ir.Workflow, known: Mapping[str, StepStatus], identity: Identit
         name = step.name
         decision = decisions.get(name)
         if name not in decisions:
-            statuses[name] = dataclasses.replace(known[name])  # started: the caller's copy is never mutated
+            statuses[name] = known[name].copy()  # started: the caller's copy is never mutated
         elif isinstance(decision, Start):
             statuses[name] = StepStatus(name, StepPhase.RUNNING)
         elif isinstance(decision, _Fail):
