@@ -2,7 +2,11 @@
 
 :class:`InformerCache` holds one :class:`Informer` per cached kind. :class:`CachedCluster` is the
 ``Cluster`` the controllers use: ``get`` and ``list`` of a cached kind are answered from the
-cache (a copy the caller may edit), everything else goes to the API server. Writes still carry
+cache, everything else goes to the API server. Whatever it returns — cached objects, the answers
+to reads that missed the cache and to writes — is a shared read-only snapshot (client-go's
+informer contract, "never mutate what the cache gave you", enforced: editing one raises
+``TypeError``; ``copy.deepcopy`` or ``snapshots.thaw`` gives an editable copy). Sharing instead of
+copying per read was most of the embedded engine's CPU (issue 13). Writes still carry
 the resourceVersion they read, so a stale cache costs a 409 Conflict, which a controller retries
 after the watch has caught up — never a lost update.
 
@@ -21,7 +25,7 @@ from ..clock import Clock
 from ..cluster import Cluster, JsonObject, ObjectList, Watch
 from ..cluster.base import LabelSelector, Propagation
 from ..cluster.selectors import selector_from
-from ..cluster.snapshots import json_copy
+from ..cluster.snapshots import freeze
 from .informer import DEFAULT_RESYNC_SECONDS, Informer
 
 __all__ = ["CachedCluster", "InformerCache", "TypeKey"]
@@ -104,8 +108,7 @@ class CachedCluster:
         if informer is not None and informer.synced:
             found = informer.get(namespace or "default", name)
             if found is not None:
-                copied: JsonObject = json_copy(found)
-                return copied
+                return found
         return self._observed(self.api.get(api_version, kind, name, namespace))
 
     def get_fresh(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> JsonObject:
@@ -119,31 +122,33 @@ class CachedCluster:
              label_selector: LabelSelector = None) -> ObjectList:
         informer = self._synced(api_version, kind, label_selector)
         if informer is None:
-            return self.api.list(api_version, kind, namespace, label_selector)
+            listed = self.api.list(api_version, kind, namespace, label_selector)
+            return ObjectList([freeze(obj) for obj in listed.items], listed.resource_version)
         selector = selector_from(label_selector)
-        items = [json_copy(obj) for obj in informer.items()
+        items = [obj for obj in informer.items()
                  if (namespace is None or obj["metadata"].get("namespace") == namespace)
                  and selector.matches(obj["metadata"].get("labels"))]
         return ObjectList(items, informer.resource_version)
 
     def _observed(self, obj: JsonObject) -> JsonObject:
-        informer = self.cache.informers.get((obj.get("apiVersion", ""), obj.get("kind", "")))
+        frozen: JsonObject = freeze(obj)  # a no-op for the embedded cluster's read-only answers
+        informer = self.cache.informers.get((frozen.get("apiVersion", ""), frozen.get("kind", "")))
         if informer is not None:
-            informer.observe(obj)
-        return obj
+            informer.observe(frozen)
+        return frozen
 
     def create(self, obj: JsonObject, *, dry_run: bool = False) -> JsonObject:
         answer = self.api.create(obj, dry_run=dry_run)
-        return answer if dry_run else self._observed(answer)
+        return freeze(answer) if dry_run else self._observed(answer)
 
     def update(self, obj: JsonObject, *, dry_run: bool = False) -> JsonObject:
         answer = self.api.update(obj, dry_run=dry_run)
-        return answer if dry_run else self._observed(answer)
+        return freeze(answer) if dry_run else self._observed(answer)
 
     def apply(self, obj: JsonObject, *, field_manager: str = "kubernaut", force: bool = True,
               dry_run: bool = False) -> JsonObject:
         answer = self.api.apply(obj, field_manager=field_manager, force=force, dry_run=dry_run)
-        return answer if dry_run else self._observed(answer)
+        return freeze(answer) if dry_run else self._observed(answer)
 
     def patch_status(self, api_version: str, kind: str, name: str, namespace: str | None, status: JsonObject,
                      *, resource_version: str | None = None) -> JsonObject:

@@ -19,7 +19,7 @@ from ..clock import Clock
 from ..cluster import Cluster, JsonObject
 from ..cluster.base import LabelSelector
 from ..cluster.selectors import Selector, selector_from
-from ..cluster.snapshots import FrozenDict, freeze, json_copy
+from ..cluster.snapshots import freeze
 from ..workqueue import Backoff
 from .list_watch import ListWatcher
 
@@ -97,12 +97,12 @@ class Informer:
     # -- reading --------------------------------------------------------------------------------
 
     def get(self, namespace: str | None, name: str) -> JsonObject | None:
-        """The cached object (shared: never mutate it), or None."""
+        """The cached object (a shared read-only snapshot: ``thaw`` it to edit), or None."""
         with self._lock:
             return self._objects.get((namespace or "", name))
 
     def items(self) -> list[JsonObject]:
-        """Every cached object (shared: never mutate them), in (namespace, name) order."""
+        """Every cached object (shared read-only snapshots), in (namespace, name) order."""
         with self._lock:
             return [self._objects[k] for k in sorted(self._objects)]
 
@@ -132,9 +132,9 @@ class Informer:
     def observe(self, obj: JsonObject) -> None:
         """A write's answer: cache it if it is newer than what the watch delivered so far, so a
         reconcile that reads right after its own write does not see the older version (client-go's
-        mutation cache). Listeners hear about it from the watch, not from here. The caller keeps
-        ``obj``; the cache keeps a copy, frozen to share what is unchanged with the cached version
-        it replaces when that one is a frozen watch snapshot."""
+        mutation cache). Listeners hear about it from the watch, not from here. The cache keeps
+        ``obj`` frozen (itself when it is already a read-only snapshot, as the embedded cluster's
+        answers to kubernaut are), sharing what is unchanged with the version it replaces."""
         if not self.selector.matches((obj.get("metadata") or {}).get("labels")):
             return
         with self._lock:
@@ -142,7 +142,7 @@ class Informer:
             cached = self._objects.get(key)
             new, old = _revision(obj), _revision(cached)
             if new is not None and (old is None or new > old) and self.synced:
-                self._objects[key] = freeze(obj, cached) if isinstance(cached, FrozenDict) else json_copy(obj)
+                self._objects[key] = freeze(obj, cached)
 
     def poll(self, timeout: float = 0.0) -> int:
         """List if needed, then deliver what the watch has (waiting up to ``timeout`` for the
@@ -151,8 +151,11 @@ class Informer:
         return self._lister.poll(timeout) + self._maybe_resync()
 
     def _listed(self, items: list[JsonObject]) -> None:
-        fresh = {object_key(obj): obj for obj in items}
         with self._lock:
+            # Everything cached is a read-only snapshot (a real API server's objects arrive as
+            # plain dicts): what readers and listeners get can never be edited in place.
+            fresh = {key: freeze(obj, self._objects.get(key)) for key, obj in
+                     ((object_key(obj), obj) for obj in items)}
             gone = [self._objects[k] for k in sorted(self._objects) if k not in fresh]
             previous, self._objects = self._objects, fresh
             # Complete now: listeners' key mappers read it (a workflow's lock waiters) rather than
@@ -177,6 +180,7 @@ class Informer:
         key = object_key(obj)
         with self._lock:
             old = self._objects.get(key)
+            obj = freeze(obj, old)  # a no-op for the embedded cluster's events (already snapshots)
             if event_type == "DELETED":
                 self._objects.pop(key, None)
                 self._announced.pop(key, None)

@@ -16,12 +16,15 @@ def default_job(job: dict[str, Any]) -> None:
     Kept because it is what makes a naive full ``update`` of a Job fail with 422: the desired
     object lacks the generated selector, so the immutable ``spec.selector`` appears to change.
     """
-    spec = job.setdefault("spec", {})
+    spec = job.get("spec") or {}
     if spec.get("manualSelector") or "selector" in spec:
         return
     meta = job["metadata"]
     uid, name = meta["uid"], meta["name"]
-    spec["selector"] = {"matchLabels": {_CONTROLLER_UID: uid}}
-    template_meta = spec.setdefault("template", {}).setdefault("metadata", {})
-    labels = template_meta.setdefault("labels", {})
-    labels.update({_CONTROLLER_UID: uid, "controller-uid": uid, _JOB_NAME: name, "job-name": name})
+    # Below the top level the request body is a read-only snapshot: build new parts along the path.
+    template = spec.get("template") or {}
+    template_meta = template.get("metadata") or {}
+    labels = {**(template_meta.get("labels") or {}),
+              _CONTROLLER_UID: uid, "controller-uid": uid, _JOB_NAME: name, "job-name": name}
+    job["spec"] = {**spec, "selector": {"matchLabels": {_CONTROLLER_UID: uid}},
+                   "template": {**template, "metadata": {**template_meta, "labels": labels}}}

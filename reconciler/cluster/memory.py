@@ -12,8 +12,12 @@ prerequisites (objects may live in a namespace that was never created; deleting 
 not delete its contents), and controllers (no Pod ever runs; simulated workloads live elsewhere).
 
 Concurrency: one re-entrant lock serialises every request; watches wait on a condition of that
-lock, so a blocked ``Watch.next`` never holds up writers. Objects are copied in and out; every
-watcher of a change shares one read-only snapshot of it (``snapshots``: copy.deepcopy to edit).
+lock, so a blocked ``Watch.next`` never holds up writers. A request body is copied in once, into
+a read-only snapshot (checked to be plain JSON on the same walk), and stored objects are never
+edited: a new version shares what it did not change. Every watcher of a change shares one
+snapshot of it (``snapshots``: copy.deepcopy to edit), and so does every answer to a client made
+with ``read_only_answers`` (kubernaut's controllers: client-go's "never mutate what the cache
+gave you"); other callers get a private, mutable copy, as from a real API server.
 Bounded for long runs: the request log keeps the newest records (exact counts of all), and
 Events expire ``event_ttl`` seconds after their last write, as with the API server's --event-ttl.
 """
@@ -41,9 +45,9 @@ from .request_log import DEFAULT_MAX_RECORDS, RequestLog, RequestRecord
 from .resources import TEKTON_ADDON, ResourceRegistry, ResourceType, default_registry
 from .selectors import selector_from
 from .server_side_apply import server_side_apply
-from .snapshots import FrozenDict, json_copy
+from .snapshots import FrozenDict, freeze, json_copy
 from .store import Key, Store, key_of
-from .validation import ensure_json, validate_object
+from .validation import json_body, validate_object
 
 __all__ = ["MemoryCluster"]
 
@@ -95,8 +99,8 @@ class MemoryCluster:
     # -- the Cluster interface -------------------------------------------------------------------
 
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None) -> JsonObject:
-        def handle(rt: ResourceType) -> Outcome[JsonObject]:
-            return json_copy(self._existing(rt, self._key(rt, namespace, name))), 200, False
+        def handle(rt: ResourceType, _body: None) -> Outcome[JsonObject]:
+            return self._answer(self._existing(rt, self._key(rt, namespace, name))), 200, False
 
         return self._request("get", api_version, kind, namespace, name, handle)
 
@@ -107,10 +111,10 @@ class MemoryCluster:
         namespace: str | None = None,
         label_selector: LabelSelector = None,
     ) -> ObjectList:
-        def handle(rt: ResourceType) -> Outcome[ObjectList]:
+        def handle(rt: ResourceType, _body: None) -> Outcome[ObjectList]:
             selector = selector_from(label_selector)
             scope = namespace if rt.namespaced else None
-            items = [json_copy(o) for o in self._store.items((api_version, kind), scope)
+            items = [self._answer(o) for o in self._store.items((api_version, kind), scope)
                      if selector.matches(o["metadata"].get("labels"))]
             return ObjectList(items, str(self._store.revision)), 200, False
 
@@ -119,9 +123,10 @@ class MemoryCluster:
     def create(self, obj: JsonObject, *, dry_run: bool = False) -> JsonObject:
         api_version, kind, namespace, name = _identity(obj)
 
-        def handle(rt: ResourceType) -> Outcome[JsonObject]:
-            new = json_copy(obj)
-            meta = new.setdefault("metadata", {})
+        def handle(rt: ResourceType, body: JsonObject) -> Outcome[JsonObject]:
+            # Only the top level and metadata are edited here; the rest stays the frozen body.
+            meta = dict(body.get("metadata") or {})
+            new = {**body, "metadata": meta}
             if meta.get("resourceVersion"):
                 raise BadRequest("resourceVersion should not be set on objects to be created")
             self._place(rt, meta)
@@ -129,16 +134,16 @@ class MemoryCluster:
                 meta["name"] = self._generate_name(rt, meta)
             if self._store.get(self._key_of(rt, meta)) is not None:
                 raise self._already_exists(rt, meta["name"])
-            return self._commit_new(rt, new, dry_run, private=True), 201, False
+            return self._commit_new(rt, new, dry_run), 201, False
 
         return self._request("create", api_version, kind, namespace, name, handle, obj=obj, dry_run=dry_run)
 
     def update(self, obj: JsonObject, *, dry_run: bool = False) -> JsonObject:
         api_version, kind, namespace, name = _identity(obj)
 
-        def handle(rt: ResourceType) -> Outcome[JsonObject]:
-            candidate = json_copy(obj)
-            meta = candidate.setdefault("metadata", {})
+        def handle(rt: ResourceType, body: JsonObject) -> Outcome[JsonObject]:
+            meta = dict(body.get("metadata") or {})
+            candidate = {**body, "metadata": meta}
             self._place(rt, meta)
             stored = self._existing(rt, self._key_of(rt, _require_name(rt, meta)))
             self._check_preconditions(rt, stored, meta.get("resourceVersion"), meta.get("uid"))
@@ -166,10 +171,10 @@ class MemoryCluster:
     ) -> JsonObject:
         api_version, kind, namespace, name = _identity(obj)
 
-        def handle(rt: ResourceType) -> Outcome[JsonObject]:
+        def handle(rt: ResourceType, body: JsonObject) -> Outcome[JsonObject]:
             if not field_manager:
                 raise BadRequest("fieldManager is required for apply requests")
-            meta = json_copy(obj.get("metadata") or {})
+            meta = dict(body.get("metadata") or {})
             self._place(rt, meta)
             key = self._key_of(rt, _require_name(rt, meta))
             stored = self._store.get(key)
@@ -179,7 +184,7 @@ class MemoryCluster:
                 self._check_preconditions(rt, stored, meta.get("resourceVersion"), meta.get("uid"))
             skeleton = {"apiVersion": api_version, "kind": kind,
                         "metadata": {k: meta[k] for k in ("name", "namespace") if k in meta}}
-            candidate = server_side_apply(stored or skeleton, obj, rt, manager=field_manager, force=force,
+            candidate = server_side_apply(stored or skeleton, body, rt, manager=field_manager, force=force,
                                           timestamp=self._timestamp())
             if stored is None:
                 return self._commit_new(rt, candidate, dry_run), 201, False
@@ -197,18 +202,18 @@ class MemoryCluster:
         *,
         resource_version: str | None = None,
     ) -> JsonObject:
-        def handle(rt: ResourceType) -> Outcome[JsonObject]:
+        def handle(rt: ResourceType, _body: None) -> Outcome[JsonObject]:
             if not rt.status_subresource:
                 raise NotFound(_UNKNOWN_RESOURCE)  # no /status endpoint for this kind
             if not isinstance(status, dict):
                 raise BadRequest("a status patch must be a JSON object")
-            ensure_json(status, "status")
+            patch = json_body(status, "status")
             stored = self._existing(rt, self._key(rt, namespace, name))
             self._check_preconditions(rt, stored, resource_version, None)
             # Stored objects are never mutated: the new version shares the untouched parts (spec,
             # most of status), and the patched status is frozen as it is built.
             candidate = {**stored, "metadata": dict(stored["metadata"])}
-            candidate["status"] = merge_patch(stored.get("status") or FrozenDict(), status)
+            candidate["status"] = merge_patch(stored.get("status") or FrozenDict(), patch)
             if not candidate["status"] and "status" not in stored:
                 del candidate["status"]
             return self._commit_change(rt, stored, candidate, dry_run=False)
@@ -225,7 +230,7 @@ class MemoryCluster:
         propagation: Propagation = "Background",
         dry_run: bool = False,
     ) -> None:
-        def handle(rt: ResourceType) -> Outcome[None]:
+        def handle(rt: ResourceType, _body: None) -> Outcome[None]:
             if propagation not in _PROPAGATIONS:
                 raise BadRequest(f"propagationPolicy must be one of {', '.join(_PROPAGATIONS)}")
             key = self._key(rt, namespace, name)
@@ -248,7 +253,7 @@ class MemoryCluster:
         """See ``Cluster.watch``. An expired resourceVersion is reported as one ERROR event (410,
         reason Expired) after which the watch is closed — client-go/kopf semantics."""
 
-        def handle(rt: ResourceType) -> Outcome[MemoryWatch]:
+        def handle(rt: ResourceType, _body: None) -> Outcome[MemoryWatch]:
             scope = namespace if rt.namespaced else None
             watch = MemoryWatch(self._hub, (api_version, kind), scope, selector_from(label_selector),
                                 allow_bookmarks, lambda: self._store.revision,
@@ -286,20 +291,23 @@ class MemoryCluster:
 
     # -- helpers for tests and for ``kubernaut run`` ------------------------------------------------
 
-    def client(self, name: str) -> MemoryClient:
+    def client(self, name: str, *, read_only_answers: bool = False) -> MemoryClient:
         """This cluster as seen by a client called ``name``: its requests are logged (and
-        counted by :meth:`request_counts`) under that name."""
-        return MemoryClient(self, name)
+        counted by :meth:`request_counts`) under that name. ``read_only_answers``: the client
+        never edits what it receives, so it is answered with the stored read-only snapshots
+        themselves rather than a copy of each (editing one raises ``TypeError``)."""
+        return MemoryClient(self, name, read_only_answers=read_only_answers)
 
     @contextmanager
-    def acting_as(self, name: str) -> Iterator[None]:
-        """Log this thread's requests inside the block as made by client ``name``."""
-        previous = getattr(self._client, "name", "")
-        self._client.name = name
+    def acting_as(self, name: str, *, read_only_answers: bool = False) -> Iterator[None]:
+        """Log this thread's requests inside the block as made by client ``name`` (and answer
+        them with read-only snapshots when ``read_only_answers``)."""
+        previous = getattr(self._client, "name", ""), getattr(self._client, "read_only", False)
+        self._client.name, self._client.read_only = name, read_only_answers
         try:
             yield
         finally:
-            self._client.name = previous
+            self._client.name, self._client.read_only = previous
 
     def request_counts(self) -> dict[tuple[str, str, str], int]:
         """Exact counts of every request so far by (client, verb, kind), however many the
@@ -374,12 +382,14 @@ class MemoryCluster:
         kind: str,
         namespace: str | None,
         name: str | None,
-        handle: Callable[[ResourceType], Outcome[T]],
+        handle: Callable[[ResourceType, Any], Outcome[T]],
         *,
         obj: JsonObject | None = None,
         dry_run: bool = False,
     ) -> T:
-        """Run one request under the lock: resolve the kind, consult the fault injector, act, log."""
+        """Run one request under the lock: resolve the kind, take in the body (``obj``: a
+        read-only copy, checked to be JSON, handed to ``handle``), consult the fault injector,
+        act, log."""
         with self._lock:
             now = self.clock.monotonic()
             self._events.sweep(now)
@@ -391,13 +401,12 @@ class MemoryCluster:
                     namespace = None
                 elif verb not in ("list", "watch"):  # those two span all namespaces when None
                     namespace = namespace or "default"
-                if obj is not None:
-                    ensure_json(obj)
+                body = json_body(obj) if obj is not None else None
                 if self.faults is not None:
                     decision = self.faults.decide(verb, kind, client)
                 if decision.error is not None:
                     raise decision.error
-                answer, status, no_op = handle(rt)
+                answer, status, no_op = handle(rt, body)
             except ApiError as exc:
                 self._log.append(RequestRecord(verb, api_version, kind, namespace, name, exc.status,
                                                dry_run=dry_run, injected=exc is decision.error, client=client))
@@ -493,9 +502,17 @@ class MemoryCluster:
                            f"Precondition failed: UID in precondition: {uid}, "
                            f"UID in object meta: {meta['uid']}")
 
-    def _commit_new(self, rt: ResourceType, new: JsonObject, dry_run: bool, *, private: bool = False) -> JsonObject:
-        """Set server fields on a new object, validate and store it (dry run: only return it).
-        ``private``: nothing else holds a part of ``new``, so it may be the answer."""
+    def _answer(self, obj: JsonObject) -> JsonObject:
+        """What a request answers with: for a client that asked for read-only answers, the
+        stored snapshot itself (or a frozen ``obj``); for any other, a private mutable copy."""
+        if getattr(self._client, "read_only", False):
+            answer: JsonObject = freeze(obj)
+            return answer
+        return json_copy(obj)
+
+    def _commit_new(self, rt: ResourceType, new: JsonObject, dry_run: bool) -> JsonObject:
+        """Set server fields on a new object (its top level and metadata are the caller's to
+        edit, the rest may be frozen), validate and store it (dry run: only return it)."""
         meta = new["metadata"]
         for field in SERVER_METADATA:
             if field != "managedFields":
@@ -509,11 +526,8 @@ class MemoryCluster:
             rt.defaulter(new)
         validate_object(rt, new)
         if dry_run:
-            return new  # what would be stored; a dry-run create has no resourceVersion yet
-        stored = self._store.put(new)  # sets new's resourceVersion, stores a frozen copy of it
-        # A create's body was copied on arrival, so ``new`` is already the caller's own copy;
-        # apply's may share parts with the request body.
-        return new if private else json_copy(stored)
+            return self._answer(new)  # what would be stored; a dry-run create has no resourceVersion yet
+        return self._answer(self._store.put(new))  # put sets the resourceVersion and freezes
 
     def _commit_change(self, rt: ResourceType, stored: JsonObject, candidate: JsonObject,
                        dry_run: bool) -> Outcome[JsonObject]:
@@ -534,12 +548,12 @@ class MemoryCluster:
             generation += 1
         candidate["metadata"]["generation"] = generation
         if candidate == stored:
-            return json_copy(stored), 200, True
+            return self._answer(stored), 200, True
         if dry_run:
-            return json_copy(candidate), 200, False
+            return self._answer(candidate), 200, False
         if is_terminating(stored) and not new_finalizers:
-            return self._deleter.finalize(self._key_of(rt, stored["metadata"]), candidate), 200, False
-        return json_copy(self._store.put(candidate)), 200, False
+            return self._answer(self._deleter.finalize(self._key_of(rt, stored["metadata"]), candidate)), 200, False
+        return self._answer(self._store.put(candidate)), 200, False
 
 
 def _identity(obj: Any) -> tuple[str, str, str | None, str | None]:

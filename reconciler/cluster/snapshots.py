@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
-__all__ = ["LEAF_TYPES", "FrozenDict", "FrozenList", "freeze", "json_copy", "thaw"]
+__all__ = ["LEAF_TYPES", "FrozenDict", "FrozenList", "NotJson", "freeze", "frozen_json", "json_copy", "thaw"]
 
-_READ_ONLY = ("watch event objects are shared, read-only snapshots: copy.deepcopy() one to change it")
+_READ_ONLY = ("objects read from the cluster or a cache are shared, read-only snapshots: copy.deepcopy() one "
+              "to change it")
 
 
 def _refuse(*_args: Any, **_kwargs: Any) -> NoReturn:
@@ -83,7 +84,9 @@ def freeze(value: Any, like: Any = None) -> Any:
     no-op detection: ``1 == 1.0 == True``; no Kubernetes field changes type between versions.)"""
     kind = type(value)
     if kind is FrozenDict or kind is FrozenList:
-        return value
+        # A frozen part built elsewhere (a request body made of what a client read): share the
+        # stored one when equal, so versions keep sharing what did not change.
+        return like if type(like) is kind and like is not value and like == value else value
     if like is None:
         return _frozen_copy(value)
     if isinstance(value, dict):
@@ -112,6 +115,31 @@ def _frozen_copy(value: Any) -> Any:
     if kind is list:
         return FrozenList([v if type(v) in LEAF_TYPES else _frozen_copy(v) for v in value])
     return freeze(value, _NOTHING)  # frozen already, a subclass, or a leaf
+
+
+_STR_ONLY = frozenset({str})
+
+
+class NotJson(Exception):
+    """Raised by :func:`frozen_json` for a value that is not plain JSON data."""
+
+
+def frozen_json(value: Any) -> Any:
+    """A read-only deep copy of a request body, checking on the way that it is plain JSON data
+    (dicts with str keys, lists, str/int/float/bool/None; exact types): the one walk the embedded
+    API server makes over what a client sends. Frozen parts (what the client read and sends back)
+    are JSON by construction and shared as they are. Raises :class:`NotJson` otherwise; the
+    caller then locates the offending value on a slow path."""
+    kind = type(value)
+    if kind is dict:
+        if not _STR_ONLY.issuperset(map(type, value)):
+            raise NotJson
+        return FrozenDict({k: v if type(v) in LEAF_TYPES else frozen_json(v) for k, v in value.items()})
+    if kind is list:
+        return FrozenList([v if type(v) in LEAF_TYPES else frozen_json(v) for v in value])
+    if kind is FrozenDict or kind is FrozenList or kind in LEAF_TYPES:
+        return value
+    raise NotJson
 
 
 def thaw(value: Any) -> Any:

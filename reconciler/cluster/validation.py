@@ -13,9 +13,9 @@ from .crd_rules import rule_violation
 from .errors import BadRequest, Invalid
 from .resources import NameRule, ResourceType
 from .selectors import label_key_error, label_value_error
-from .snapshots import LEAF_TYPES, FrozenDict, FrozenList
+from .snapshots import LEAF_TYPES, FrozenDict, FrozenList, NotJson, freeze, frozen_json
 
-__all__ = ["ensure_json", "validate_object"]
+__all__ = ["ensure_json", "json_body", "validate_object"]
 
 _LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -87,6 +87,17 @@ def ensure_json(value: Any, where: str = "object") -> None:
         _check_json(value, where)
 
 
+def json_body(value: Any, where: str = "object") -> Any:
+    """A request body as the embedded API server keeps it: a read-only deep copy (the caller may
+    go on editing its own), checked to be plain JSON data on the same walk; 400 locating the
+    first value that is not (see :func:`ensure_json`)."""
+    try:
+        return frozen_json(value)
+    except NotJson:
+        _check_json(value, where)  # raises, unless only exact types were the problem
+        return freeze(value, None)  # dict/list/str subclasses: accepted as before, kept as they are
+
+
 def _check_json(value: Any, where: str) -> None:
     if value is None or isinstance(value, str | bool | int | float):
         return
@@ -106,11 +117,11 @@ def _plain_json(value: Any) -> bool:
     """Whether ``value`` is made only of dicts with str keys, lists and the JSON scalar types
     (exact types: anything else takes ``ensure_json``'s slow, locating path)."""
     kind = type(value)
-    if kind in LEAF_TYPES:
-        return True
-    if kind is dict or kind is FrozenDict:
+    if kind in LEAF_TYPES or kind is FrozenDict or kind is FrozenList:
+        return True  # frozen parts come from the store or a watch: JSON by construction
+    if kind is dict:
         return all(type(k) is str for k in value) and all(
             type(v) in LEAF_TYPES or _plain_json(v) for v in value.values())
-    if kind is list or kind is FrozenList:
+    if kind is list:
         return all(type(v) in LEAF_TYPES or _plain_json(v) for v in value)
     return False

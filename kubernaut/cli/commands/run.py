@@ -211,9 +211,10 @@ def run(
     image_policy = (ImagePolicy("skip") if trust is None
                     else _verifying_policy(sim, trust, trust_flags.allow_http_registry))
     # kubernaut's controllers and this command talk to the embedded cluster as clients of their
-    # own, so --stats can tell their requests from the simulators'.
+    # own, so --stats can tell their requests from the simulators'. The controllers never edit
+    # what they read (their cache's contract), so they are answered with read-only snapshots.
     install(sim.manager, AppConfig(image_policy=image_policy, catalog=catalog, pod_lookup=simulated_pods),
-            cluster=sim.cluster.client(KUBERNAUT_CLIENT))
+            cluster=sim.cluster.client(KUBERNAUT_CLIENT, read_only_answers=True))
     cli = sim.cluster.client(CLI_CLIENT)
     for obj in _mounted_objects(files, (unit.document.data.get("metadata") or {}).get("namespace")):
         cli.create(obj)  # the Secrets/ConfigMaps shipped next to the workflow

@@ -162,8 +162,7 @@ class JobsEngine:
             if status.get("phase") in {p.value for p in _FINAL} or ae["metadata"].get("deletionTimestamp"):
                 continue
             if not (ae.get("spec") or {}).get("cancel"):
-                ae["spec"]["cancel"] = True
-                ctx.cluster.update(ae)
+                ctx.cluster.update({**ae, "spec": {**ae["spec"], "cancel": True}})  # ``ae`` is read-only
 
     def cleanup(self, ctx: EngineContext) -> bool:
         """Once no Job of the workflow runs any more (a cancelled step's Job is stopped by its

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -10,6 +11,7 @@ from reconciler.cache import CachedCluster, InformerCache, selectors_of
 from reconciler.clock import VirtualClock
 from reconciler.cluster import Conflict, NotFound
 from reconciler.cluster.memory import MemoryCluster
+from reconciler.cluster.snapshots import thaw
 from reconciler.controller import WatchSpec
 
 
@@ -47,12 +49,27 @@ def test_reads_of_cached_kinds_send_no_request(cluster: MemoryCluster, cached: C
     assert listed.resource_version == cluster.resource_version
 
 
-def test_what_a_read_returns_is_the_callers_to_edit(cluster: MemoryCluster, cached: CachedCluster) -> None:
+def test_what_a_read_returns_is_read_only_and_a_copy_is_the_callers_to_edit(
+        cluster: MemoryCluster, cached: CachedCluster) -> None:
     cluster.create(configmap("a"))
+    cluster.create(configmap("b"))
     cached.cache.poll()
-    mine = cached.get("v1", "ConfigMap", "a", "ns")
-    mine["data"]["k"] = "edited"
-    assert cached.get("v1", "ConfigMap", "a", "ns")["data"] == {"k": "v"}
+    cluster.create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s", "namespace": "ns"}})
+    got = cached.get("v1", "ConfigMap", "a", "ns")
+    listed = cached.list("v1", "ConfigMap", "ns").items
+    missed = cached.get("v1", "Secret", "s", "ns")  # not a cached kind: the server's answer
+    # The embedded cluster answers this client with private copies, as a real server does: the
+    # cache freezes them all the same.
+    answered = cached.update({**thaw(got), "data": {"k": "new"}})
+    for obj in (got, listed[1], missed, answered):
+        with pytest.raises(TypeError, match="read-only"):
+            obj["metadata"]["labels"] = {}
+    with pytest.raises(TypeError, match="read-only"):
+        got["data"]["k"] = "edited"
+    mine = copy.deepcopy(cached.get("v1", "ConfigMap", "b", "ns"))
+    mine["data"]["k"] = "edited"  # the caller's own copy
+    assert cached.get("v1", "ConfigMap", "b", "ns")["data"] == {"k": "v"}
+    assert cluster.get("v1", "ConfigMap", "b", "ns")["data"] == {"k": "v"}
 
 
 def test_uncached_kinds_and_misses_ask_the_server(cluster: MemoryCluster, cached: CachedCluster) -> None:
