@@ -170,8 +170,8 @@ class ControllerStats:
     events: int = 0
 
     def add(self, counter: str, amount: int = 1) -> None:
-        with self._lock:
-            setattr(self, counter, getattr(self, counter) + amount)
+        with self._lock:  # the counters are plain instance attributes: skip getattr/setattr
+            self.__dict__[counter] += amount
 
 
 class WatchSource:
@@ -196,6 +196,10 @@ class WatchSource:
         """Deliver what the watch has (waiting up to ``timeout`` for the first event); returns
         the number of objects and events handled (see :meth:`ListWatcher.poll`)."""
         return self._lister.poll(timeout)
+
+    def pending(self) -> bool:
+        """Whether :meth:`poll` has something to do now (see ``ListWatcher.pending``)."""
+        return self._lister.pending()
 
     def _listed(self, items: list[JsonObject]) -> None:
         for obj in items:
@@ -232,6 +236,8 @@ class InformerSource:
         self.informer = informer
         self.spec = spec
         self._selector = selector_from(spec.label_selector)
+        # The common case (the informer holds exactly what the spec watches) needs no matching.
+        self._matches_all = spec.namespace is None and self._selector.empty
         informer.add_listener(self._deliver)
 
     @property
@@ -250,7 +256,7 @@ class InformerSource:
         return self._selector.matches(meta.get("labels"))
 
     def _deliver(self, event_type: str, obj: JsonObject, old: JsonObject | None) -> None:
-        if self._matches(obj) or self._matches(old):
+        if self._matches_all or self._matches(obj) or self._matches(old):
             _enqueue_keys(self._controller, self.spec, obj)
 
     def close(self) -> None:

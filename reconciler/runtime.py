@@ -69,10 +69,16 @@ class Manager:
     # -- single-threaded driving ------------------------------------------------------------------
 
     def poll_watches(self) -> int:
+        """Let every feed with something pending deliver it; returns the number of events handled.
+        Most steps leave most watches quiet: asking first is much cheaper than polling them."""
         feeds = self._feeds
         if feeds is None:  # each shared informer once, however many controllers it feeds
             feeds = self._feeds = list({id(f): f for c in self.controllers for f in c.feeds()}.values())
-        return sum(feed.poll() for feed in feeds)
+        handled = 0
+        for feed in feeds:
+            if feed.pending():
+                handled += feed.poll()
+        return handled
 
     def step(self) -> bool:
         """Poll the watches, then reconcile at most one ready key. False when nothing was ready."""

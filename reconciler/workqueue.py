@@ -124,6 +124,8 @@ class WorkQueue(Generic[K]):
 
     def forget(self, key: K) -> None:
         """Reset ``key``'s backoff (call after it was processed successfully)."""
+        if key not in self._failures:
+            return  # the usual case, after every successful reconcile: no need for the lock
         with self._cond:
             self._failures.pop(key, None)
 
@@ -137,7 +139,7 @@ class WorkQueue(Generic[K]):
     def get(self, timeout: float | None = None) -> K | None:
         """The next ready key, now marked as processing; None on shutdown or after ``timeout``
         real seconds (0: do not wait). Every key returned must be passed to :meth:`done`."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if timeout is None or timeout <= 0 else time.monotonic() + timeout
         with self._cond:
             while True:
                 self._promote_due_locked()
@@ -148,6 +150,8 @@ class WorkQueue(Generic[K]):
                     return key
                 if self._shutting_down:
                     return None
+                if timeout is not None and timeout <= 0:
+                    return None  # a single-threaded driver asking each controller in turn
                 wait = _TIMER_POLL_SECONDS if self._timers else None
                 if deadline is not None:
                     remaining = deadline - time.monotonic()
@@ -172,6 +176,8 @@ class WorkQueue(Generic[K]):
             return self._promote_due_locked()
 
     def _promote_due_locked(self) -> int:
+        if not self._timers:
+            return 0  # no need to read the clock (a virtual one takes a lock)
         now = self.clock.monotonic()
         moved = 0
         while self._timers and self._timers[0][0] <= now:

@@ -150,6 +150,12 @@ class Informer:
         Never raises for API errors: they schedule a retry after a backoff."""
         return self._lister.poll(timeout) + self._maybe_resync()
 
+    def pending(self) -> bool:
+        """Whether :meth:`poll` has something to do now (``ListWatcher.pending``, or a resync is
+        due): what a single-threaded driver asks before polling."""
+        due = self._next_resync
+        return self._lister.pending() or (due is not None and self._clock.monotonic() >= due)
+
     def _listed(self, items: list[JsonObject]) -> None:
         with self._lock:
             # Everything cached is a read-only snapshot (a real API server's objects arrive as

@@ -78,7 +78,18 @@ class ListWatcher:
 
     @property
     def resource_version(self) -> str | None:
-        """The newest resourceVersion seen (None before the first list)."""
+        """The newest resourceVersion seen (None before the first list). A driver that polls only
+        :meth:`pending` list-watchers leaves a quiet watch's bookmark untaken: it is taken here
+        (when no other thread is polling, so everything taken from the watch was delivered)."""
+        watch = self._watch
+        bookmark = getattr(watch, "bookmark", None)
+        if bookmark is not None and self._lock.acquire(blocking=False):
+            try:
+                event = bookmark() if self._watch is watch else None
+                if event is not None:
+                    self._rv = event.object["metadata"]["resourceVersion"]
+            finally:
+                self._lock.release()
         return self._rv
 
     @property
@@ -141,10 +152,32 @@ class ListWatcher:
         self._failures = 0
         self._retry_at = None
 
+    def pending(self) -> bool:
+        """Whether :meth:`poll` has something to do now: a list or watch to (re)start whose retry
+        is due, or a watch with something to deliver. A watch that cannot tell (only the embedded
+        cluster's can) always counts as pending. A single-threaded driver polls only pending
+        list-watchers; a quiet watch's bookmark then waits for the next poll (or for
+        :attr:`resource_version`)."""
+        if self._needs_list or self._watch is None:
+            return self._retry_at is None or self._clock.monotonic() >= self._retry_at
+        pending: bool = getattr(self._watch, "pending", True)
+        return pending
+
     def _drain(self, timeout: float) -> int:
         handled = 0
         watch = self._watch
-        while watch is not None:
+        # A watch that can hand over its queue at once (the embedded cluster's) is drained in
+        # batches; next() still ends each drain, for the end of the round and the bookmark.
+        take_queued = getattr(watch, "take_queued", None)
+        while watch is not None and self._watch is watch:
+            if take_queued is not None:
+                batch = take_queued()
+                if batch:
+                    for event_type, obj in batch:
+                        handled += 1
+                        if not self._handle(event_type, obj):
+                            break
+                    continue
             event = watch.next(timeout if handled == 0 else 0.0)
             if event is None:
                 if getattr(watch, "closed", False):
@@ -154,17 +187,26 @@ class ListWatcher:
                     self._close_watch()
                 break
             handled += 1
-            if event.type == "ERROR":
-                log.info("%s: watch on %s ended with %s %s; re-listing", self._owner, self.kind,
-                         event.object.get("code"), event.object.get("reason"))
-                self._expired()
+            self._handle(event.type, event.object)
+            if event.type == "BOOKMARK" and take_queued is not None:
+                # The embedded cluster's watch gives a bookmark only once its queue ran dry and
+                # the round ended: asking again would only hear None.
                 break
-            rv = (event.object.get("metadata") or {}).get("resourceVersion")
-            if rv:
-                self._rv = rv
-            if event.type != "BOOKMARK":
-                self._on_event(event.type, event.object)
         return handled
+
+    def _handle(self, event_type: str, obj: JsonObject) -> bool:
+        """Deliver one event; False when it ended the watch (ERROR: re-list)."""
+        if event_type == "ERROR":
+            log.info("%s: watch on %s ended with %s %s; re-listing", self._owner, self.kind,
+                     obj.get("code"), obj.get("reason"))
+            self._expired()
+            return False
+        rv = (obj.get("metadata") or {}).get("resourceVersion")
+        if rv:
+            self._rv = rv
+        if event_type != "BOOKMARK":
+            self._on_event(event_type, obj)
+        return True
 
     def _expired(self) -> None:
         self._count("relists_after_expiry")

@@ -60,14 +60,23 @@ class WatchHub:
         self.compacted_through = 0
         # Open watches by the kind they watch: a change is offered only to its kind's watches.
         self._watches: dict[TypeKey, weakref.WeakSet[MemoryWatch]] = {}
+        # What publish() iterates on every write: a tuple of weak references per kind, rebuilt
+        # when a watch of the kind opens or closes (rare) instead of copying the WeakSet on every
+        # change (not rare). A watch dropped without close() leaves a dead reference until then.
+        self._offer_to: dict[TypeKey, tuple[weakref.ref[MemoryWatch], ...]] = {}
 
     def add(self, watch: MemoryWatch) -> None:
         self._watches.setdefault(watch.type_key, weakref.WeakSet()).add(watch)
+        self._refresh(watch.type_key)
 
     def discard(self, watch: MemoryWatch) -> None:
         watches = self._watches.get(watch.type_key)
         if watches is not None:
             watches.discard(watch)
+            self._refresh(watch.type_key)
+
+    def _refresh(self, type_key: TypeKey) -> None:
+        self._offer_to[type_key] = tuple(weakref.ref(w) for w in self._watches.get(type_key, ()))
 
     def publish(self, change: Change) -> None:
         if self.history.maxlen == 0:
@@ -76,10 +85,12 @@ class WatchHub:
             if len(self.history) == self.history.maxlen:
                 self.compacted_through = self.history[0].rv
             self.history.append(change)
-        watches = self._watches.get(change.type_key)
-        if watches:
-            for watch in list(watches):
-                watch.offer(change)
+        refs = self._offer_to.get(change.type_key)
+        if refs:
+            for ref in refs:
+                watch = ref()
+                if watch is not None:
+                    watch.offer(change)
             self.condition.notify_all()
 
     def since(self, rv: int) -> list[Change] | None:
@@ -122,6 +133,8 @@ class MemoryWatch:
         self.type_key = type_key
         self._namespace = namespace
         self._selector = selector
+        # Most watches (the informers') see every object of their kind: offer() skips matching.
+        self._matches_all = namespace is None and selector.empty
         self._allow_bookmarks = allow_bookmarks
         self._current_rv = current_rv
         # Events to deliver: ready-made ones, or (type, change) whose shared snapshot is taken on delivery.
@@ -141,6 +154,9 @@ class MemoryWatch:
 
     def offer(self, change: Change) -> None:
         if self._closed or change.type_key != self.type_key:
+            return
+        if self._matches_all:
+            self._queue.append((change.type, change))
             return
         now = self._matches(change.obj)
         before = self._matches(change.old) if change.old is not None else now
@@ -169,6 +185,43 @@ class MemoryWatch:
     def closed(self) -> bool:
         """True once closed or expired (queued events are still delivered)."""
         return self._closed
+
+    @property
+    def pending(self) -> bool:
+        """Whether :meth:`next` has more to say than a bookmark: queued events, the end of the
+        watch, or the end of a round to judge (fault injection). A driver that polls many watches
+        polls only these; read without the lock, so from another thread it is only a hint."""
+        return bool(self._queue) or self._closed or (self._delivered and self._round_expires is not None)
+
+    def take_queued(self) -> list[tuple[EventType, JsonObject]]:
+        """Every queued event at once, as (type, object) pairs, without waiting: what repeated
+        ``next(0)`` calls would return before the queue runs dry, minus the end of the round and
+        the bookmark, which only :meth:`next` gives. One lock round trip per batch rather than per
+        event, and no ``WatchEvent`` to build for each."""
+        with self._condition:
+            queue = self._queue
+            if not queue:
+                return []
+            events = [(queued.type, queued.object) if isinstance(queued, WatchEvent)
+                      else (queued[0], queued[1].snapshot) for queued in queue]
+            queue.clear()
+            for _, obj in reversed(events):  # as next() leaves them after the last of these
+                metadata = obj.get("metadata", {})
+                if "resourceVersion" in metadata:
+                    self._last_rv = metadata["resourceVersion"]
+                    break
+            if not self._delivered:
+                self._delivered = any(t in ("ADDED", "MODIFIED", "DELETED") for t, _ in events)
+            return events
+
+    def bookmark(self) -> WatchEvent | None:
+        """The bookmark :meth:`next` would give now, if that is all it would give (nothing
+        :attr:`pending`): lets a caller that skipped polling a quiet watch learn how far it is
+        up to date without taking anything else from it."""
+        with self._condition:
+            if self.pending:
+                return None
+            return self._bookmark()
 
     def next(self, timeout: float | None = 0.0) -> WatchEvent | None:
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
