@@ -12,7 +12,7 @@ from targets.common.naming import child_name
 from ...cluster import JsonObject
 from . import conditions as c
 
-__all__ = ["controller_ref", "pvc_for", "pvc_name", "task_run", "task_run_spec", "taskrun_name"]
+__all__ = ["controller_ref", "pvc_for", "pvc_name", "task_run", "task_run_spec", "taskrun_name", "taskrun_names"]
 
 # Annotations Tekton does not copy from a PipelineRun to its children (reserved prefixes).
 _RESERVED_ANNOTATION_PREFIXES = ("tekton.dev/", "chains.tekton.dev/", "results.tekton.dev/")
@@ -25,13 +25,21 @@ def controller_ref(obj: Mapping[str, Any]) -> JsonObject:
             "controller": True, "blockOwnerDeletion": True}
 
 
-def taskrun_name(pr: Mapping[str, Any], task: str) -> str:
-    """The TaskRun of ``task``: the one recorded in ``childReferences``, else
+def taskrun_name(pr: Mapping[str, Any], task: str, recorded: Mapping[str, str] | None = None) -> str:
+    """The TaskRun of ``task``: the one recorded in ``childReferences`` (``recorded``: what
+    :func:`taskrun_names` found there, when the caller has it), else
     ``kmeta.ChildName(pr, "-" + task)`` (``GetTaskRunName``)."""
-    for ref in (pr.get("status") or {}).get("childReferences") or []:
-        if ref.get("kind") == "TaskRun" and ref.get("pipelineTaskName") == task:
-            return str(ref["name"])
-    return child_name(pr["metadata"]["name"], f"-{task}")
+    names = taskrun_names(pr) if recorded is None else recorded
+    return names.get(task) or child_name(pr["metadata"]["name"], f"-{task}")
+
+
+def taskrun_names(pr: Mapping[str, Any]) -> dict[str, str]:
+    """The TaskRun names recorded in ``childReferences``, by pipeline task (the first of each)."""
+    names: dict[str, str] = {}
+    for ref in (pr.get("status") or {}).get("childReferences") or ():
+        if ref.get("kind") == "TaskRun":
+            names.setdefault(str(ref.get("pipelineTaskName")), str(ref["name"]))
+    return names
 
 
 def task_run_spec(pr: Mapping[str, Any], task: str) -> JsonObject:

@@ -8,6 +8,7 @@ condition helpers follow knative's ``apis.Condition`` rules: one ``Succeeded`` c
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -148,6 +149,13 @@ def parse_go_duration(text: Any) -> float | None:
     None when absent or unparsable."""
     if not isinstance(text, str) or not text:
         return None
+    return _parse_go_duration(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_go_duration(text: str) -> float | None:
+    # Memoized: every reconcile of every run reads its timeouts again, and they are a handful
+    # of distinct strings ("1h0m0s"); a pure function of its text cannot go stale.
     if _ZERO.match(text):
         return 0.0
     seconds, _problem = parse_duration(text)

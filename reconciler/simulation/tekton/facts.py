@@ -80,6 +80,7 @@ class PipelineFacts:
         # effective_task by name, computed once per decision round (it depends on the parents'
         # TaskRuns): skipping, scheduling and reporting all ask for it. Cleared with the skips.
         self._effective: dict[str, JsonObject] = {}
+        self._stopping: bool | None = None
 
     # -- single tasks ---------------------------------------------------------------------------
 
@@ -116,7 +117,10 @@ class PipelineFacts:
     # -- the run as a whole -----------------------------------------------------------------------
 
     def is_stopping(self) -> bool:
-        return bool(self.validation_failed) or any(self.failure(t) for t in self.graph.order)
+        # Asked once per task while skips are decided: computed once per decision round.
+        if self._stopping is None:
+            self._stopping = bool(self.validation_failed) or any(self.failure(t) for t in self.graph.order)
+        return self._stopping
 
     def any_running(self) -> bool:
         return any(self.running(t) for t in self.graph.order)
@@ -207,6 +211,7 @@ class PipelineFacts:
     def reset_skips(self) -> None:
         self._skips.clear()
         self._effective.clear()
+        self._stopping = None
 
     def _skip(self, name: str) -> str | None:
         if self.taskrun(name) is not None or name in self.validation_failed:

@@ -34,7 +34,7 @@ from ...cluster.snapshots import freeze
 from ...controller import Controller, Key, Result, WatchSpec, owner_key
 from ..informer_reads import InformerReads
 from . import conditions as c
-from .children import pvc_for, task_run, taskrun_name
+from .children import pvc_for, task_run, taskrun_name, taskrun_names
 from .dag import Graph, GraphError, build_graph
 from .facts import PipelineFacts
 from .params import (
@@ -140,7 +140,8 @@ class PipelineRunSimulator:
             return None
         status["pipelineSpec"] = prepared.spec
         pr = self._label(pr, prepared)
-        taskruns = {t["name"]: self._taskrun(pr, t["name"]) for t in prepared.tasks}
+        recorded = taskrun_names(pr)  # read once, not once per task
+        taskruns = {t["name"]: self._taskrun(pr, taskrun_name(pr, t["name"], recorded)) for t in prepared.tasks}
         missing_task = self._missing_task(pr, prepared, taskruns)
         if missing_task is not None:
             self._write(pr, status, ("False", c.PR_REASON_COULDNT_GET_TASK, missing_task))
@@ -264,8 +265,8 @@ class PipelineRunSimulator:
 
     # -- children -------------------------------------------------------------------------------------
 
-    def _taskrun(self, pr: JsonObject, task: str) -> JsonObject | None:
-        taskrun = self._reads.peek(c.API_VERSION, "TaskRun", taskrun_name(pr, task), pr["metadata"]["namespace"])
+    def _taskrun(self, pr: JsonObject, name: str) -> JsonObject | None:
+        taskrun = self._reads.peek(c.API_VERSION, "TaskRun", name, pr["metadata"]["namespace"])
         if taskrun is None:
             return None
         owned = any(ref.get("uid") == pr["metadata"]["uid"] for ref in taskrun["metadata"].get("ownerReferences") or [])
