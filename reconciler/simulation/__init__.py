@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from ..clock import Clock, RealClock, VirtualClock
-from ..cluster import FaultInjector
+from ..cluster import Cluster, FaultInjector
 from ..cluster.memory import MemoryCluster
 from ..runtime import Manager
 from .jobs import ACTION_TYPE_ANNOTATION, ATTEMPT_LABEL, STEP_LABEL, JobSimulator, RunOutcome, job_finished, pod_name
@@ -59,8 +59,13 @@ class Simulation:
         self.clock: Clock = RealClock() if realtime else (VirtualClock(start) if start else VirtualClock())
         self.cluster = MemoryCluster(clock=self.clock, seed=seed, faults=faults,
                                      tekton_installed=tekton_installed)
+        #: What the simulated controllers talk to: the same cluster (their requests logged as
+        #: before, with no client name), answering with its read-only snapshots instead of a
+        #: private copy per answer. Like the real controllers they simulate (client-go's
+        #: informer contract), they never edit what they read or what a write answered.
+        self.controllers_cluster: Cluster = self.cluster.client("", read_only_answers=True)
         self.manager = Manager(self.cluster, self.clock)
-        self.jobs = JobSimulator(self.cluster, self.clock, outcomes=outcomes, entrypoints=entrypoints,
+        self.jobs = JobSimulator(self.controllers_cluster, self.clock, outcomes=outcomes, entrypoints=entrypoints,
                                  default_duration=default_duration, record_events=record_events)
         self.manager.add(self.jobs.controller())
 

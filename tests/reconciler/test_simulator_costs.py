@@ -1,9 +1,11 @@
-"""What the simulators do once per run instead of once per reconcile, and that it never goes stale.
+"""What the simulators save per request and per reconcile, without changing what they do.
 
-The simulated Tekton PipelineRun controller is reconciled on every change of a run and of its
-TaskRuns; it prepares the run's Pipeline (graph, params, context) once and reuses it while the
-run's spec and ``status.pipelineSpec`` are unchanged. These tests drive its ``reconcile``
-directly (reads then go to the API server) on a hand-made two-task Pipeline.
+* ``Simulation`` answers its simulated controllers with the embedded cluster's read-only
+  snapshots (no private copy per answer), their requests logged as before.
+* The simulated Tekton PipelineRun controller is reconciled on every change of a run and of its
+  TaskRuns; it prepares the run's Pipeline (graph, params, context) once and reuses it while the
+  run's spec and ``status.pipelineSpec`` are unchanged. These tests drive its ``reconcile``
+  directly (reads then go to the API server) on a hand-made two-task Pipeline.
 """
 
 from __future__ import annotations
@@ -14,12 +16,29 @@ import pytest
 
 from reconciler.clock import VirtualClock
 from reconciler.cluster.memory import MemoryCluster
+from reconciler.cluster.snapshots import FrozenDict
 from reconciler.controller import Key
-from reconciler.simulation.tekton import PipelineRunSimulator, tekton_simulators
+from reconciler.simulation import Simulation, job_finished
+from reconciler.simulation.tekton import PipelineRunSimulator, add_tekton, tekton_simulators
 from reconciler.simulation.tekton import pipelinerun as pipelinerun_module
 
 NS = "ns"
 TEKTON = "tekton.dev/v1"
+
+
+def test_simulated_controllers_are_answered_with_read_only_snapshots() -> None:
+    sim = Simulation()
+    tekton = add_tekton(sim)
+    sim.cluster.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "job", "namespace": NS},
+                        "spec": {"backoffLimit": 0, "template": {"spec": {
+                            "restartPolicy": "Never", "containers": [{"name": "action", "image": "busybox"}]}}}})
+    assert sim.run_until(lambda: job_finished(sim.cluster.get("batch/v1", "Job", "job", NS)) == "Complete")
+    for cluster in (sim.jobs.cluster, tekton.pipelineruns.cluster, tekton.taskruns.cluster):
+        assert type(cluster.get("batch/v1", "Job", "job", NS)) is FrozenDict
+    assert type(sim.cluster.get("batch/v1", "Job", "job", NS)) is dict  # anyone else: a private copy
+    # Their requests are logged as before: by no client name (not kubernaut's, not the CLI's).
+    clients = {client for client, _verb, kind in sim.cluster.request_counts() if kind in ("Job", "Pod")}
+    assert clients == {""}
 
 
 def _cluster() -> tuple[MemoryCluster, PipelineRunSimulator]:

@@ -105,7 +105,7 @@ def add_tekton(simulation: Simulation, *, outcomes: Outcomes | None = None,
     both engines alike."""
     jobs = simulation.jobs
     sims = tekton_simulators(
-        simulation.cluster, simulation.clock,
+        simulation.controllers_cluster, simulation.clock,
         outcomes=outcomes if outcomes is not None else jobs.outcomes,
         entrypoints=entrypoints if entrypoints is not None else jobs.entrypoints,
         default_duration=default_duration if default_duration is not None else jobs.default_duration,
