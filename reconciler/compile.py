@@ -9,8 +9,10 @@ like the CLI's (``wfe/prod/fix:12:15: error[KN030]: ...``) and points into the t
 
 Compiling costs milliseconds and every reconcile of a workflow needs the IR, so
 :class:`WorkflowCompiler` caches the result per ``(uid, generation)``: the spec cannot change
-without the generation changing. The ActionExecution controller never compiles: each step's plan
-is in its ActionExecution (``spec.jobTemplate``).
+without the generation changing; so is the spec's digest (:meth:`WorkflowCompiler.spec_digest`),
+which the workflow controller compares with ``status.specHash`` on every reconcile. The
+ActionExecution controller never compiles: each step's plan is in its ActionExecution
+(``spec.jobTemplate``).
 """
 
 from __future__ import annotations
