@@ -10,6 +10,7 @@ which is what the API server answers to a bad ``labelSelector`` query.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ class Operator(enum.StrEnum):
     DOES_NOT_EXIST = "!"
 
 
+@functools.lru_cache(maxsize=4096)  # every write checks its labels; the keys in use are few
 def label_key_error(key: str) -> str | None:
     """Why ``key`` is not a valid label key (``[prefix/]name``), or None."""
     prefix, slash, name = key.rpartition("/")
@@ -53,6 +55,7 @@ def label_key_error(key: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
 def label_value_error(value: str) -> str | None:
     """Why ``value`` is not a valid label value, or None (empty values are valid)."""
     if len(value) > 63 or not _VALUE.match(value):
