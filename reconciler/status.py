@@ -35,6 +35,26 @@ class StepPhase(enum.StrEnum):
     CANCELLED = "Cancelled"
 
 
+# Phases by value through a dict: calling the enum costs a microsecond, and every reconcile parses
+# the phase of every step of its workflow. Anything else goes to the enum (its error).
+_STEP_PHASES = {p.value: p for p in StepPhase}
+_WORKFLOW_PHASES = {p.value: p for p in WorkflowPhase}
+
+
+def _step_phase(value: Any) -> StepPhase:
+    try:
+        return _STEP_PHASES[value]
+    except (KeyError, TypeError):
+        return StepPhase(value)
+
+
+def _workflow_phase(value: Any) -> WorkflowPhase:
+    try:
+        return _WORKFLOW_PHASES[value]
+    except (KeyError, TypeError):
+        return WorkflowPhase(value)
+
+
 TERMINAL_WORKFLOW_PHASES = frozenset({WorkflowPhase.SUCCEEDED, WorkflowPhase.FAILED, WorkflowPhase.CANCELLED})
 TERMINAL_STEP_PHASES = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.SKIPPED, StepPhase.CANCELLED})
 
@@ -86,7 +106,7 @@ class StepStatus:
     def from_json(cls, data: dict[str, Any]) -> StepStatus:
         return cls(
             name=data["name"],
-            phase=StepPhase(data.get("phase") or StepPhase.PENDING),
+            phase=_step_phase(data.get("phase") or StepPhase.PENDING),
             attempts=int(data.get("attempts") or 0),
             start_time=data.get("startTime"),
             completion_time=data.get("completionTime"),
@@ -180,7 +200,7 @@ class WorkflowStatus:
         stored = {s["name"]: StepStatus.from_json(s) for s in data.get("steps") or [] if "name" in s}
         names = list(step_names) or list(stored)
         return cls(
-            phase=WorkflowPhase(data.get("phase") or WorkflowPhase.PENDING),
+            phase=_workflow_phase(data.get("phase") or WorkflowPhase.PENDING),
             engine=data.get("engine"),
             start_time=data.get("startTime"),
             completion_time=data.get("completionTime"),

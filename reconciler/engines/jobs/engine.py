@@ -63,6 +63,7 @@ __all__ = ["JobsEngine", "step_status_from_action_execution"]
 
 _FINAL = frozenset({StepPhase.SUCCEEDED, StepPhase.FAILED, StepPhase.CANCELLED})
 _STOPPED = frozenset({StepPhase.FAILED, StepPhase.CANCELLED})
+_FINAL_VALUES = frozenset(p.value for p in _FINAL)  # as an ActionExecution's status.phase says them
 
 
 _owner = owner_key(WFE_KIND, WFE_API_VERSION)
@@ -78,7 +79,7 @@ def step_status_from_action_execution(ae: JsonObject) -> StepStatus:
     """A started step as its ActionExecution reports it (Running until it is final)."""
     status = ae.get("status") or {}
     raw = status.get("phase")
-    phase = StepPhase(raw) if raw in {p.value for p in _FINAL} else StepPhase.RUNNING
+    phase = StepPhase(raw) if raw in _FINAL_VALUES else StepPhase.RUNNING
     final = phase in _FINAL
     recorded = int(status.get("attempts") or 0)
     return StepStatus(
@@ -296,7 +297,7 @@ def _running_jobs(ctx: EngineContext) -> list[str]:
         if not _owned_by(ae, ctx.uid) or ae["metadata"].get("deletionTimestamp"):
             continue
         status = ae.get("status") or {}
-        if status.get("phase") not in {p.value for p in _FINAL}:
+        if status.get("phase") not in _FINAL_VALUES:
             running.append(name)
             continue
         attempts = int(status.get("attempts") or 0)
