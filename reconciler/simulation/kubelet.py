@@ -16,6 +16,8 @@ __all__ = ["expand"]
 
 def expand(text: str, env: Mapping[str, str]) -> str:
     """Kubernetes' ``expansion.Expand`` with ``env`` as the mapping."""
+    if "$" not in text:
+        return text  # nothing to expand (most values): no walk character by character
     out: list[str] = []
     i = 0
     while i < len(text):

@@ -37,6 +37,8 @@ __all__ = [
 
 # The text between "$(" and ")": Tekton variables never contain parentheses.
 _VARIABLE = re.compile(r"\$\(([^()]*)\)")
+# params["x"] and params['x'], optionally indexed: other spellings of params.x.
+_BRACKETED_PARAM = re.compile(r"""params\[(["'])(.+?)\1\](\[(?:\*|\d+)\])?""")
 # tasks.<task>.results.<result> with an optional [index] or [*] (dot notation, as kubernaut emits).
 _RESULT_REF = re.compile(r"^tasks\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.results\.([A-Za-z0-9_.-]+?)(\[(\*|\d+)\])?$")
 
@@ -91,7 +93,7 @@ def _lookup(repl: Replacements, expression: str) -> str | None:
 
 
 def _canonical(expression: str) -> Iterable[str]:
-    match = re.fullmatch(r"""params\[(["'])(.+?)\1\](\[(?:\*|\d+)\])?""", expression)
+    match = _BRACKETED_PARAM.fullmatch(expression)
     if match:
         yield f"params.{match.group(2)}{match.group(3) or ''}"
     yield expression
@@ -99,6 +101,9 @@ def _canonical(expression: str) -> Iterable[str]:
 
 def substitute(text: str, repl: Replacements) -> str:
     """Replace every known ``$(key)`` in ``text`` (one pass); unknown variables stay as written."""
+
+    if "$(" not in text:
+        return text  # no variable (most values): no regular expression to run
 
     def replace(match: re.Match[str]) -> str:
         value = _lookup(repl, match.group(1))
@@ -112,6 +117,9 @@ def substitute_list(items: Sequence[str], repl: Replacements) -> list[str]:
     ``[*]`` becomes the array's elements (Tekton's ``ApplyArrayReplacements``)."""
     out: list[str] = []
     for item in items:
+        if "$(" not in item:
+            out.append(item)  # no variable: nothing to splice or substitute
+            continue
         match = _VARIABLE.fullmatch(item)
         if match is not None:
             base, index = _split_index(match.group(1))

@@ -17,6 +17,7 @@ exceed 4096 bytes. The pod's files live in a dict: the steps share them exactly 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -74,8 +75,9 @@ class AttemptRun:
     steps: tuple[StepRun, ...]
     results: tuple[JsonObject, ...] = ()
 
-    @property
+    @functools.cached_property
     def duration(self) -> float:
+        # Asked on every reconcile of the attempt; its steps never change.
         return max((s.end for s in self.steps), default=0.0)
 
     @property
