@@ -47,20 +47,23 @@ def known_references(ctx: RuleContext) -> Iterator[Diagnostic]:
 
 def implied_cycles(ctx: RuleContext) -> Iterator[Diagnostic]:
     """Add implied edges in file order; report the reference that would close a cycle."""
+    implied = [(step.name, located) for i, step in enumerate(ctx.steps) for located in ctx.analysis.steps[i].refs
+               if located.ref.kind == "step" and located.ref.step is not None and located.ref.step != step.name
+               and located.ref.step in ctx.step_index]
+    if not implied:
+        return  # no step reads another's outputs: no edge to add, no graph to build
     graph = declared_graph(ctx)
     if not nx.is_directed_acyclic_graph(graph):
         return  # declared cycles are reported on their own; do not pile up follow-on errors
-    for i, step in enumerate(ctx.steps):
-        for located in ctx.analysis.steps[i].refs:
-            upstream = located.ref.step
-            if located.ref.kind != "step" or upstream is None or upstream == step.name:
-                continue
-            if upstream not in ctx.step_index or graph.has_edge(upstream, step.name):
-                continue
-            if nx.has_path(graph, step.name, upstream):
-                path = nx.shortest_path(graph, step.name, upstream)
-                yield error("KN034", f"reference to '{upstream}' creates a dependency cycle: "
-                            f"{describe_cycle(path)}", located.span,
-                            f"'{upstream}' already runs after '{step.name}'; pass the value the other way")
-                continue
-            graph.add_edge(upstream, step.name)
+    for name, located in implied:
+        upstream = located.ref.step
+        assert upstream is not None  # filtered above
+        if graph.has_edge(upstream, name):
+            continue
+        if nx.has_path(graph, name, upstream):
+            path = nx.shortest_path(graph, name, upstream)
+            yield error("KN034", f"reference to '{upstream}' creates a dependency cycle: "
+                        f"{describe_cycle(path)}", located.span,
+                        f"'{upstream}' already runs after '{name}'; pass the value the other way")
+            continue
+        graph.add_edge(upstream, name)
