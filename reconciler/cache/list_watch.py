@@ -171,13 +171,12 @@ class ListWatcher:
         take_queued = getattr(watch, "take_queued", None)
         while watch is not None and self._watch is watch:
             if take_queued is not None:
-                batch = take_queued()
-                if batch:
-                    for event_type, obj in batch:
-                        handled += 1
-                        if not self._handle(event_type, obj):
-                            break
-                    continue
+                for event_type, obj in take_queued():
+                    handled += 1
+                    if not self._handle(event_type, obj):
+                        return handled
+            # What arrived meanwhile comes one by one (rare: listeners do not write), then the
+            # end of the round, the bookmark, or the news that the watch ended.
             event = watch.next(timeout if handled == 0 else 0.0)
             if event is None:
                 if getattr(watch, "closed", False):
