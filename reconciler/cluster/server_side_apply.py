@@ -14,11 +14,16 @@ with ``f:``/``k:``/``v:`` keys as the real server writes them). A field the mana
 and omits now is removed unless another manager owns it. Another manager's field with a different
 value is a 409 conflict unless ``force`` (then ownership moves to this manager). Non-apply writers
 (create/update) are not tracked as managers.
+
+Copies: the embedded API server hands in read-only snapshots (the stored object and the request
+body) and freezes the result when it stores it, so the applied values are shared rather than
+deep-copied, and the live object is copied only when fields must be removed from it.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -45,6 +50,7 @@ _METADATA: FieldPath = ("f:metadata",)
 _MISSING: Any = object()
 
 
+@functools.lru_cache(maxsize=4096)  # one per keyed list item of every apply; the names repeat
 def _key_element(name: str) -> str:
     return "k:" + json.dumps({"name": name}, separators=(",", ":"))
 
@@ -64,11 +70,11 @@ def applied_content(rt: ResourceType, obj: Mapping[str, Any]) -> dict[str, Any]:
     """The part of an applied object that apply may set: no identity, no server metadata, and no
     status when status is a subresource."""
     content = {
-        key: copy.deepcopy(value) for key, value in obj.items()
+        key: value for key, value in obj.items()
         if key not in ("apiVersion", "kind", "metadata") and not (key == "status" and rt.status_subresource)
     }
     meta = obj.get("metadata") or {}
-    content["metadata"] = {k: copy.deepcopy(meta[k]) for k in _APPLYABLE_METADATA if k in meta}
+    content["metadata"] = {k: meta[k] for k in _APPLYABLE_METADATA if k in meta}
     return content
 
 
@@ -162,7 +168,11 @@ def _emptied(node: Any, element: str) -> bool:
 
 def remove_fields(live: dict[str, Any], removed: Iterable[FieldPath], previous: FieldSet) -> dict[str, Any]:
     """``live`` without the fields in ``removed``. A field that had children in ``previous`` goes
-    only once it is empty, so fields set by others inside it survive."""
+    only once it is empty, so fields set by others inside it survive. (``live`` itself when
+    nothing is removed: :func:`merge` never edits its input.)"""
+    removed = list(removed)
+    if not removed:
+        return live
     result = copy.deepcopy(live)
     parents = {p[:-1] for p in previous}
     for path in sorted(removed, key=len, reverse=True):  # children before their parents
@@ -177,23 +187,28 @@ def remove_fields(live: dict[str, Any], removed: Iterable[FieldPath], previous: 
 
 
 def merge(live: Any, applied: Any, path: FieldPath = ()) -> Any:
-    """``applied`` merged into ``live`` by the rules in the module docstring (returns new data)."""
+    """``applied`` merged into ``live`` by the rules in the module docstring: new containers along
+    the merged paths; values are shared with ``live`` and ``applied``, neither of which is edited."""
     if isinstance(live, dict) and isinstance(applied, dict):
         result = dict(live)
         for key, value in applied.items():
             child = (*path, f"f:{key}")
-            result[key] = merge(live[key], value, child) if key in live else copy.deepcopy(value)
+            result[key] = merge(live[key], value, child) if key in live else value
+        # Unchanged: ``live`` itself, so storing shares it (a re-apply copies nothing).
+        if path and len(result) == len(live) and all(result[k] is v for k, v in live.items()):
+            return live
         return result
     if isinstance(live, list) and isinstance(applied, list):
         if path in _SET_LISTS:
-            return copy.deepcopy(live) + [copy.deepcopy(v) for v in applied if v not in live]
+            return [*live, *(v for v in applied if v not in live)]
         if _is_keyed(applied) and all(isinstance(i, dict) and "name" in i for i in live):
             by_name = {item["name"]: item for item in live}
-            ours = [merge(by_name[i["name"]], i, path) if i["name"] in by_name else copy.deepcopy(i)
-                    for i in applied]
+            ours = [merge(by_name[i["name"]], i, path) if i["name"] in by_name else i for i in applied]
             sent = {i["name"] for i in applied}
-            return ours + [copy.deepcopy(i) for i in live if i["name"] not in sent]
-    return copy.deepcopy(applied)
+            merged = ours + [i for i in live if i["name"] not in sent]
+            unchanged = len(merged) == len(live) and all(a is b for a, b in zip(merged, live, strict=True))
+            return live if unchanged else merged
+    return live if applied == live else applied
 
 
 def _leaves(fields: FieldSet) -> set[FieldPath]:
@@ -221,7 +236,7 @@ def server_side_apply(
     """
     content = applied_content(rt, applied)
     new_fields = field_set(content)
-    entries: list[dict[str, Any]] = copy.deepcopy(live["metadata"].get("managedFields") or [])
+    entries: list[dict[str, Any]] = list(live["metadata"].get("managedFields") or [])  # entries kept are shared
     owned = {e["manager"]: from_fields_v1(e.get("fieldsV1") or {})
              for e in entries if e.get("operation") == "Apply"}
     before = dict(owned)
@@ -239,7 +254,8 @@ def server_side_apply(
 
     others: set[FieldPath] = set().union(*owned.values())
     result = remove_fields(live, previous - new_fields - others, previous)
-    result = merge(result, content)
+    result = merge(result, content)  # a new top level (the caller's to edit)
+    result["metadata"] = dict(result["metadata"])  # and metadata, which merge may have left shared
     owned[manager] = new_fields
     result["metadata"]["managedFields"] = _rebuild_entries(
         entries, before, owned, manager, rt.api_version, timestamp)
