@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from reconciler.cluster import BadRequest
+from reconciler.cluster import server_side_apply as server_side_apply_module
 from reconciler.cluster import snapshots as snapshots_module
 from reconciler.cluster import validation as validation_module
 from reconciler.cluster.memory import MemoryCluster
@@ -120,3 +121,21 @@ def test_frozen_json_checks_exact_types_and_shares_frozen_parts() -> None:
     assert type(out["y"]) is FrozenList and type(out["y"][0]) is FrozenDict
     with pytest.raises(snapshots_module.NotJson):
         frozen_json({"k": {2, 3}})
+
+
+def test_apply_deep_copies_only_to_remove_fields(cluster: MemoryCluster, make: Builders,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[object] = []
+    monkeypatch.setattr(server_side_apply_module.copy, "deepcopy", lambda value, *a: copied.append(value) or value)
+    client = cluster.client("c", read_only_answers=True)
+    first = client.apply({**make.pipeline_run("pr", labels={"a": "b"}), "extra": {"x": 1}}, field_manager="m")
+    again = client.apply({**make.pipeline_run("pr", labels={"a": "b"}), "extra": {"x": 1}}, field_manager="m")
+    assert copied == []  # the body, the live object and its managedFields are shared, not copied
+    assert again["spec"] is first["spec"]
+    monkeypatch.undo()
+    dropped = client.apply(make.pipeline_run("pr", labels={"a": "b"}), field_manager="m")
+    assert "extra" not in dropped and first["extra"] == {"x": 1}  # removal edits a copy of the live object
+    body = make.pipeline_run("pr", labels={"a": "c"})
+    client.apply(body, field_manager="m")
+    body["spec"]["pipelineRef"]["name"] = "edited later"  # the caller's own body: not shared with the store
+    assert cluster.get("tekton.dev/v1", "PipelineRun", "pr", "default")["spec"]["pipelineRef"]["name"] == "p"
