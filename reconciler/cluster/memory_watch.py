@@ -14,7 +14,6 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any, Literal
 
 from .base import EventType, JsonObject, WatchEvent
@@ -39,12 +38,16 @@ class Change:
     obj: JsonObject
     old: JsonObject | None = None
 
-    @cached_property
+    @property
     def snapshot(self) -> JsonObject:
         """The one read-only copy of ``obj`` every watcher of this change shares: made on first
         delivery (never, when nobody watches the kind), so a change costs one copy, not one per
         watcher."""
-        frozen: JsonObject = freeze(self.obj)
+        # Watches deliver under the cluster's lock, so this runs once per change without the
+        # lock functools.cached_property takes on every first access (Python 3.11).
+        frozen: JsonObject | None = self.__dict__.get("_snapshot")
+        if frozen is None:
+            frozen = self.__dict__["_snapshot"] = freeze(self.obj)
         return frozen
 
 
