@@ -80,6 +80,9 @@ class WorkQueue(Generic[K]):
         self._due: dict[K, float] = {}
         self._seq = itertools.count()
         self._shutting_down = False
+        # get() calls blocked in a wait: with none (always, single-threaded) adding a key skips
+        # the notify, which builds a deque of waiters on every call.
+        self._waiting = 0
 
     # -- adding ---------------------------------------------------------------------------------
 
@@ -94,7 +97,8 @@ class WorkQueue(Generic[K]):
         self._dirty.add(key)
         if key not in self._processing:
             self._queue.append(key)
-            self._cond.notify()
+            if self._waiting:
+                self._cond.notify()
 
     def add_after(self, key: K, delay: float) -> None:
         """Make ``key`` ready once ``delay`` seconds have passed on the queue's clock."""
@@ -110,7 +114,8 @@ class WorkQueue(Generic[K]):
                 return  # an earlier timer already covers this one
             self._due[key] = due
             heapq.heappush(self._timers, (due, next(self._seq), key))
-            self._cond.notify()
+            if self._waiting:
+                self._cond.notify()
 
     def add_rate_limited(self, key: K, at_least: float = 0.0) -> float:
         """Retry ``key`` after its next backoff delay (not less than ``at_least``, e.g. a server's
@@ -158,7 +163,11 @@ class WorkQueue(Generic[K]):
                     if remaining <= 0:
                         return None
                     wait = remaining if wait is None else min(wait, remaining)
-                self._cond.wait(wait)
+                self._waiting += 1
+                try:
+                    self._cond.wait(wait)
+                finally:
+                    self._waiting -= 1
 
     def done(self, key: K) -> None:
         """Finish processing ``key``; if it was added meanwhile it becomes ready again."""
@@ -166,7 +175,8 @@ class WorkQueue(Generic[K]):
             self._processing.discard(key)
             if key in self._dirty:
                 self._queue.append(key)
-                self._cond.notify()
+                if self._waiting:
+                    self._cond.notify()
 
     # -- timers and state, for drivers ----------------------------------------------------------
 

@@ -61,6 +61,8 @@ class WatchHub:
         self.history: deque[Change] = deque(maxlen=history_size)
         #: The newest revision whose change is no longer retained (0: nothing lost yet).
         self.compacted_through = 0
+        #: Watches blocked in next() (under the lock): with none, publishing skips the notify.
+        self.waiting = 0
         # Open watches by the kind they watch: a change is offered only to its kind's watches.
         self._watches: dict[TypeKey, weakref.WeakSet[MemoryWatch]] = {}
         # What publish() iterates on every write: a tuple of weak references per kind, rebuilt
@@ -94,7 +96,8 @@ class WatchHub:
                 watch = ref()
                 if watch is not None:
                     watch.offer(change)
-            self.condition.notify_all()
+            if self.waiting:
+                self.condition.notify_all()
 
     def since(self, rv: int) -> list[Change] | None:
         """Retained changes after ``rv``, or None when some of them were compacted away."""
@@ -234,13 +237,14 @@ class MemoryWatch:
                 if self._round_expires():
                     self.expire(ApiError(410, "Expired", "injected fault: the watch's resource version expired"))
             while not self._queue and not self._closed:
-                if deadline is None:
-                    self._condition.wait()
-                    continue
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
                     return self._bookmark()
-                self._condition.wait(remaining)
+                self._hub.waiting += 1
+                try:
+                    self._condition.wait(remaining)
+                finally:
+                    self._hub.waiting -= 1
             if not self._queue:
                 return None
             queued = self._queue.popleft()
