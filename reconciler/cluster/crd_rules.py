@@ -89,9 +89,25 @@ def _describe(value: Any) -> str:
     return '"object"' if isinstance(value, dict) else '"array"' if isinstance(value, list) else repr(value)
 
 
+#: Whether a schema node or any node below it carries a rule, by the node's id (the schemas
+#: are built once per process and kept): the walk skips what no rule can reach, such as most
+#: of status, which every status write would otherwise traverse.
+_RULED: dict[int, bool] = {}
+
+
+def _has_rules(schema: Mapping[str, Any]) -> bool:
+    found = _RULED.get(id(schema))
+    if found is None:
+        below = [*(schema.get("properties") or {}).values(), schema.get("additionalProperties"), schema.get("items")]
+        found = bool(schema.get("x-kubernetes-validations")) or any(
+            isinstance(sub, Mapping) and _has_rules(sub) for sub in below)
+        _RULED[id(schema)] = found
+    return found
+
+
 def _violations(schema: Mapping[str, Any], value: Any, old: Any, path: str) -> Iterator[str]:
-    if value is None or (old is not _NOT_SET and value == old):
-        return  # absent, or unchanged (ratcheting)
+    if value is None or not _has_rules(schema) or (old is not _NOT_SET and value == old):
+        return  # absent, nothing to check below, or unchanged (ratcheting)
     for entry in schema.get("x-kubernetes-validations") or ():
         rule = Rule(entry["rule"], entry.get("message") or f"failed rule: {entry['rule']}")
         if rule.is_transition and old is _NOT_SET:
