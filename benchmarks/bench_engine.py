@@ -129,6 +129,7 @@ class Recording:
             self.calls.append((time.perf_counter(), verb, kind, name, kept))
             return answer
 
+        setattr(self, verb, call)  # built once per verb: the next lookup finds it without __getattr__
         return call
 
 
