@@ -58,6 +58,7 @@ _PROPAGATIONS = ("Background", "Foreground", "Orphan")
 # The alphabet apiserver uses for generateName suffixes (no vowels: no accidental words).
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 _MAX_GENERATE_BASE = 58  # 63 - 5: the suffix always fits
+_NO_FAULT = FaultDecision()  # immutable: shared by every request no injector touches
 
 
 class MemoryCluster:
@@ -387,7 +388,7 @@ class MemoryCluster:
             now = self.clock.monotonic()
             self._events.sweep(now)
             client = getattr(self._client, "name", "")
-            decision = FaultDecision()
+            decision = _NO_FAULT
             try:
                 rt = self._resource_type(api_version, kind)
                 if not rt.namespaced:
