@@ -19,7 +19,7 @@ from ..clock import Clock
 from ..cluster import Cluster, JsonObject
 from ..cluster.base import LabelSelector
 from ..cluster.selectors import Selector, selector_from
-from ..cluster.snapshots import freeze
+from ..cluster.snapshots import FrozenDict, freeze
 from ..workqueue import Backoff
 from .list_watch import ListWatcher
 
@@ -186,7 +186,8 @@ class Informer:
         key = object_key(obj)
         with self._lock:
             old = self._objects.get(key)
-            obj = freeze(obj, old)  # a no-op for the embedded cluster's events (already snapshots)
+            if type(obj) is not FrozenDict:  # the embedded cluster's events are snapshots already
+                obj = freeze(obj, old)
             if event_type == "DELETED":
                 self._objects.pop(key, None)
                 self._announced.pop(key, None)
