@@ -148,6 +148,10 @@ class JobsEngine:
                     continue  # the failure stops the workflow: nothing starts
             for start in decided.start:
                 known[start.step] = self._start(ctx, wf, wf.step(start.step), start.inputs)
+            if all(known[start.step].phase is StepPhase.RUNNING for start in decided.start):
+                # All of them run: another pass would decide the same for every other step (a
+                # running step settles nothing for its dependents) and is skipped.
+                return _result(_with_started(decided, known))
         raise RuntimeError(f"scheduling workflow '{wf.name}' did not settle")  # a scheduler bug
 
     def cancel(self, ctx: EngineContext) -> None:
@@ -326,6 +330,13 @@ def _without_starts(decided: Schedule) -> Schedule:
     steps = tuple(dataclasses.replace(s, phase=StepPhase.PENDING) if s.name in starting else s
                   for s in decided.steps)
     return dataclasses.replace(decided, steps=steps, start=(), phase=WorkflowPhase.RUNNING)
+
+
+def _with_started(decided: Schedule, known: dict[str, StepStatus]) -> Schedule:
+    """``decided`` once its starts run: the schedule the next pass would make (see reconcile)."""
+    starting = {start.step for start in decided.start}
+    steps = tuple(known[s.name].copy() if s.name in starting else s for s in decided.steps)
+    return dataclasses.replace(decided, steps=steps, start=(), phase=WorkflowPhase.RUNNING, message=None)
 
 
 def _result(decided: Schedule) -> EngineResult:

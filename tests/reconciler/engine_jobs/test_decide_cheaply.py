@@ -109,3 +109,23 @@ def test_the_deadline_gauge_is_set_once_per_workflow_and_engine(monkeypatch: pyt
     exposed = metrics.exposition().decode()
     assert 'kubernaut_workflow_deadline_timestamp_seconds{engine="tekton",name="wf",namespace="ns"} 100.0' in exposed
     assert 'engine="jobs",name="wf"' not in exposed
+
+
+def test_a_reconcile_that_starts_steps_schedules_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import reconciler.engines.jobs.engine as jobs_engine
+
+    schedules = _counting(monkeypatch, jobs_engine, "schedule")
+    passes = _counting(monkeypatch, jobs_engine.JobsEngine, "reconcile")
+    h = Harness()
+    reads_b = {"x": "$(steps.b.outputs.y)"}
+    h.create(workflow("wf", echo_step("a") + echo_step("b", after=["a"], inputs={"y": "v"})
+                      + echo_step("c", after=["a"]) + echo_step("d", after=["c"], inputs=reads_b)))
+    assert h.run()
+    status = h.status("wf")
+    assert status["phase"] == "Succeeded"
+    assert [(s["name"], s["phase"]) for s in status["steps"]] == [
+        ("a", "Succeeded"), ("b", "Succeeded"), ("c", "Succeeded"), ("d", "Succeeded")]
+    [d] = [ae for ae in h.objects("ActionExecution", "wf") if ae["spec"]["step"] == "d"]
+    assert d["spec"]["resolvedInputs"] == {"x": "v"}
+    # One schedule per engine reconcile: the steps a pass starts are not scheduled again.
+    assert len(schedules) == len(passes)
