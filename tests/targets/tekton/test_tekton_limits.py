@@ -42,3 +42,12 @@ def test_message_size_is_the_longest_message(outputs: str, guards: str) -> None:
 
 def test_env_value_limit() -> None:
     assert env_value_limit("ACTION_INPUTS") == MAX_ARG_STRLEN - len("ACTION_INPUTS=") - 1
+
+
+def test_every_ascii_character_in_a_plain_value_is_counted_as_go_writes_it() -> None:
+    # Plain printable ASCII takes a fast path (no loop over the characters): each character
+    # inside such a value, and alone, must still count as Go's encoder writes it.
+    for code in range(128):
+        for text in (chr(code), f"sha256:{chr(code)}abc", f'{{"k": "v{chr(code)}"}}'):
+            assert go_json_string_size(text) == go_json_size(text), repr(text)
+    assert go_json_string_size("") == 2 and go_json_string_size('{"a": [1, 2]}') == go_json_size('{"a": [1, 2]}')
