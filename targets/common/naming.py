@@ -60,6 +60,7 @@ def _trim_to_alphanumeric_end(name: bytes) -> bytes:
     return name
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and asked for the same names again on every reconcile
 def child_name(parent: str, suffix: str) -> str:
     """The name of a child object, exactly as knative.dev/pkg ``kmeta.ChildName`` computes it.
 
