@@ -40,11 +40,6 @@ class InformerReads:
         except NotFound:
             return None
 
-    def find(self, api_version: str, kind: str, name: str, namespace: str) -> JsonObject | None:
-        """A copy of the object the caller may change, or None if there is none."""
-        found = self.peek(api_version, kind, name, namespace)
-        return None if found is None else json_copy(found)
-
     def get(self, api_version: str, kind: str, name: str, namespace: str, *, copy: bool = True) -> JsonObject:
         """The object, a copy the caller may change (``copy=False``: the read-only snapshot);
         NotFound (the API server's, with its message) if there is none."""
