@@ -4,6 +4,7 @@ DNS-1123 names and Kubernetes quantities. Each returns a result or a human messa
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -214,6 +215,8 @@ def action_type_stem(action_type: str) -> str:
     return _NOT_LABEL_CHAR.sub("-", action_type.lower()).strip("-") or "action"
 
 
+# Pure, memoised: every compile derives the same few account names again (two digests a step).
+@functools.lru_cache(maxsize=1024)
 def _digest(text: str, length: int) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:length]
 
