@@ -1,8 +1,9 @@
 """The ``Manager``: several controllers over one cluster and one clock, driven two ways.
 
 * **Single-threaded** (deterministic tests, ``kubernaut run``): :meth:`Manager.run_until_idle`
-  and :meth:`Manager.run_until` poll the watches, reconcile ready keys one at a time (round-robin
-  over the controllers) and, when nothing is ready, jump a ``VirtualClock`` straight to the next
+  and :meth:`Manager.run_until` poll the watches that have something pending (the embedded
+  cluster's watches say so; others are always polled), reconcile ready keys one at a time
+  (round-robin over the controllers) and, when nothing is ready, jump a ``VirtualClock`` to the next
   timer — hours of backoff and step durations run in milliseconds. With a real clock the driver
   sleeps until that timer instead.
 * **Threaded** (the in-cluster controller): :meth:`Manager.start` runs one watch thread per
