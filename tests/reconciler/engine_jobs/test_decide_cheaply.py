@@ -5,6 +5,7 @@ question, a workflow's deadline gauge once per workflow — with the same result
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ import reconciler.compile
 from compiler.contracts import load_catalog
 from reconciler.compile import WorkflowCompiler
 from reconciler.metrics import Metrics
-from reconciler.status import StepPhase, StepStatus, WorkflowStatus, spec_digest
+from reconciler.status import StepPhase, StepStatus, WorkflowPhase, WorkflowStatus, spec_digest
 
 CATALOG = load_catalog()[0]
 
@@ -129,3 +130,36 @@ def test_a_reconcile_that_starts_steps_schedules_once(monkeypatch: pytest.Monkey
     assert d["spec"]["resolvedInputs"] == {"x": "v"}
     # One schedule per engine reconcile: the steps a pass starts are not scheduled again.
     assert len(schedules) == len(passes)
+
+
+def test_statuses_compare_equal_exactly_when_their_json_does() -> None:
+    # The workflow controller writes a status only when it changed, comparing the dataclasses.
+    from reconciler.failures import FailureReason, StepFailure
+
+    def status(**changes: Any) -> WorkflowStatus:
+        base = WorkflowStatus.from_json({
+            "phase": "Running", "engine": "jobs", "startTime": "t0", "observedGeneration": 1,
+            "conditions": [{"type": "Ready", "status": "Unknown"}], "specHash": "sha256:x",
+            "steps": [{"name": "a", "phase": "Succeeded", "attempts": 1, "outputs": {"k": 1}},
+                      {"name": "b", "phase": "Failed", "attempts": 2,
+                       "failure": {"reason": "ActionFailed", "exitCode": 3, "message": "m", "retryable": False}}]})
+        for key, value in changes.items():
+            setattr(base, key, value)
+        return base
+
+    same = status()
+    variants = [status(phase=WorkflowPhase.FAILED), status(engine="tekton"), status(start_time=None),
+                status(completion_time="t1"), status(message="m"), status(observed_generation=2),
+                status(conditions=[]), status(diagnostics=[]), status(diagnostics=["d"]),
+                status(failure_details={}), status(spec_hash=None), status(steps=same.steps[:1])]
+    step_variants = [{"attempts": 3}, {"outputs": {"k": 2}}, {"outputs": None}, {"message": ""},
+                     {"failure": StepFailure.of(FailureReason.ACTION_FAILED, "m", 3, retryable=True)},
+                     {"start_time": "t"}, {"completion_time": "t"}, {"phase": StepPhase.CANCELLED}]
+    for change in step_variants:
+        variant = status()
+        variant.steps = [variant.steps[0], dataclasses.replace(variant.steps[1], **change)]
+        variants.append(variant)
+    assert (same == status()) and same.to_json() == status().to_json()
+    for variant in variants:
+        assert (variant == same) == (variant.to_json() == same.to_json())
+    assert sum(variant != same for variant in variants) == len(variants) - 1  # b had no outputs already
