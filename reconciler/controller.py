@@ -153,6 +153,16 @@ def _watch_spec(spec: WatchLike) -> WatchSpec:
     return WatchSpec(spec[0], spec[1], spec[2])
 
 
+#: The :class:`ControllerStats` counters each outcome of a reconcile adds one to.
+_OUTCOME_COUNTERS: dict[str, tuple[str, ...]] = {
+    "success": ("reconciles", "succeeded"),
+    "requeue": ("reconciles", "succeeded", "requeues_after"),
+    "transient": ("reconciles", "transient_errors"),
+    "permanent": ("reconciles", "permanent_errors"),
+    "error": ("reconciles", "unexpected_errors"),
+}
+
+
 @dataclass
 class ControllerStats:
     """Counters for tests, logs and metrics (updated by several worker threads: use :meth:`add`)."""
@@ -172,6 +182,12 @@ class ControllerStats:
     def add(self, counter: str, amount: int = 1) -> None:
         with self._lock:  # the counters are plain instance attributes: skip getattr/setattr
             self.__dict__[counter] += amount
+
+    def count(self, counters: tuple[str, ...]) -> None:
+        """Add one to each of ``counters`` at once (one lock round trip per reconcile)."""
+        with self._lock:
+            for counter in counters:
+                self.__dict__[counter] += 1
 
 
 class WatchSource:
@@ -360,7 +376,6 @@ class Controller:
         """Run the reconcile function for ``key`` and route its outcome (see the module
         docstring). Returns the outcome: success, requeue, transient, permanent or error."""
         queue = self.queue
-        self.stats.add("reconciles")
         started = time.perf_counter()
         outcome = "success"
         try:
@@ -374,7 +389,6 @@ class Controller:
         except Exception as exc:
             if isinstance(exc, TransientError) or is_transient(exc):
                 outcome = "transient"
-                self.stats.add("transient_errors")
                 at_least = exc.retry_after if isinstance(exc, TransientError | TooManyRequests) else None
                 delay = queue.add_rate_limited(key, at_least or 0.0)
                 log.info("%s: %s: transient error, retry %d in %.2fs: %s", self.name, key,
@@ -383,23 +397,20 @@ class Controller:
                 outcome = self._permanent(key, exc)
             else:
                 outcome = "error"
-                self.stats.add("unexpected_errors")
                 delay = queue.add_rate_limited(key)
                 log.exception("%s: %s: reconcile raised an unexpected error; retrying in %.2fs",
                               self.name, key, delay)
         else:
-            self.stats.add("succeeded")
             queue.forget(key)
             if result.requeue_after is not None:
                 outcome = "requeue"
-                self.stats.add("requeues_after")
                 queue.add_after(key, result.requeue_after)
+        self.stats.count(_OUTCOME_COUNTERS[outcome])
         if self.observer is not None:
             self.observer(self.name, outcome, time.perf_counter() - started)
         return outcome
 
     def _permanent(self, key: Key, exc: Exception) -> str:
-        self.stats.add("permanent_errors")
         self.queue.forget(key)
         log.warning("%s: %s: permanent error (not retried): %s", self.name, key, exc)
         if self.on_permanent_error is not None:

@@ -69,7 +69,10 @@ class WorkQueue(Generic[K]):
         self.clock: Clock = clock or RealClock()
         self.backoff = backoff or Backoff()
         self.name = name
-        self._cond = threading.Condition()
+        # Held with ``with self._lock`` (a C-level context manager); ``self._cond`` waits and
+        # notifies on it. Entering the Condition itself runs Python code, on every queue call.
+        self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: set[K] = set()
@@ -88,7 +91,7 @@ class WorkQueue(Generic[K]):
 
     def add(self, key: K) -> None:
         """Make ``key`` ready now (a no-op if it is already waiting)."""
-        with self._cond:
+        with self._lock:
             self._add_locked(key)
 
     def _add_locked(self, key: K) -> None:
@@ -105,7 +108,7 @@ class WorkQueue(Generic[K]):
         if delay <= 0:
             self.add(key)
             return
-        with self._cond:
+        with self._lock:
             if self._shutting_down:
                 return
             due = self.clock.monotonic() + delay
@@ -120,7 +123,7 @@ class WorkQueue(Generic[K]):
     def add_rate_limited(self, key: K, at_least: float = 0.0) -> float:
         """Retry ``key`` after its next backoff delay (not less than ``at_least``, e.g. a server's
         Retry-After). Returns the delay chosen."""
-        with self._cond:
+        with self._lock:
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
         delay = max(self.backoff.delay(failures), at_least)
@@ -131,12 +134,12 @@ class WorkQueue(Generic[K]):
         """Reset ``key``'s backoff (call after it was processed successfully)."""
         if key not in self._failures:
             return  # the usual case, after every successful reconcile: no need for the lock
-        with self._cond:
+        with self._lock:
             self._failures.pop(key, None)
 
     def failures(self, key: K) -> int:
         """How many consecutive times ``key`` was rate-limited since it was last forgotten."""
-        with self._cond:
+        with self._lock:
             return self._failures.get(key, 0)
 
     # -- taking -----------------------------------------------------------------------------------
@@ -145,7 +148,7 @@ class WorkQueue(Generic[K]):
         """The next ready key, now marked as processing; None on shutdown or after ``timeout``
         real seconds (0: do not wait). Every key returned must be passed to :meth:`done`."""
         deadline = None if timeout is None or timeout <= 0 else time.monotonic() + timeout
-        with self._cond:
+        with self._lock:
             while True:
                 self._promote_due_locked()
                 if self._queue:
@@ -171,7 +174,7 @@ class WorkQueue(Generic[K]):
 
     def done(self, key: K) -> None:
         """Finish processing ``key``; if it was added meanwhile it becomes ready again."""
-        with self._cond:
+        with self._lock:
             self._processing.discard(key)
             if key in self._dirty:
                 self._queue.append(key)
@@ -182,7 +185,7 @@ class WorkQueue(Generic[K]):
 
     def promote_due(self) -> int:
         """Move timers that are due on the clock into the queue; returns how many moved."""
-        with self._cond:
+        with self._lock:
             return self._promote_due_locked()
 
     def _promote_due_locked(self) -> int:
@@ -201,40 +204,40 @@ class WorkQueue(Generic[K]):
 
     def next_timer(self) -> float | None:
         """Monotonic time (on the queue's clock) of the earliest pending timer, or None."""
-        with self._cond:
+        with self._lock:
             while self._timers and self._due.get(self._timers[0][2]) != self._timers[0][0]:
                 heapq.heappop(self._timers)
             return self._timers[0][0] if self._timers else None
 
     def ready(self) -> int:
         """How many keys are ready to be taken now (timers not yet due excluded)."""
-        with self._cond:
+        with self._lock:
             self._promote_due_locked()
             return len(self._queue)
 
     def __len__(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._queue)
 
     @property
     def processing(self) -> frozenset[K]:
-        with self._cond:
+        with self._lock:
             return frozenset(self._processing)
 
     @property
     def pending_timers(self) -> int:
-        with self._cond:
+        with self._lock:
             return len(self._due)
 
     def idle(self) -> bool:
         """Nothing ready, nothing processing (timers may still be pending)."""
-        with self._cond:
+        with self._lock:
             self._promote_due_locked()
             return not self._queue and not self._processing
 
     def shutdown(self) -> None:
         """Stop handing out keys; blocked :meth:`get` calls return None. Timers are dropped."""
-        with self._cond:
+        with self._lock:
             self._shutting_down = True
             self._timers.clear()
             self._due.clear()
@@ -242,5 +245,5 @@ class WorkQueue(Generic[K]):
 
     @property
     def shutting_down(self) -> bool:
-        with self._cond:
+        with self._lock:
             return self._shutting_down
