@@ -217,7 +217,8 @@ class MemoryWatch:
                     self._last_rv = metadata["resourceVersion"]
                     break
             if not self._delivered:
-                self._delivered = any(t in ("ADDED", "MODIFIED", "DELETED") for t, _ in events)
+                # Every queued event is a delivery but an ERROR, which always ends the queue.
+                self._delivered = len(events) > 1 or events[0][0] != "ERROR"
             return events
 
     def bookmark(self) -> WatchEvent | None:
@@ -230,13 +231,15 @@ class MemoryWatch:
             return self._bookmark()
 
     def next(self, timeout: float | None = 0.0) -> WatchEvent | None:
-        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        deadline = None if timeout is None or timeout <= 0 else time.monotonic() + timeout
         with self._condition:
             if not self._queue and not self._closed and self._delivered and self._round_expires is not None:
                 self._delivered = False
                 if self._round_expires():
                     self.expire(ApiError(410, "Expired", "injected fault: the watch's resource version expired"))
             while not self._queue and not self._closed:
+                if timeout is not None and timeout <= 0:
+                    return self._bookmark()  # a drain's last question: no clock to read
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     return self._bookmark()
