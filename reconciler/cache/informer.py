@@ -142,7 +142,7 @@ class Informer:
             cached = self._objects.get(key)
             new, old = _revision(obj), _revision(cached)
             if new is not None and (old is None or new > old) and self.synced:
-                self._objects[key] = freeze(obj, cached)
+                self._objects[key] = obj if type(obj) is FrozenDict else freeze(obj, cached)
 
     def poll(self, timeout: float = 0.0) -> int:
         """List if needed, then deliver what the watch has (waiting up to ``timeout`` for the
