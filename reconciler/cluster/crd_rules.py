@@ -89,44 +89,57 @@ def _describe(value: Any) -> str:
     return '"object"' if isinstance(value, dict) else '"array"' if isinstance(value, list) else repr(value)
 
 
-#: Whether a schema node or any node below it carries a rule, by the node's id (the schemas
-#: are built once per process and kept): the walk skips what no rule can reach, such as most
-#: of status, which every status write would otherwise traverse.
-_RULED: dict[int, bool] = {}
+@dataclass(frozen=True)
+class _Node:
+    """A schema node reduced to what the walk needs: its rules, and only the children under
+    which some rule sits (so a status write does not traverse all of status to find none)."""
+
+    rules: tuple[Rule, ...]
+    properties: tuple[tuple[str, _Node], ...]
+    additional: _Node | None
+    items: _Node | None
 
 
-def _has_rules(schema: Mapping[str, Any]) -> bool:
-    found = _RULED.get(id(schema))
-    if found is None:
-        below = [*(schema.get("properties") or {}).values(), schema.get("additionalProperties"), schema.get("items")]
-        found = bool(schema.get("x-kubernetes-validations")) or any(
-            isinstance(sub, Mapping) and _has_rules(sub) for sub in below)
-        _RULED[id(schema)] = found
+#: The reduced schema of each kind, by the id of its (process-lifetime) openAPIV3Schema.
+_NODES: dict[int, _Node | None] = {}
+
+
+def _node(schema: Mapping[str, Any]) -> _Node | None:
+    """``schema`` reduced, or None when no rule sits at or below it."""
+    if id(schema) in _NODES:
+        return _NODES[id(schema)]
+    rules = tuple(Rule(entry["rule"], entry.get("message") or f"failed rule: {entry['rule']}")
+                  for entry in schema.get("x-kubernetes-validations") or ())
+    properties = tuple((name, child) for name, sub in (schema.get("properties") or {}).items()
+                       if isinstance(sub, Mapping) and (child := _node(sub)) is not None)
+    extra, items = schema.get("additionalProperties"), schema.get("items")
+    additional = _node(extra) if isinstance(extra, Mapping) else None
+    each = _node(items) if isinstance(items, Mapping) else None
+    found = _Node(rules, properties, additional, each) if rules or properties or additional or each else None
+    _NODES[id(schema)] = found
     return found
 
 
-def _violations(schema: Mapping[str, Any], value: Any, old: Any, path: str) -> Iterator[str]:
-    if value is None or not _has_rules(schema) or (old is not _NOT_SET and value == old):
-        return  # absent, nothing to check below, or unchanged (ratcheting)
-    for entry in schema.get("x-kubernetes-validations") or ():
-        rule = Rule(entry["rule"], entry.get("message") or f"failed rule: {entry['rule']}")
+def _violations(node: _Node, value: Any, old: Any, path: str) -> Iterator[str]:
+    if value is None or (old is not _NOT_SET and value == old):
+        return  # absent, or unchanged (ratcheting)
+    for rule in node.rules:
         if rule.is_transition and old is _NOT_SET:
             continue
         if not _holds(rule, value, old):
             yield f"{path}: Invalid value: {_describe(value)}: {rule.message}"
     if isinstance(value, dict):
-        for name, sub in (schema.get("properties") or {}).items():
+        for name, sub in node.properties:
             if name in value:
                 before = old[name] if isinstance(old, dict) and name in old else _NOT_SET
                 yield from _violations(sub, value[name], before, f"{path}.{name}" if path else name)
-        extra = schema.get("additionalProperties")
-        if isinstance(extra, dict):
+        if node.additional is not None:
             for key, item in value.items():
                 before = old[key] if isinstance(old, dict) and key in old else _NOT_SET
-                yield from _violations(extra, item, before, f"{path}[{key}]")
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+                yield from _violations(node.additional, item, before, f"{path}[{key}]")
+    elif isinstance(value, list) and node.items is not None:
         for i, item in enumerate(value):
-            yield from _violations(schema["items"], item, _NOT_SET, f"{path}[{i}]")
+            yield from _violations(node.items, item, _NOT_SET, f"{path}[{i}]")
 
 
 def rule_violation(api_version: str, kind: str, obj: Mapping[str, Any],
@@ -134,6 +147,7 @@ def rule_violation(api_version: str, kind: str, obj: Mapping[str, Any],
     """The first rule of the kind's CRD that ``obj`` (replacing ``old`` on an update) breaks, as
     the API server words it after ``<kind> "<name>" is invalid: ``; None when all hold."""
     schema = rules_of(api_version, kind)
-    if schema is None:
+    node = _node(schema) if schema is not None else None
+    if node is None:
         return None
-    return next(_violations(schema, obj, _NOT_SET if old is None else old, ""), None)
+    return next(_violations(node, obj, _NOT_SET if old is None else old, ""), None)
