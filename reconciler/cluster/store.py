@@ -48,11 +48,16 @@ class Store:
         key = key_of(obj)
         old = self._objects.get(key)
         obj = freeze(obj, old)
-        if old is not None:
+        # Most writes (status, labels) leave the owner references as they were: the same frozen
+        # list, shared with the old version, so the owner index needs no work.
+        owners_kept = old is not None and old["metadata"].get("ownerReferences") is obj["metadata"].get(
+            "ownerReferences")
+        if old is not None and not owners_kept:
             self._unindex_owners(key, old)
         self._objects[key] = obj
         self._by_uid[obj["metadata"]["uid"]] = key
-        self._index_owners(key, obj)
+        if not owners_kept:
+            self._index_owners(key, obj)
         self.hub.publish(Change(self.revision, "MODIFIED" if old else "ADDED", key[:2], obj, old))
         return obj
 
