@@ -12,8 +12,8 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from .errors import BadRequest
 
@@ -74,24 +74,35 @@ def validate_label_value(value: str) -> None:
         raise BadRequest(problem)
 
 
+_ABSENT = object()  # a label's "value" when the key is missing: in no set of values
+
+
 @dataclass(frozen=True)
 class Requirement:
     key: str
     operator: Operator
     values: frozenset[str] = frozenset()
+    # The test, chosen once: every watch event is matched against every watcher's selector.
+    _check: Callable[[Mapping[str, str]], bool] = field(init=False, repr=False, compare=False)
 
-    def matches(self, labels: Mapping[str, str]) -> bool:
-        present = self.key in labels
+    def __post_init__(self) -> None:
+        key, values = self.key, self.values
+        check: Callable[[Mapping[str, str]], bool]
         match self.operator:
             case Operator.EXISTS:
-                return present
+                check = lambda labels: key in labels  # noqa: E731
             case Operator.DOES_NOT_EXIST:
-                return not present
+                check = lambda labels: key not in labels  # noqa: E731
             case Operator.EQUALS | Operator.IN:
-                return present and labels[self.key] in self.values
+                check = lambda labels: labels.get(key, _ABSENT) in values  # noqa: E731
             case Operator.NOT_EQUALS | Operator.NOT_IN:
-                return not present or labels[self.key] not in self.values
-        raise AssertionError(self.operator)  # pragma: no cover - exhaustive match
+                check = lambda labels: labels.get(key, _ABSENT) not in values  # noqa: E731
+            case _:  # pragma: no cover - exhaustive match
+                raise AssertionError(self.operator)
+        object.__setattr__(self, "_check", check)
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return self._check(labels)
 
     def __str__(self) -> str:
         match self.operator:
@@ -114,7 +125,10 @@ class Selector:
 
     def matches(self, labels: Mapping[str, str] | None) -> bool:
         labels = labels or {}
-        return all(r.matches(labels) for r in self.requirements)
+        for requirement in self.requirements:  # noqa: SIM110 (a loop, not all(<generator>): asked per event per watcher)
+            if not requirement._check(labels):
+                return False
+        return True
 
     @property
     def empty(self) -> bool:
