@@ -30,6 +30,7 @@ from typing import Any
 
 from .errors import Conflict
 from .resources import ResourceType
+from .snapshots import freeze
 
 __all__ = [
     "FieldPath",
@@ -292,5 +293,13 @@ def _entry(manager: str, fields: FieldSet, api_version: str, timestamp: str) -> 
         "apiVersion": api_version,
         "time": timestamp,
         "fieldsType": "FieldsV1",
-        "fieldsV1": to_fields_v1(fields),
+        "fieldsV1": _frozen_fields_v1(fields),
     }
+
+
+@functools.lru_cache(maxsize=256)
+def _frozen_fields_v1(fields: FieldSet) -> dict[str, Any]:
+    """``to_fields_v1``, read-only and memoised: the objects one manager applies over and over
+    (a Pipeline per workflow of one shape) own the same fields, and storing a frozen tree shares it."""
+    tree: dict[str, Any] = freeze(to_fields_v1(fields))
+    return tree
