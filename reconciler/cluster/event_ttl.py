@@ -8,6 +8,7 @@ each request: the oldest-written Events go first, each as a DELETED watch event.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -30,22 +31,29 @@ class EventExpiry:
         self.ttl = ttl
         self._remove = remove
         self._written: OrderedDict[Key, float] = OrderedDict()  # oldest write first
+        # No Event expires before this (the oldest write's expiry, or earlier): every request
+        # sweeps, and nearly always there is nothing to do, which this answers without a lookup.
+        self._due = math.inf
 
     def touch(self, key: Key, now: float) -> None:
         """An Event was created or changed at ``now``: its lease starts again."""
         if self.ttl is None:
             return
+        if not self._written:
+            self._due = now + self.ttl
         self._written[key] = now
         self._written.move_to_end(key)
 
     def sweep(self, now: float) -> int:
         """Remove every Event last written ``ttl`` or more seconds before ``now``; returns how many."""
-        if self.ttl is None:
+        if self.ttl is None or now < self._due:
             return 0
         removed = 0
+        self._due = math.inf
         while self._written:
             key, written = next(iter(self._written.items()))
             if now - written < self.ttl:
+                self._due = written + self.ttl
                 break
             del self._written[key]
             self._remove(key)
