@@ -414,8 +414,9 @@ class MemoryCluster:
                                                dry_run=dry_run, injected=True, client=client))
                 raise ApiTimeout(f"injected fault on {verb} {kind}: the request was carried out but "
                                  "the response was lost")
-            self._log.append(RequestRecord(verb, api_version, kind, namespace, name, status,
-                                           no_op=no_op, dry_run=dry_run, client=client))
+            # Positional: a NamedTuple built from keywords costs a dict per request.
+            self._log.append(RequestRecord(verb, api_version, kind, namespace, name, status, no_op, dry_run, False,
+                                           client))
             return answer
 
     def _watch_round_expires(self, kind: str) -> Callable[[], bool]:
