@@ -85,6 +85,39 @@ class _PreparedFor:
                 and (pipeline_spec is self.pipeline_spec or pipeline_spec == self.pipeline_spec))
 
 
+#: What a run's reconcile reads of one task's TaskRun (None: no TaskRun of the run): its name,
+#: ``spec``, the ``Succeeded`` state when finished (and reason when failed: cancelled or not)
+#: and ``results``. Labels, start time, steps and the rest of ``status`` never change a decision.
+_TaskRunInputs = tuple[str, Any, Any, Any, Any] | None
+
+
+@dataclass(frozen=True)
+class _Decided:
+    """The state one reconcile of a run left behind, with nothing more to do in it: the run's
+    version (uid, resourceVersion: a version's content never changes), what it knew of each
+    TaskRun, whether the pipeline timeout had passed; and whether the run was still going."""
+
+    run: tuple[str, str]
+    taskruns: tuple[_TaskRunInputs, ...]
+    timed_out: bool
+    unfinished: bool
+
+
+def _taskrun_inputs(taskrun: Mapping[str, Any] | None) -> _TaskRunInputs:
+    if taskrun is None:
+        return None
+    failed = c.run_failed(taskrun)
+    finished = "False" if failed else "True" if c.run_succeeded(taskrun) else None
+    reason = c.condition_reason(taskrun) if failed else None
+    return (taskrun["metadata"]["name"], taskrun.get("spec"), finished, reason,
+            (taskrun.get("status") or {}).get("results"))
+
+
+def _version(obj: Mapping[str, Any]) -> tuple[str, str]:
+    meta = obj["metadata"]
+    return str(meta.get("uid")), str(meta.get("resourceVersion"))
+
+
 class PipelineRunSimulator:
     """The simulated PipelineRun reconciler. Add :meth:`controller` to a ``Manager``."""
 
@@ -103,6 +136,13 @@ class PipelineRunSimulator:
         # Pipeline comes from its own status.pipelineSpec, so the result is reused while that
         # and the run's spec are equal (content, not version: status writes do not invalidate).
         self._prepared: dict[tuple[str, str], _PreparedFor] = {}
+        # The state each running PipelineRun's last reconcile left behind, by (namespace, name).
+        # A run is woken by every write to its TaskRuns (a TaskRun is relabelled, started, then
+        # finished) and by its own writes, most of which change nothing it decides from. A
+        # reconcile that finds the run at the version the last one wrote (or read, writing
+        # nothing) and its TaskRuns as it left them would decide the same and write nothing:
+        # it ends early, before the DAG is walked again.
+        self._decided: dict[tuple[str, str], _Decided] = {}
 
     def controller(self, workers: int = 1) -> Controller:
         return Controller(
@@ -121,6 +161,7 @@ class PipelineRunSimulator:
         pr = self._reads.peek(c.API_VERSION, "PipelineRun", key.name, key.namespace or "default")
         if pr is None or pr["metadata"].get("deletionTimestamp") or c.run_finished(pr):
             self._prepared.pop((key.namespace or "default", key.name), None)
+            self._decided.pop((key.namespace or "default", key.name), None)
             return None
         status: JsonObject = dict(pr.get("status") or {})
         spec = pr.get("spec") or {}
@@ -150,6 +191,15 @@ class PipelineRunSimulator:
         timeout = self._timeout(pr)
         elapsed = (self.clock.now() - parse_rfc3339(status["startTime"])).total_seconds()
         timed_out = timeout > 0 and elapsed >= timeout - _EPSILON
+        run_key = (pr["metadata"]["namespace"], name)
+        inputs = tuple(_taskrun_inputs(tr) for tr in taskruns.values())
+        last = self._decided.get(run_key)
+        if (last is not None and last.run == _version(pr) and last.timed_out == timed_out
+                and last.taskruns == inputs):
+            # Nothing it decides from changed since the last reconcile finished its work.
+            if last.unfinished and timeout > 0:
+                return Result(requeue_after=max(timeout - elapsed, 0.0))
+            return None
         facts = PipelineFacts(prepared.tasks, taskruns, prepared.graph, spec_status=spec.get("status"),
                               pipeline_timed_out=timed_out, refs=prepared.refs)
         if all(tr is None for tr in taskruns.values()):
@@ -166,7 +216,14 @@ class PipelineRunSimulator:
         else:
             condition = facts.condition(name)
         status["skippedTasks"] = facts.skipped_tasks()
-        self._write(pr, status, condition)
+        written = self._write(pr, status, condition)
+        # Left behind: the run as written (or as read), the TaskRuns as created. Not after a
+        # reconcile whose other writes (cancellations, PVCs) the next one must see done.
+        if not timed_out and not facts.gracefully_cancelled and any(tr is not None for tr in facts.taskruns.values()):
+            after = tuple(_taskrun_inputs(tr) for tr in facts.taskruns.values())
+            self._decided[run_key] = _Decided(_version(written or pr), after, timed_out, condition[0] == "Unknown")
+        else:
+            self._decided.pop(run_key, None)
         if condition[0] == "Unknown" and timeout > 0:
             return Result(requeue_after=max(timeout - elapsed, 0.0))  # wake up for the timeout
         return None
@@ -334,9 +391,10 @@ class PipelineRunSimulator:
 
     # -- status ----------------------------------------------------------------------------------------
 
-    def _write(self, pr: JsonObject, status: JsonObject, condition: tuple[str, str, str]) -> None:
-        """Set the ``Succeeded`` condition and write ``status`` if it changed. Empty lists are
-        left out, as Go's ``omitempty`` leaves them out."""
+    def _write(self, pr: JsonObject, status: JsonObject, condition: tuple[str, str, str]) -> JsonObject | None:
+        """Set the ``Succeeded`` condition and write ``status`` if it changed (returns the run as
+        written, None when unchanged). Empty lists are left out, as Go's ``omitempty`` leaves
+        them out."""
         now = rfc3339(self.clock.now())
         state, reason, message = condition
         status["conditions"] = c.with_condition(status, state, reason, message, now)
@@ -348,4 +406,5 @@ class PipelineRunSimulator:
             patch: JsonObject = {k: v for k, v in new.items() if old.get(k) != v}
             patch.update({k: None for k in old if k not in new})
             meta = pr["metadata"]
-            self._api.patch_status(c.API_VERSION, "PipelineRun", meta["name"], meta["namespace"], patch)
+            return self._api.patch_status(c.API_VERSION, "PipelineRun", meta["name"], meta["namespace"], patch)
+        return None

@@ -1,0 +1,156 @@
+"""The simulated Tekton controllers skip work that cannot change what they write.
+
+* The PipelineRun controller is woken by every write to its TaskRuns and by its own writes. A
+  reconcile that finds the run at the version the last one left and its TaskRuns unchanged in
+  what it decides from (existence, spec, finished state, results) ends before walking the DAG
+  again; one whose inputs changed decides as before.
+
+These tests drive its ``reconcile`` directly (reads then go to the API server) on a hand-made
+two-task Pipeline and count how often it builds ``PipelineFacts`` (once per full decision).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from reconciler.clock import VirtualClock
+from reconciler.cluster.memory import MemoryCluster
+from reconciler.controller import Key
+from reconciler.simulation.tekton import PipelineRunSimulator, tekton_simulators
+from reconciler.simulation.tekton import pipelinerun as pipelinerun_module
+
+NS = "ns"
+TEKTON = "tekton.dev/v1"
+KEY = Key(NS, "run")
+
+
+def _setup() -> tuple[MemoryCluster, VirtualClock, PipelineRunSimulator]:
+    clock = VirtualClock()
+    cluster = MemoryCluster(clock=clock)
+    cluster.create({"apiVersion": TEKTON, "kind": "Task", "metadata": {"name": "t", "namespace": NS},
+                    "spec": {"steps": [{"name": "execute", "image": "busybox"}]}})
+    cluster.create({"apiVersion": TEKTON, "kind": "Pipeline", "metadata": {"name": "p", "namespace": NS},
+                    "spec": {"tasks": [{"name": "first", "taskRef": {"name": "t"}},
+                                       {"name": "second", "taskRef": {"name": "t"}, "runAfter": ["first"]}]}})
+    cluster.create({"apiVersion": TEKTON, "kind": "PipelineRun", "metadata": {"name": "run", "namespace": NS},
+                    "spec": {"pipelineRef": {"name": "p"}, "timeouts": {"pipeline": "1h0m0s"}}})
+    # Only the PipelineRun controller: the test plays the TaskRuns' progress itself.
+    return cluster, clock, tekton_simulators(cluster, clock).pipelineruns
+
+
+def _count_decisions(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    calls = [0]
+    facts = pipelinerun_module.PipelineFacts
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        return facts(*args, **kwargs)
+
+    monkeypatch.setattr(pipelinerun_module, "PipelineFacts", counted)
+    return calls
+
+
+def _taskrun(cluster: MemoryCluster, task: str) -> dict[str, Any] | None:
+    found = [tr for tr in cluster.list(TEKTON, "TaskRun", NS).items
+             if tr["metadata"]["labels"]["tekton.dev/pipelineTask"] == task]
+    return found[0] if found else None
+
+
+def _status(cluster: MemoryCluster, taskrun: dict[str, Any], state: str, reason: str) -> None:
+    patch: dict[str, Any] = {"startTime": "2026-01-01T00:00:00Z", "conditions": [
+        {"type": "Succeeded", "status": state, "reason": reason, "message": reason,
+         "lastTransitionTime": "2026-01-01T00:00:01Z"}]}
+    if state != "Unknown":
+        patch["completionTime"] = "2026-01-01T00:00:01Z"
+    cluster.patch_status(TEKTON, "TaskRun", taskrun["metadata"]["name"], NS, patch)
+
+
+def _relabel(cluster: MemoryCluster, taskrun: dict[str, Any]) -> None:
+    live = cluster.get(TEKTON, "TaskRun", taskrun["metadata"]["name"], NS)
+    live["metadata"]["labels"]["tekton.dev/task"] = "t"
+    cluster.update(live)
+
+
+def test_a_reconcile_after_its_own_writes_decides_nothing_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _count_decisions(monkeypatch)
+    cluster, _clock, controller = _setup()
+    controller.reconcile(KEY)  # starts the run: status written, the first TaskRun created
+    assert decisions[0] == 1 and _taskrun(cluster, "first") is not None
+    written = cluster.get(TEKTON, "PipelineRun", "run", NS)
+    result = controller.reconcile(KEY)  # woken by its own writes
+    assert decisions[0] == 1
+    assert result is not None and result.requeue_after == pytest.approx(3600.0)  # still waits for the timeout
+    assert cluster.get(TEKTON, "PipelineRun", "run", NS)["metadata"]["resourceVersion"] == \
+        written["metadata"]["resourceVersion"]
+
+
+def test_a_taskrun_relabelled_or_started_changes_no_decision(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _count_decisions(monkeypatch)
+    cluster, _clock, controller = _setup()
+    controller.reconcile(KEY)
+    first = _taskrun(cluster, "first")
+    assert first is not None
+    _relabel(cluster, first)
+    controller.reconcile(KEY)
+    _status(cluster, first, "Unknown", "Running")
+    controller.reconcile(KEY)
+    assert decisions[0] == 1
+    assert _taskrun(cluster, "second") is None
+
+
+def test_a_finished_taskrun_is_decided_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _count_decisions(monkeypatch)
+    cluster, _clock, controller = _setup()
+    controller.reconcile(KEY)
+    controller.reconcile(KEY)
+    first = _taskrun(cluster, "first")
+    assert first is not None
+    _status(cluster, first, "True", "Succeeded")
+    controller.reconcile(KEY)
+    assert decisions[0] == 2
+    assert _taskrun(cluster, "second") is not None
+    run = cluster.get(TEKTON, "PipelineRun", "run", NS)
+    assert [r["pipelineTaskName"] for r in run["status"]["childReferences"]] == ["first", "second"]
+    assert "Tasks Completed: 1" in run["status"]["conditions"][0]["message"]
+
+
+def test_a_deleted_taskrun_is_created_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _count_decisions(monkeypatch)
+    cluster, _clock, controller = _setup()
+    controller.reconcile(KEY)
+    controller.reconcile(KEY)
+    first = _taskrun(cluster, "first")
+    assert first is not None
+    cluster.delete(TEKTON, "TaskRun", first["metadata"]["name"], NS)
+    assert _taskrun(cluster, "first") is None
+    controller.reconcile(KEY)
+    again = _taskrun(cluster, "first")
+    assert again is not None and again["metadata"]["uid"] != first["metadata"]["uid"]
+    assert decisions[0] == 2  # the start, then the deletion (not the reconcile between them)
+
+
+def test_the_pipeline_timeout_is_decided_on_without_a_change(monkeypatch: pytest.MonkeyPatch) -> None:
+    decisions = _count_decisions(monkeypatch)
+    cluster, clock, controller = _setup()
+    controller.reconcile(KEY)
+    controller.reconcile(KEY)
+    clock.advance(3601)
+    controller.reconcile(KEY)
+    run = cluster.get(TEKTON, "PipelineRun", "run", NS)
+    assert run["status"]["conditions"][0]["reason"] == "PipelineRunTimeout"
+    assert decisions[0] == 2  # the start, then the timeout (not the reconcile between them)
+
+
+def test_a_finished_run_leaves_no_decision_behind() -> None:
+    cluster, _clock, controller = _setup()
+    controller.reconcile(KEY)
+    for task in ("first", "second"):
+        taskrun = _taskrun(cluster, task)
+        assert taskrun is not None
+        _status(cluster, taskrun, "True", "Succeeded")
+        controller.reconcile(KEY)
+    assert controller._decided
+    controller.reconcile(KEY)
+    assert not controller._decided
