@@ -7,6 +7,7 @@ The model serves twice: its JSON schema becomes the CRD's ``openAPIV3Schema``
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -99,5 +100,71 @@ def action_execution(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
         "kind": ACTION_KIND,
         "metadata": object_meta(wf, action_execution_name(wf, step), step_labels(wf, step),
                                 action_type_annotations(step)),
-        "spec": action_execution_spec(wf, step).model_dump(mode="json", exclude_none=True),
+        "spec": _spec_json(wf, step),
     }
+
+
+# Leaves copied as they are; a float is checked (JSON mode writes inf and nan as null).
+_JSON_LEAVES = frozenset({str, int, bool, type(None)})
+
+
+def _spec_json(wf: ir.Workflow, step: ir.Step) -> dict[str, Any]:
+    """``action_execution_spec(wf, step).model_dump(mode="json", exclude_none=True)``, built
+    directly: the V1 engine writes one per step it starts (issue 13), and the model only checks
+    again what the IR already guarantees. Same keys, same order (the model's field order), new
+    containers throughout; inputs that are not plain JSON data take the model's path."""
+    inputs = _json_copy(step.inputs)
+    if inputs is None:
+        return action_execution_spec(wf, step).model_dump(mode="json", exclude_none=True)
+    spec: dict[str, Any] = {
+        "workflowName": wf.name,
+        "step": step.name,
+        "actionType": step.action_type,
+        "image": step.image,
+        "inputs": inputs,
+        "usesWorkspace": step.uses_workspace,
+    }
+    if step.uses_workspace:
+        spec["workspaceClaimName"] = workspace_claim_name(wf)
+    spec["retries"] = step.retries
+    spec["timeoutSeconds"] = step.timeout_seconds
+    spec["serviceAccountName"] = service_account_name(wf, step)
+    spec["dependencies"] = list(step.dependencies)
+    if step.guards:
+        spec["when"] = [g.source for g in step.guards]
+    contract_inputs = _contract_inputs(wf, step)
+    if contract_inputs is not None:
+        spec["contractInputs"] = contract_inputs
+    return spec
+
+
+def _json_copy(value: Any) -> Any:
+    """A deep copy of plain JSON data (exact dict/list/leaf types, str keys), or None when
+    ``value`` holds anything else (which the model's JSON mode would convert)."""
+    if type(value) is dict:
+        copied: dict[str, Any] = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                return None
+            if type(item) in _JSON_LEAVES or _finite_float(item):
+                copied[key] = item
+            else:
+                item = _json_copy(item)
+                if item is None:
+                    return None
+                copied[key] = item
+        return copied
+    if type(value) is list:
+        items = []
+        for item in value:
+            if type(item) not in _JSON_LEAVES and not _finite_float(item):
+                item = _json_copy(item)
+                if item is None:
+                    return None
+            items.append(item)
+        return items
+    return None
+
+
+def _finite_float(value: Any) -> bool:
+    return type(value) is float and math.isfinite(value)

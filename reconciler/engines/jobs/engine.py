@@ -44,6 +44,7 @@ from ..action_rbac import ActionRbac, missing_rbac, split_rbac
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..in_sync import InSync
 from ..refusals import foreign_owner
+from ..shared_parts import LastFrozen
 from .actionexecution_controller import ENGINE
 from .lookup import job_or_none
 from .names import (
@@ -107,6 +108,10 @@ class JobsEngine:
     def __init__(self, action_rbac: ActionRbac = ActionRbac.APPLY) -> None:
         self.action_rbac = action_rbac
         self._in_sync = InSync()  # the shared objects last found in sync, by version
+        # Per action type, the last step plan written: the next shares its equal parts (the
+        # security contexts, failure policy, script, mounts), which the API server then takes in
+        # without a walk (shared_parts; a Job spec's fields have one type each, so equal is same).
+        self._plans = LastFrozen()
         self.watches: Sequence[WatchSpec] = (
             WatchSpec(AE_API_VERSION, AE_KIND, _reported_owner, label_selector=MANAGED_BY_SELECTOR),
         )
@@ -257,7 +262,7 @@ class JobsEngine:
         ae["spec"]["resolvedInputs"] = inputs
         # The step's plan, compiled once here: the ActionExecution controller builds every
         # attempt's Job from this snapshot alone, never from the workflow (read again or edited).
-        ae["spec"]["jobTemplate"] = job_template(wf, step, inputs)
+        ae["spec"]["jobTemplate"] = self._plans.freeze(step.action_type, job_template(wf, step, inputs))
         # The output keys later steps read: the ActionExecution controller fails an attempt whose
         # outputs lack one. Kept in the record itself, so it decides without the workflow.
         required = wf.consumed_outputs(step.name)

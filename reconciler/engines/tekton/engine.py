@@ -46,6 +46,7 @@ from ..action_rbac import ActionRbac, borrowed_installed_role, borrowed_permissi
 from ..base import EngineContext, EngineResult, EngineSetup
 from ..in_sync import InSync
 from ..refusals import foreign_owner, quota_retry_delay, refusal
+from ..shared_parts import LastFrozen
 from . import vocabulary as t
 from .objects import apply_shared, create_pipelinerun, owned_by, workflow_objects
 from .signed_inputs import SignedContractConflict, with_signed_inputs
@@ -103,6 +104,10 @@ class TektonEngine:
         self.options = TektonOptions(helper_image=helper_image)
         self.require_released_helper = require_released_helper
         self._in_sync = InSync()  # the shared objects last found in sync, by version
+        # Per kind, the last Pipeline and PipelineRun written: the next shares their equal parts
+        # (a Pipeline's tasks, a run's workspace and pod templates), which the API server then
+        # takes in without a walk (shared_parts; Tekton's fields have one type each).
+        self._bodies = LastFrozen()
         # Only kubernaut's runs and their TaskRuns (which inherit the run's labels).
         self.watches: Sequence[WatchSpec] = (
             WatchSpec(t.API_VERSION, t.PIPELINE_RUN, owner_key(WFE_KIND, WFE_API_VERSION),
@@ -260,9 +265,10 @@ class TektonEngine:
             message, names = lacking
             step = next(s for s in wf.steps if step_service_account(wf, s) in names)
             return _refused(ctx, wf, step.name, message, FailureReason.DEPENDENCY_MISSING)
+        to_apply = [self._bodies.freeze(t.PIPELINE, obj) if obj["kind"] == t.PIPELINE else obj for obj in to_apply]
         apply_shared(ctx.cluster, to_apply, wf.name, ctx.namespace, self._in_sync)
         try:
-            return create_pipelinerun(ctx.cluster, objects.pipelinerun, ctx.uid)
+            return create_pipelinerun(ctx.cluster, self._bodies.freeze(t.PIPELINE_RUN, objects.pipelinerun), ctx.uid)
         except ApiError as exc:
             refused = refusal(t.PIPELINE_RUN, f"{ctx.namespace}/{ctx.name}", exc)
             if refused is None:
