@@ -75,16 +75,12 @@ def _split_index(key: str) -> tuple[str, str | None]:
     return key, None
 
 
-def _aliases(key: str) -> Iterable[str]:
-    """``params.x`` is also written ``params["x"]`` and ``params['x']``."""
-    yield key
-    if key.startswith("params."):
-        name = key[len("params."):]
-        yield f'params["{name}"]'
-        yield f"params['{name}']"
-
-
 def _lookup(repl: Replacements, expression: str) -> str | None:
+    # A plain key (``params.x``, ``results.r.path``: what the meta-Task writes) is found as it
+    # is; only other spellings (``params["x"]``, an index) need their canonical form.
+    found = repl.strings.get(expression)
+    if found is not None:
+        return found
     for key in _canonical(expression):
         value = repl.value(key)
         if value is not None:
@@ -104,6 +100,10 @@ def substitute(text: str, repl: Replacements) -> str:
 
     if "$(" not in text:
         return text  # no variable (most values): no regular expression to run
+    if text.startswith("$(") and text.endswith(")") and text.count("(") == 1 and text.count(")") == 1:
+        # Exactly one variable (every env value of the meta-Task): no regular expression either.
+        value = _lookup(repl, text[2:-1])
+        return text if value is None else value
 
     def replace(match: re.Match[str]) -> str:
         value = _lookup(repl, match.group(1))
@@ -148,16 +148,15 @@ def param_values(declared: Sequence[Mapping[str, Any]], given: Sequence[Mapping[
             missing.append(name)
             continue
         kind = spec.get("type") or ("array" if isinstance(value, list) else "string")
+        # Only under ``params.x``: lookups turn ``params["x"]`` and ``params['x']`` into it.
         if kind == "array":
             if not isinstance(value, list):
                 raise ParamError(f"param {name!r} is an array, but its value is a string")
-            for alias in _aliases(f"{prefix}.{name}"):
-                repl.arrays[alias] = [str(v) for v in value]
+            repl.arrays[f"{prefix}.{name}"] = [str(v) for v in value]
         else:
             if isinstance(value, list | dict):
                 raise ParamError(f"param {name!r} is a string, but its value is not")
-            for alias in _aliases(f"{prefix}.{name}"):
-                repl.strings[alias] = str(value)
+            repl.strings[f"{prefix}.{name}"] = str(value)
     if missing:
         raise ParamError(f"missing value(s) for param(s) without default: {', '.join(missing)}")
     return repl
