@@ -4,6 +4,8 @@
   reconcile that finds the run at the version the last one left and its TaskRuns unchanged in
   what it decides from (existence, spec, finished state, results) ends before walking the DAG
   again; one whose inputs changed decides as before.
+* Substitution keeps each param under ``params.x`` only and looks up a value that is exactly one
+  variable (every env value of the meta-Task) without running a regular expression.
 
 These tests drive its ``reconcile`` directly (reads then go to the API server) on a hand-made
 two-task Pipeline and count how often it builds ``PipelineFacts`` (once per full decision).
@@ -19,6 +21,7 @@ from reconciler.clock import VirtualClock
 from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import Key
 from reconciler.simulation.tekton import PipelineRunSimulator, tekton_simulators
+from reconciler.simulation.tekton import params as params_module
 from reconciler.simulation.tekton import pipelinerun as pipelinerun_module
 
 NS = "ns"
@@ -154,3 +157,27 @@ def test_a_finished_run_leaves_no_decision_behind() -> None:
     assert controller._decided
     controller.reconcile(KEY)
     assert not controller._decided
+
+
+# -- Tekton substitution ------------------------------------------------------------------------
+
+
+def test_a_param_is_kept_under_one_key_and_found_under_every_spelling() -> None:
+    repl = params_module.param_values([{"name": "s"}, {"name": "xs", "type": "array"}],
+                                      [{"name": "s", "value": "v"}, {"name": "xs", "value": ["a", "b"]}])
+    assert repl.strings == {"params.s": "v"} and repl.arrays == {"params.xs": ["a", "b"]}
+    assert params_module.substitute_list(['$(params["s"])', "$(params['xs'][*])", '$(params["xs"][1])'], repl) \
+        == ["v", "a", "b", "b"]
+
+
+def test_a_value_that_is_one_variable_is_substituted_without_a_regular_expression(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    repl = params_module.param_values([{"name": "s"}], [{"name": "s", "value": "v"}])
+
+    class Refused:
+        def sub(self, *_args: Any) -> str:
+            raise AssertionError("the regular expression ran")
+
+    monkeypatch.setattr(params_module, "_VARIABLE", Refused())
+    assert params_module.substitute("$(params.s)", repl) == "v"
+    assert params_module.substitute("$(params.unknown)", repl) == "$(params.unknown)"
