@@ -49,6 +49,7 @@ from targets.common.labels import STEP as STEP_LABEL
 
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
+from ..cluster.snapshots import freeze
 from ..controller import Controller, Key, Result, WatchSpec, owner_key
 from ..events import EventRecorder
 from .informer_reads import InformerReads
@@ -342,18 +343,13 @@ class JobSimulator:
                 {"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": False, "restartCount": 0,
                  "started": False, "state": {"waiting": {"reason": reason, "message": message}}}
                 for c in containers]})
-        ready = {"lastProbeTime": None, "lastTransitionTime": now, "status": "True"}
-        status = {
-            "phase": "Running",
-            "startTime": now,
-            "conditions": [dict(ready, type=t) for t in
-                           ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")],
-            "containerStatuses": [
-                {"name": c.get("name"), "image": c.get("image"), "imageID": "", "ready": True,
-                 "restartCount": 0, "started": True, "state": {"running": {"startedAt": now}}}
-                for c in containers],
-        }
-        return self._patch_pod(pod, status)
+        names = tuple((c.get("name"), c.get("image")) for c in containers)
+        try:
+            statuses = _running_statuses(names, now)
+        except TypeError:  # a name or image that is not a string (unhashable): built for this pod
+            statuses = _running_statuses.__wrapped__(names, now)
+        return self._patch_pod(pod, {"phase": "Running", "startTime": now, "conditions": _ready_conditions(now),
+                                     "containerStatuses": statuses})
 
     def _resume(self, job: JsonObject, pod: JsonObject) -> _Run:
         """Rebuild a run lost with a restarted simulator, from the pod's recorded start time."""
@@ -603,6 +599,22 @@ class JobSimulator:
         self._patch_job(job, {"active": None, "ready": 0, "failed": failed, "conditions": conditions})
         if self.events is not None:
             self.events.warning(job, reason, message)
+
+
+# A running pod's conditions and container statuses are the same for every pod started at the
+# same second with the same containers: built once and frozen, so the API server shares them
+# instead of walking a copy into each pod (pure functions of their arguments: never stale).
+@functools.lru_cache(maxsize=64)
+def _ready_conditions(now: str) -> Any:
+    return freeze([{"lastProbeTime": None, "lastTransitionTime": now, "status": "True", "type": kind}
+                   for kind in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
+                                "PodScheduled")])
+
+
+@functools.lru_cache(maxsize=1024)
+def _running_statuses(containers: tuple[tuple[Any, Any], ...], now: str) -> Any:
+    return freeze([{"name": name, "image": image, "imageID": "", "ready": True, "restartCount": 0,
+                    "started": True, "state": {"running": {"startedAt": now}}} for name, image in containers])
 
 
 def _new_condition(kind: str, reason: str, message: str, now: str) -> JsonObject:

@@ -6,6 +6,8 @@
   again; one whose inputs changed decides as before.
 * Substitution keeps each param under ``params.x`` only and looks up a value that is exactly one
   variable (every env value of the meta-Task) without running a regular expression.
+* The Job simulator's running pods share one frozen conditions list and container statuses per
+  second and container set, which the API server keeps without copying.
 
 These tests drive its ``reconcile`` directly (reads then go to the API server) on a hand-made
 two-task Pipeline and count how often it builds ``PipelineFacts`` (once per full decision).
@@ -20,6 +22,8 @@ import pytest
 from reconciler.clock import VirtualClock
 from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import Key
+from reconciler.simulation import Simulation
+from reconciler.simulation.jobs import pod_name
 from reconciler.simulation.tekton import PipelineRunSimulator, tekton_simulators
 from reconciler.simulation.tekton import params as params_module
 from reconciler.simulation.tekton import pipelinerun as pipelinerun_module
@@ -181,3 +185,27 @@ def test_a_value_that_is_one_variable_is_substituted_without_a_regular_expressio
     monkeypatch.setattr(params_module, "_VARIABLE", Refused())
     assert params_module.substitute("$(params.s)", repl) == "v"
     assert params_module.substitute("$(params.unknown)", repl) == "$(params.unknown)"
+
+
+# -- the simulated kubelet of Jobs ------------------------------------------------------------------
+
+
+def test_pods_started_in_the_same_second_share_their_running_status() -> None:
+    sim = Simulation()
+    for name in ("a", "b"):
+        sim.cluster.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "namespace": NS},
+                            "spec": {"backoffLimit": 0, "template": {"spec": {
+                                "restartPolicy": "Never", "containers": [{"name": "action", "image": "busybox"}]}}}})
+    sim.manager.run_until_idle()  # both started, at the same virtual second, none finished yet
+    pods = []
+    for name in ("a", "b"):
+        job = sim.cluster.get("batch/v1", "Job", name, NS)
+        pod = sim.jobs._reads.peek("v1", "Pod", pod_name(name, job["metadata"]["uid"]), NS)
+        assert pod is not None and pod["status"]["phase"] == "Running"
+        pods.append(pod["status"])
+    # One frozen body part, shared by the API server without a walk, not a copy per pod.
+    assert pods[0]["conditions"] is pods[1]["conditions"]
+    assert pods[0]["containerStatuses"] is pods[1]["containerStatuses"]
+    assert [c["type"] for c in pods[0]["conditions"]] == [
+        "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
+    assert pods[0]["containerStatuses"][0]["state"] == {"running": {"startedAt": pods[0]["startTime"]}}
