@@ -16,6 +16,7 @@ server's own no-op detection; JSON bodies of one field never change type between
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable
 from typing import Any
 
@@ -27,24 +28,26 @@ _DEFAULT_SIZE = 256
 
 
 class LastFrozen:
-    """Per key (an action type, a workflow shape), the last body frozen under it (bounded).
-
-    Thread-safe without a lock: a lost update only loses a hint."""
+    """Per key (a kind, an action type), the last body frozen under it (bounded, thread-safe)."""
 
     def __init__(self, max_entries: int = _DEFAULT_SIZE) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
         self.max_entries = max_entries
         self._last: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
 
     def freeze(self, key: Hashable, value: Any) -> Any:
         """``value`` as a read-only snapshot sharing every part equal to the last one's under
         ``key`` (``value`` itself is left as it is)."""
-        frozen = freeze(value, self._last.get(key))
-        self._last.pop(key, None)  # re-inserted last: the oldest key goes first when full
-        self._last[key] = frozen
-        while len(self._last) > self.max_entries:
-            self._last.pop(next(iter(self._last)), None)
+        with self._lock:
+            like = self._last.get(key)
+        frozen = freeze(value, like)  # outside the lock: the walk is the work
+        with self._lock:
+            self._last.pop(key, None)  # re-inserted last: the oldest key goes first when full
+            self._last[key] = frozen
+            while len(self._last) > self.max_entries:
+                del self._last[next(iter(self._last))]
         return frozen
 
     def __len__(self) -> int:
