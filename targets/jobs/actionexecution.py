@@ -1,8 +1,10 @@
 """The ``ActionExecution`` resource: the V1 engine's record of one step of one workflow.
 
 The model serves twice: its JSON schema becomes the CRD's ``openAPIV3Schema``
-(``targets.crds``), and the V1 controller reads and writes ActionExecutions through it.
-``status`` is the controller's and stays free-form here.
+(``targets.crds``), and the V1 controller reads ActionExecutions through it. A new
+ActionExecution's spec is built as the model's JSON directly (:func:`action_execution`; the
+same keys in the same order, pinned against the model by the tests). ``status`` is the
+controller's and stays free-form here.
 """
 
 from __future__ import annotations
