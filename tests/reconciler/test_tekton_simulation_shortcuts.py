@@ -4,6 +4,8 @@
   reconcile that finds the run at the version the last one left and its TaskRuns unchanged in
   what it decides from (existence, spec, finished state, results) ends before walking the DAG
   again; one whose inputs changed decides as before.
+* A TaskRun event that leaves the TaskRun as the run's last reconcile left it, in all it decides
+  from, does not queue the run at all (a deleted TaskRun always does).
 * Substitution keeps each param under ``params.x`` only and looks up a value that is exactly one
   variable (every env value of the meta-Task) without running a regular expression.
 * The Job simulator's running pods share one frozen conditions list and container statuses per
@@ -33,16 +35,21 @@ TEKTON = "tekton.dev/v1"
 KEY = Key(NS, "run")
 
 
+def _objects() -> list[dict[str, Any]]:
+    return [{"apiVersion": TEKTON, "kind": "Task", "metadata": {"name": "t", "namespace": NS},
+             "spec": {"steps": [{"name": "execute", "image": "busybox"}]}},
+            {"apiVersion": TEKTON, "kind": "Pipeline", "metadata": {"name": "p", "namespace": NS},
+             "spec": {"tasks": [{"name": "first", "taskRef": {"name": "t"}},
+                                {"name": "second", "taskRef": {"name": "t"}, "runAfter": ["first"]}]}},
+            {"apiVersion": TEKTON, "kind": "PipelineRun", "metadata": {"name": "run", "namespace": NS},
+             "spec": {"pipelineRef": {"name": "p"}, "timeouts": {"pipeline": "1h0m0s"}}}]
+
+
 def _setup() -> tuple[MemoryCluster, VirtualClock, PipelineRunSimulator]:
     clock = VirtualClock()
     cluster = MemoryCluster(clock=clock)
-    cluster.create({"apiVersion": TEKTON, "kind": "Task", "metadata": {"name": "t", "namespace": NS},
-                    "spec": {"steps": [{"name": "execute", "image": "busybox"}]}})
-    cluster.create({"apiVersion": TEKTON, "kind": "Pipeline", "metadata": {"name": "p", "namespace": NS},
-                    "spec": {"tasks": [{"name": "first", "taskRef": {"name": "t"}},
-                                       {"name": "second", "taskRef": {"name": "t"}, "runAfter": ["first"]}]}})
-    cluster.create({"apiVersion": TEKTON, "kind": "PipelineRun", "metadata": {"name": "run", "namespace": NS},
-                    "spec": {"pipelineRef": {"name": "p"}, "timeouts": {"pipeline": "1h0m0s"}}})
+    for obj in _objects():
+        cluster.create(obj)
     # Only the PipelineRun controller: the test plays the TaskRuns' progress itself.
     return cluster, clock, tekton_simulators(cluster, clock).pipelineruns
 
@@ -209,3 +216,37 @@ def test_pods_started_in_the_same_second_share_their_running_status() -> None:
     assert [c["type"] for c in pods[0]["conditions"]] == [
         "PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled"]
     assert pods[0]["containerStatuses"][0]["state"] == {"running": {"startedAt": pods[0]["startTime"]}}
+
+
+def _watched_run() -> tuple[Simulation, Any]:
+    """The hand-made run under a Manager: only the PipelineRun controller, fed by its informers."""
+    sim = Simulation()
+    prs = tekton_simulators(sim.controllers_cluster, sim.clock).pipelineruns
+    controller = sim.manager.add(prs.controller())
+    for obj in _objects():
+        sim.cluster.create(obj)
+    sim.manager.run_until_idle()
+    return sim, controller
+
+
+def test_a_taskrun_event_that_changes_no_decision_does_not_wake_its_run() -> None:
+    sim, controller = _watched_run()
+    first = _taskrun(sim.cluster, "first")
+    assert first is not None
+    woken = controller.stats.reconciles
+    _relabel(sim.cluster, first)
+    _status(sim.cluster, first, "Unknown", "Running")
+    sim.manager.run_until_idle()
+    assert controller.stats.reconciles == woken
+    # A deleted TaskRun wakes its run, which creates it again.
+    sim.cluster.delete(TEKTON, "TaskRun", first["metadata"]["name"], NS)
+    sim.manager.run_until_idle()
+    assert controller.stats.reconciles > woken
+    again = _taskrun(sim.cluster, "first")
+    assert again is not None and again["metadata"]["uid"] != first["metadata"]["uid"]
+    # A finished one wakes it too: the next task starts.
+    woken = controller.stats.reconciles
+    _status(sim.cluster, again, "True", "Succeeded")
+    sim.manager.run_until_idle()
+    assert controller.stats.reconciles > woken
+    assert _taskrun(sim.cluster, "second") is not None

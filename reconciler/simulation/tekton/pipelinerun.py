@@ -143,16 +143,33 @@ class PipelineRunSimulator:
         # nothing) and its TaskRuns as it left them would decide the same and write nothing:
         # it ends early, before the DAG is walked again.
         self._decided: dict[tuple[str, str], _Decided] = {}
+        self._owner = owner_key("PipelineRun", c.API_VERSION)
 
     def controller(self, workers: int = 1) -> Controller:
         return Controller(
             self.name,
             self.reconcile,
             [WatchSpec(c.API_VERSION, "PipelineRun"),
-             WatchSpec(c.API_VERSION, "TaskRun", owner_key("PipelineRun", c.API_VERSION))],
+             WatchSpec(c.API_VERSION, "TaskRun", self._run_of_changed_taskrun)],
             workers=workers,
             informers=self._reads.informers,
         )
+
+    def _run_of_changed_taskrun(self, taskrun: JsonObject) -> list[Key]:
+        """The run a TaskRun event wakes: its owner, unless the run's last reconcile left this
+        TaskRun as it is now in everything it decides from (a relabel, a start, a resync): that
+        reconcile would end early anyway (see ``reconcile``), so it is not queued at all. A
+        deleted TaskRun (no longer the informer's) always wakes its run."""
+        keys = list(self._owner(taskrun))
+        if len(keys) != 1:
+            return keys
+        decided = self._decided.get((keys[0].namespace or "default", keys[0].name))
+        if decided is None:
+            return keys
+        meta = taskrun["metadata"]
+        if self._reads.peek(c.API_VERSION, "TaskRun", meta["name"], meta["namespace"]) is not taskrun:
+            return keys
+        return [] if _taskrun_inputs(taskrun) in decided.taskruns else keys
 
     # -- reconcile ------------------------------------------------------------------------------------
 
