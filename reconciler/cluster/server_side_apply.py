@@ -297,9 +297,21 @@ def _entry(manager: str, fields: FieldSet, api_version: str, timestamp: str) -> 
     }
 
 
-@functools.lru_cache(maxsize=256)
 def _frozen_fields_v1(fields: FieldSet) -> dict[str, Any]:
-    """``to_fields_v1``, read-only and memoised: the objects one manager applies over and over
-    (a Pipeline per workflow of one shape) own the same fields, and storing a frozen tree shares it."""
-    tree: dict[str, Any] = freeze(to_fields_v1(fields))
+    """``to_fields_v1``, read-only, each top-level field's subtree memoised: the objects a manager
+    applies over and over (a Pipeline per workflow) own the same fields under ``f:spec``, while
+    ``f:metadata`` differs (names, owner uids), and storing a frozen subtree shares it."""
+    groups: dict[str, set[FieldPath]] = {}
+    for path in fields:
+        groups.setdefault(path[0], set()).add(path[1:])
+    tree: dict[str, Any] = freeze({head: _frozen_subtree(frozenset(groups[head]), head.startswith("k:"))
+                                   for head in sorted(groups)})
     return tree
+
+
+@functools.lru_cache(maxsize=256)
+def _frozen_subtree(tails: frozenset[FieldPath], keyed: bool) -> dict[str, Any]:
+    children = to_fields_v1(tail for tail in tails if tail)
+    # As to_fields_v1 marks a keyed item's own node ("." first: its path sorts before its children's).
+    subtree: dict[str, Any] = freeze({".": {}, **children} if keyed and () in tails else children)
+    return subtree

@@ -8,6 +8,8 @@ stored snapshot itself, any other caller with a private copy, as a real API serv
 from __future__ import annotations
 
 import copy
+import json
+import random
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -139,3 +141,30 @@ def test_apply_deep_copies_only_to_remove_fields(cluster: MemoryCluster, make: B
     client.apply(body, field_manager="m")
     body["spec"]["pipelineRef"]["name"] = "edited later"  # the caller's own body: not shared with the store
     assert cluster.get("tekton.dev/v1", "PipelineRun", "pr", "default")["spec"]["pipelineRef"]["name"] == "p"
+
+
+def test_managed_fields_below_spec_are_one_shared_tree_across_objects_of_one_shape(
+        cluster: MemoryCluster, make: Builders) -> None:
+    client = cluster.client("c", read_only_answers=True)
+    trees = []
+    for name in ("pr-1", "pr-2"):
+        owner = client.create(make.workflow(f"owner-of-{name}"))  # each run owned by its own workflow
+        run = make.pipeline_run(name)
+        run["metadata"]["ownerReferences"] = [make.owner_ref(owner)]
+        fields = client.apply(run, field_manager="m")["metadata"]["managedFields"][0]["fieldsV1"]
+        trees.append(fields)
+    assert trees[0]["f:spec"] is trees[1]["f:spec"]  # one frozen tree, not one per object
+    assert trees[0]["f:metadata"] != trees[1]["f:metadata"]  # the owners differ
+
+
+def test_the_memoised_fields_tree_is_to_fields_v1_in_content_and_order() -> None:
+    rng = random.Random(7)
+    elements = ["f:a", "f:b", 'k:{"name":"x"}', "v:1", "f:spec"]
+    for _ in range(2000):
+        fields: set[tuple[str, ...]] = set()
+        for _ in range(rng.randint(0, 10)):
+            path = tuple(rng.choice(elements) for _ in range(rng.randint(1, 4)))
+            fields.update(path[:i] for i in range(1, len(path) + 1))
+        expected = server_side_apply_module.to_fields_v1(fields)
+        got = server_side_apply_module._frozen_fields_v1(frozenset(fields))
+        assert json.dumps(got) == json.dumps(expected)
