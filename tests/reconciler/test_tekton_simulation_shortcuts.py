@@ -5,7 +5,8 @@
   what it decides from (existence, spec, finished state, results) ends before walking the DAG
   again; one whose inputs changed decides as before.
 * A TaskRun event that leaves the TaskRun as the run's last reconcile left it, in all it decides
-  from, does not queue the run at all (a deleted TaskRun always does).
+  from, does not queue the run at all (a deleted TaskRun always does); nor does the event of the
+  run's own status write.
 * Substitution keeps each param under ``params.x`` only and looks up a value that is exactly one
   variable (every env value of the meta-Task) without running a regular expression.
 * The Job simulator's running pods share one frozen conditions list and container statuses per
@@ -250,3 +251,23 @@ def test_a_taskrun_event_that_changes_no_decision_does_not_wake_its_run() -> Non
     sim.manager.run_until_idle()
     assert controller.stats.reconciles > woken
     assert _taskrun(sim.cluster, "second") is not None
+
+
+def test_the_runs_own_write_does_not_wake_it_again() -> None:
+    sim, controller = _watched_run()
+    first = _taskrun(sim.cluster, "first")
+    assert first is not None
+    _status(sim.cluster, first, "True", "Succeeded")
+    woken = controller.stats.reconciles
+    sim.manager.run_until_idle()
+    # One reconcile: it creates the second TaskRun and writes the status; the events of both
+    # bring nothing new to decide on, so neither queues the run again.
+    assert controller.stats.reconciles == woken + 1
+    assert _taskrun(sim.cluster, "second") is not None
+    run = sim.cluster.get(TEKTON, "PipelineRun", "run", NS)
+    assert [r["pipelineTaskName"] for r in run["status"]["childReferences"]] == ["first", "second"]
+    # Someone else's change of the run (a label) wakes it.
+    run["metadata"]["labels"]["team"] = "x"
+    sim.cluster.update(run)
+    sim.manager.run_until_idle()
+    assert controller.stats.reconciles == woken + 2

@@ -31,7 +31,7 @@ from typing import Any
 from ...clock import Clock, parse_rfc3339, rfc3339
 from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...cluster.snapshots import freeze
-from ...controller import Controller, Key, Result, WatchSpec, owner_key
+from ...controller import Controller, Key, Result, WatchSpec, object_key, owner_key
 from ..informer_reads import InformerReads
 from . import conditions as c
 from .children import pvc_for, task_run, taskrun_name, taskrun_names
@@ -149,11 +149,24 @@ class PipelineRunSimulator:
         return Controller(
             self.name,
             self.reconcile,
-            [WatchSpec(c.API_VERSION, "PipelineRun"),
+            [WatchSpec(c.API_VERSION, "PipelineRun", self._changed_run),
              WatchSpec(c.API_VERSION, "TaskRun", self._run_of_changed_taskrun)],
             workers=workers,
             informers=self._reads.informers,
         )
+
+    def _changed_run(self, pr: JsonObject) -> list[Key]:
+        """The run itself, unless this is the version its last reconcile wrote (or read and
+        left): that reconcile would end early anyway (see ``reconcile``), so it is not queued.
+        A deleted run (no longer the informer's) is always queued."""
+        keys = object_key(pr)
+        meta = pr["metadata"]
+        decided = self._decided.get((meta.get("namespace") or "default", meta["name"]))
+        if decided is None or decided.run != _version(pr):
+            return keys
+        if self._reads.peek(c.API_VERSION, "PipelineRun", meta["name"], meta["namespace"]) is not pr:
+            return keys
+        return []
 
     def _run_of_changed_taskrun(self, taskrun: JsonObject) -> list[Key]:
         """The run a TaskRun event wakes: its owner, unless the run's last reconcile left this
