@@ -271,3 +271,30 @@ def test_the_runs_own_write_does_not_wake_it_again() -> None:
     sim.cluster.update(run)
     sim.manager.run_until_idle()
     assert controller.stats.reconciles == woken + 2
+
+
+def test_a_change_made_while_the_run_was_decided_on_is_decided_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    cluster, _clock, controller = _setup()
+    controller.reconcile(KEY)
+    controller.reconcile(KEY)
+    first = _taskrun(cluster, "first")
+    assert first is not None
+    write = controller._api.patch_status
+
+    def meanwhile(*args: Any, **kwargs: Any) -> Any:
+        # Another thread cancels the run gracefully between this reconcile's read and its write.
+        run = cluster.get(TEKTON, "PipelineRun", "run", NS)
+        cluster.update({**run, "spec": {**run["spec"], "status": "CancelledRunFinally"}})
+        monkeypatch.setattr(controller._api, "patch_status", write)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(controller._api, "patch_status", meanwhile)
+    _status(cluster, first, "True", "Succeeded")
+    controller.reconcile(KEY)  # creates the second TaskRun, writes its status onto the changed run
+    second = _taskrun(cluster, "second")
+    assert second is not None and "status" not in second["spec"]
+    controller.reconcile(KEY)  # woken by the cancellation: decides on it
+    second = _taskrun(cluster, "second")
+    assert second is not None and second["spec"]["status"] == "TaskRunCancelled"
+    run = cluster.get(TEKTON, "PipelineRun", "run", NS)
+    assert run["status"]["conditions"][0]["reason"] == "CancelledRunningFinally"

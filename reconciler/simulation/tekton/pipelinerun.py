@@ -113,6 +113,15 @@ def _taskrun_inputs(taskrun: Mapping[str, Any] | None) -> _TaskRunInputs:
             (taskrun.get("status") or {}).get("results"))
 
 
+def _same_but_status(written: Mapping[str, Any], read: Mapping[str, Any]) -> bool:
+    """Whether a status write's answer differs from the run it was made from only in status
+    (and the version metadata a write moves)."""
+    new, old = written["metadata"], read["metadata"]
+    return (written.get("spec") == read.get("spec") and new.get("labels") == old.get("labels")
+            and new.get("annotations") == old.get("annotations")
+            and new.get("deletionTimestamp") == old.get("deletionTimestamp"))
+
+
 def _version(obj: Mapping[str, Any]) -> tuple[str, str]:
     meta = obj["metadata"]
     return str(meta.get("uid")), str(meta.get("resourceVersion"))
@@ -248,8 +257,11 @@ class PipelineRunSimulator:
         status["skippedTasks"] = facts.skipped_tasks()
         written = self._write(pr, status, condition)
         # Left behind: the run as written (or as read), the TaskRuns as created. Not after a
-        # reconcile whose other writes (cancellations, PVCs) the next one must see done.
-        if not timed_out and not facts.gracefully_cancelled and any(tr is not None for tr in facts.taskruns.values()):
+        # reconcile whose other writes (cancellations, PVCs) the next one must see done, nor
+        # when the status write's answer carries someone else's change made meanwhile (another
+        # thread's spec or metadata edit): the next reconcile must decide on that.
+        if (not timed_out and not facts.gracefully_cancelled and any(tr is not None for tr in facts.taskruns.values())
+                and (written is None or _same_but_status(written, pr))):
             after = tuple(_taskrun_inputs(tr) for tr in facts.taskruns.values())
             self._decided[run_key] = _Decided(_version(written or pr), after, timed_out, condition[0] == "Unknown")
         else:
