@@ -7,6 +7,8 @@
 * A TaskRun event that leaves the TaskRun as the run's last reconcile left it, in all it decides
   from, does not queue the run at all (a deleted TaskRun always does); nor does the event of the
   run's own status write.
+* The TaskRun controller is not woken by the events of its own writes (it asked for its own
+  wake-up when it wrote); someone else's change wakes it.
 * Substitution keeps each param under ``params.x`` only and looks up a value that is exactly one
   variable (every env value of the meta-Task) without running a regular expression.
 * The Job simulator's running pods share one frozen conditions list and container statuses per
@@ -298,3 +300,41 @@ def test_a_change_made_while_the_run_was_decided_on_is_decided_on(monkeypatch: p
     assert second is not None and second["spec"]["status"] == "TaskRunCancelled"
     run = cluster.get(TEKTON, "PipelineRun", "run", NS)
     assert run["status"]["conditions"][0]["reason"] == "CancelledRunningFinally"
+
+
+# -- the simulated TaskRun controller -----------------------------------------------------------------
+
+
+def _standalone_taskrun(**spec: Any) -> dict[str, Any]:
+    # Its one step is not the meta-Task's: the simulated pod fails it at once (duration 0).
+    return {"apiVersion": TEKTON, "kind": "TaskRun", "metadata": {"name": "tr", "namespace": NS},
+            "spec": {"taskSpec": {"steps": [{"name": "other", "image": "busybox"}]}, **spec}}
+
+
+def test_a_taskruns_own_writes_do_not_wake_it_again() -> None:
+    sim = Simulation()
+    taskruns = tekton_simulators(sim.controllers_cluster, sim.clock).taskruns
+    controller = sim.manager.add(taskruns.controller())
+    sim.cluster.create(_standalone_taskrun())
+    sim.manager.run_until_idle()
+    tr = sim.cluster.get(TEKTON, "TaskRun", "tr", NS)
+    assert tr["status"]["conditions"][0]["status"] == "False"
+    # Started, then finished on its timer: two reconciles, none for the events of its writes.
+    assert controller.stats.reconciles == 2
+    assert taskruns._runs == {} and taskruns._own == {}
+
+
+def test_someone_elses_change_of_a_taskrun_wakes_it() -> None:
+    sim = Simulation()
+    taskruns = tekton_simulators(sim.controllers_cluster, sim.clock).taskruns
+    controller = sim.manager.add(taskruns.controller())
+    sim.cluster.create(_standalone_taskrun(status="TaskRunPending"))
+    sim.manager.run_until_idle()
+    tr = sim.cluster.get(TEKTON, "TaskRun", "tr", NS)
+    assert tr["status"]["conditions"][0]["reason"] == "TaskRunPending"
+    assert controller.stats.reconciles == 1
+    del tr["spec"]["status"]
+    sim.cluster.update(tr)
+    sim.manager.run_until_idle()
+    tr = sim.cluster.get(TEKTON, "TaskRun", "tr", NS)
+    assert tr["status"]["conditions"][0]["status"] == "False" and tr["status"]["startTime"]
