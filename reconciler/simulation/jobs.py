@@ -50,11 +50,12 @@ from targets.common.labels import STEP as STEP_LABEL
 from ..clock import Clock, parse_rfc3339, rfc3339
 from ..cluster import Cluster, Conflict, JsonObject, NotFound
 from ..cluster.snapshots import freeze
-from ..controller import Controller, Key, Result, WatchSpec, owner_key
+from ..controller import Controller, Key, Result, WatchSpec, object_key, owner_key
 from ..events import EventRecorder
 from .informer_reads import InformerReads
 from .kubelet import expand
 from .outcomes import AttemptOutcome, Outcomes
+from .own_writes import OwnWrites, same_but_status
 from .process import kubelet_termination_file, run_entrypoint, termination_message
 
 __all__ = [
@@ -184,6 +185,9 @@ class JobSimulator:
         # Runs in progress by pod uid: the container's result is computed once, when it starts.
         # A restarted simulator recomputes it (scripts and entrypoints are deterministic).
         self._runs: dict[str, _Run] = {}
+        # The Job and Pod versions its own writes made: their events do not queue the Job again
+        # (the writing reconcile asked for its own wake-up).
+        self._own = OwnWrites()
         self._lock = threading.Lock()
         #: How many entrypoint subprocesses were started (tests, benchmarks).
         self.processes_started = 0
@@ -192,10 +196,23 @@ class JobSimulator:
         return Controller(
             self.name,
             self.reconcile,
-            [WatchSpec(_JOB_API, "Job"), WatchSpec("v1", "Pod", owner_key("Job", _JOB_API))],
+            [WatchSpec(_JOB_API, "Job", self._changed_job), WatchSpec("v1", "Pod", self._job_of_changed_pod)],
             workers=workers,
             informers=self._reads.informers,
         )
+
+    def _changed_job(self, job: JsonObject) -> list[Key]:
+        return [] if self._own_version(_JOB_API, "Job", job) else object_key(job)
+
+    def _job_of_changed_pod(self, pod: JsonObject) -> list[Key]:
+        return [] if self._own_version("v1", "Pod", pod) else list(_owner_job(pod))
+
+    def _own_version(self, api_version: str, kind: str, obj: JsonObject) -> bool:
+        """Whether a watch event is of a version its own write made (a deleted object, no
+        longer the informer's, never is)."""
+        meta = obj["metadata"]
+        return (self._own.arrived(obj)
+                and self._reads.peek(api_version, kind, meta["name"], meta["namespace"]) is obj)
 
     # -- reconcile ----------------------------------------------------------------------------------
 
@@ -304,6 +321,7 @@ class JobSimulator:
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": pod_meta, "spec": template.get("spec") or {}}
         try:
             created = self._api.create(pod)
+            self._own.made(created)
         except Conflict as exc:
             if not exc.already_exists:
                 raise
@@ -413,7 +431,10 @@ class JobSimulator:
 
     def _patch_pod(self, pod: JsonObject, status: JsonObject) -> JsonObject:
         meta = pod["metadata"]
-        return self._api.patch_status("v1", "Pod", meta["name"], meta["namespace"], status)
+        written = self._api.patch_status("v1", "Pod", meta["name"], meta["namespace"], status)
+        if same_but_status(written, pod):
+            self._own.made(written)
+        return written
 
     # -- outcomes ---------------------------------------------------------------------------------
 
@@ -543,6 +564,8 @@ class JobSimulator:
     def _patch_job(self, job: JsonObject, patch: JsonObject) -> JsonObject:
         meta = job["metadata"]
         updated = self._api.patch_status(_JOB_API, "Job", meta["name"], meta["namespace"], patch)
+        if same_but_status(updated, job):
+            self._own.made(updated)
         return dict(updated.get("status") or {})
 
     def _patch_counts(self, job: JsonObject, status: Mapping[str, Any], active: list[JsonObject],
@@ -615,6 +638,9 @@ def _ready_conditions(now: str) -> Any:
 def _running_statuses(containers: tuple[tuple[Any, Any], ...], now: str) -> Any:
     return freeze([{"name": name, "image": image, "imageID": "", "ready": True, "restartCount": 0,
                     "started": True, "state": {"running": {"startedAt": now}}} for name, image in containers])
+
+
+_owner_job = owner_key("Job", _JOB_API)
 
 
 def _new_condition(kind: str, reason: str, message: str, now: str) -> JsonObject:

@@ -9,6 +9,7 @@
   run's own status write.
 * The TaskRun controller is not woken by the events of its own writes (it asked for its own
   wake-up when it wrote); someone else's change wakes it.
+* So is the Job simulator (its pods' creation and status writes, its Job status writes).
 * Substitution keeps each param under ``params.x`` only and looks up a value that is exactly one
   variable (every env value of the meta-Task) without running a regular expression.
 * The Job simulator's running pods share one frozen conditions list and container statuses per
@@ -321,7 +322,7 @@ def test_a_taskruns_own_writes_do_not_wake_it_again() -> None:
     assert tr["status"]["conditions"][0]["status"] == "False"
     # Started, then finished on its timer: two reconciles, none for the events of its writes.
     assert controller.stats.reconciles == 2
-    assert taskruns._runs == {} and taskruns._own == {}
+    assert taskruns._runs == {} and len(taskruns._own) == 0
 
 
 def test_someone_elses_change_of_a_taskrun_wakes_it() -> None:
@@ -338,3 +339,24 @@ def test_someone_elses_change_of_a_taskrun_wakes_it() -> None:
     sim.manager.run_until_idle()
     tr = sim.cluster.get(TEKTON, "TaskRun", "tr", NS)
     assert tr["status"]["conditions"][0]["status"] == "False" and tr["status"]["startTime"]
+
+
+def test_a_jobs_own_writes_do_not_wake_it_again() -> None:
+    sim = Simulation()
+    controller = next(c for c in sim.manager.controllers if c.name == sim.jobs.name)
+    sim.cluster.create({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "a", "namespace": NS},
+                        "spec": {"backoffLimit": 1, "template": {"spec": {
+                            "restartPolicy": "Never", "containers": [{"name": "action", "image": "busybox"}]}}}})
+    sim.manager.run_until_idle()
+    job = sim.cluster.get("batch/v1", "Job", "a", NS)
+    assert job["status"]["active"] == 1
+    # Woken by the Job's creation only: its pod's creation, start and its own status write
+    # (the events of its writes) do not queue it again.
+    assert controller.stats.reconciles == 1
+    # Someone else's change does: the pod deleted (evicted, say) is replaced.
+    pod = sim.cluster.get("v1", "Pod", pod_name("a", job["metadata"]["uid"]), NS)
+    sim.cluster.delete("v1", "Pod", pod["metadata"]["name"], NS)
+    sim.manager.run_until_idle()
+    assert controller.stats.reconciles >= 2
+    again = sim.cluster.get("v1", "Pod", pod["metadata"]["name"], NS)
+    assert again["metadata"]["uid"] != pod["metadata"]["uid"]

@@ -42,6 +42,7 @@ from ...cluster import Cluster, JsonObject, NotFound
 from ...controller import Controller, Key, Result, WatchSpec, object_key
 from ..informer_reads import InformerReads
 from ..outcomes import Outcomes
+from ..own_writes import OwnWrites, same_but_status
 from . import conditions as c
 from .params import ParamError
 from .steps import AttemptRun, MetaTaskRunner, StepRun
@@ -98,10 +99,8 @@ class TaskRunSimulator:
         # recorded start time (scripts and entrypoints are deterministic).
         self._runs: dict[str, dict[int, _Run]] = {}
         self._logs: dict[tuple[str, int], dict[str, str]] = {}
-        # The versions of each TaskRun (by uid) its own writes made, until their watch events
-        # arrive: an event of such a version brings nothing the writing reconcile did not know
-        # (it asked for its own wake-up), so it does not queue the TaskRun again.
-        self._own: dict[str, set[str]] = {}
+        # The versions its own writes made: their events do not queue the TaskRun again.
+        self._own = OwnWrites()
         self._lock = threading.Lock()
 
     @property
@@ -117,13 +116,8 @@ class TaskRunSimulator:
         no longer the informer's, is always queued)."""
         keys = object_key(tr)
         meta = tr["metadata"]
-        with self._lock:
-            own = self._own.get(meta.get("uid", ""))
-            if own is None or meta.get("resourceVersion") not in own:
-                return keys
-            own.discard(meta["resourceVersion"])
-            if not own:
-                del self._own[meta["uid"]]
+        if not self._own.arrived(tr):
+            return keys
         if self._reads.peek(c.API_VERSION, "TaskRun", meta["name"], meta["namespace"]) is not tr:
             return keys
         return []
@@ -312,11 +306,6 @@ class TaskRunSimulator:
         with self._lock:
             return self._runs.get(tr["metadata"]["uid"], {}).get(self._attempt(tr.get("status") or {}))
 
-    def _made(self, written: JsonObject) -> None:
-        meta = written["metadata"]
-        with self._lock:
-            self._own.setdefault(meta["uid"], set()).add(meta["resourceVersion"])
-
     def _forget(self, tr: JsonObject) -> None:
         with self._lock:
             self._runs.pop(tr["metadata"]["uid"], None)
@@ -330,7 +319,7 @@ class TaskRunSimulator:
             with contextlib.suppress(NotFound):
                 updated = self._api.update({**tr, "metadata": {**tr["metadata"], "labels": wanted}})
                 # An update is refused (Conflict) if anyone changed the TaskRun since it was read.
-                self._made(updated)
+                self._own.made(updated)
                 # Its metadata only: the status this reconcile works from stays the one it read.
                 return {**tr, "metadata": updated["metadata"]}
         return tr
@@ -347,20 +336,11 @@ class TaskRunSimulator:
             written = self._api.patch_status(c.API_VERSION, "TaskRun", meta["name"], meta["namespace"], patch)
             # A status patch is applied whatever changed meanwhile: only an answer that differs
             # from what was read in status alone is this write's own.
-            if _same_but_status(written, tr):
-                self._made(written)
+            if same_but_status(written, tr):
+                self._own.made(written)
             if c.run_finished(written):
                 self._forget(tr)  # what the reconcile woken by this write did (it is not woken)
         return result
-
-
-def _same_but_status(written: Mapping[str, Any], read: Mapping[str, Any]) -> bool:
-    """Whether a status write's answer differs from the TaskRun it was made from only in status
-    (and the version metadata a write moves)."""
-    new, old = written["metadata"], read["metadata"]
-    return (written.get("spec") == read.get("spec") and new.get("labels") == old.get("labels")
-            and new.get("annotations") == old.get("annotations")
-            and new.get("deletionTimestamp") == old.get("deletionTimestamp"))
 
 
 def _requeue(*waits: float | None) -> Result | None:
