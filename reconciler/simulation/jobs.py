@@ -222,6 +222,10 @@ class JobSimulator:
             return None  # deleted: garbage collection removes its pods
         meta = job["metadata"]
         if meta.get("deletionTimestamp") or job_finished(job) or (job.get("spec") or {}).get("suspend"):
+            if job_finished(job):  # woken once more after all: nothing of its writes left to drop
+                self._own.forget(meta["uid"])
+                for pod in self._pods(job):
+                    self._own.forget(pod["metadata"]["uid"])
             return None
         status = dict(job.get("status") or {})
         # A Job's first sync: its start goes into the status write that ends this pass, as the job

@@ -46,6 +46,12 @@ class OwnWrites:
         with self._lock:
             self._versions.setdefault(meta["uid"], set()).add(meta["resourceVersion"])
 
+    def forget(self, uid: str) -> None:
+        """Drop what is kept for an object that is done with (finished, deleted): an event that
+        arrived before its write's answer (another thread) left its version behind."""
+        with self._lock:
+            self._versions.pop(uid, None)
+
     def arrived(self, obj: Mapping[str, Any]) -> bool:
         """Whether a watch event's object is a version this controller made (forgotten then:
         each version's event arrives once)."""

@@ -30,6 +30,7 @@ from reconciler.cluster.memory import MemoryCluster
 from reconciler.controller import Key
 from reconciler.simulation import Simulation
 from reconciler.simulation.jobs import pod_name
+from reconciler.simulation.own_writes import OwnWrites
 from reconciler.simulation.tekton import PipelineRunSimulator, tekton_simulators
 from reconciler.simulation.tekton import params as params_module
 from reconciler.simulation.tekton import pipelinerun as pipelinerun_module
@@ -360,3 +361,14 @@ def test_a_jobs_own_writes_do_not_wake_it_again() -> None:
     assert controller.stats.reconciles >= 2
     again = sim.cluster.get("v1", "Pod", pod["metadata"]["name"], NS)
     assert again["metadata"]["uid"] != pod["metadata"]["uid"]
+
+
+def test_own_writes_are_dropped_once_and_forgotten_with_their_object() -> None:
+    own = OwnWrites()
+    version = {"metadata": {"uid": "u", "resourceVersion": "7"}}
+    own.made(version)
+    own.made({"metadata": {"uid": "u", "resourceVersion": "9"}})
+    assert not own.arrived({"metadata": {"uid": "u", "resourceVersion": "8"}})  # someone else's
+    assert own.arrived(version) and not own.arrived(version)  # each version's event once
+    own.forget("u")  # the object is done with: version 9's event never came
+    assert len(own) == 0

@@ -140,6 +140,7 @@ class TaskRunSimulator:
             return None
         if tr["metadata"].get("deletionTimestamp") or c.run_finished(tr):
             self._forget(tr)
+            self._own.forget(tr["metadata"]["uid"])  # woken once more after all: nothing left to drop
             return None
         spec = tr.get("spec") or {}
         status: JsonObject = dict(tr.get("status") or {})
