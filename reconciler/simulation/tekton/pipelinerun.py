@@ -33,6 +33,7 @@ from ...cluster import Cluster, Conflict, JsonObject, NotFound
 from ...cluster.snapshots import freeze
 from ...controller import Controller, Key, Result, WatchSpec, object_key, owner_key
 from ..informer_reads import InformerReads
+from ..own_writes import same_but_status
 from . import conditions as c
 from .children import pvc_for, task_run, taskrun_name, taskrun_names
 from .dag import Graph, GraphError, build_graph
@@ -111,15 +112,6 @@ def _taskrun_inputs(taskrun: Mapping[str, Any] | None) -> _TaskRunInputs:
     reason = c.condition_reason(taskrun) if failed else None
     return (taskrun["metadata"]["name"], taskrun.get("spec"), finished, reason,
             (taskrun.get("status") or {}).get("results"))
-
-
-def _same_but_status(written: Mapping[str, Any], read: Mapping[str, Any]) -> bool:
-    """Whether a status write's answer differs from the run it was made from only in status
-    (and the version metadata a write moves)."""
-    new, old = written["metadata"], read["metadata"]
-    return (written.get("spec") == read.get("spec") and new.get("labels") == old.get("labels")
-            and new.get("annotations") == old.get("annotations")
-            and new.get("deletionTimestamp") == old.get("deletionTimestamp"))
 
 
 def _version(obj: Mapping[str, Any]) -> tuple[str, str]:
@@ -261,7 +253,7 @@ class PipelineRunSimulator:
         # when the status write's answer carries someone else's change made meanwhile (another
         # thread's spec or metadata edit): the next reconcile must decide on that.
         if (not timed_out and not facts.gracefully_cancelled and any(tr is not None for tr in facts.taskruns.values())
-                and (written is None or _same_but_status(written, pr))):
+                and (written is None or same_but_status(written, pr))):
             after = tuple(_taskrun_inputs(tr) for tr in facts.taskruns.values())
             self._decided[run_key] = _Decided(_version(written or pr), after, timed_out, condition[0] == "Unknown")
         else:
